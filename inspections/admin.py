@@ -1,0 +1,62 @@
+from django.contrib import admin
+
+from inspections.models import Finding, Inspection, InspectionType, Order, Photo, Visit
+
+
+@admin.register(InspectionType)
+class InspectionTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "municipality", "kind", "blds_type", "display_order", "is_active"]
+    list_filter = ["municipality", "kind", "is_active"]
+    list_editable = ["display_order", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(Inspection)
+class InspectionAdmin(admin.ModelAdmin):
+    list_display = ["code", "application", "inspection_type", "status", "assigned_inspector"]
+    list_filter = ["status", "inspection_type__kind", "application__municipality"]
+    search_fields = ["code", "application__number"]
+    list_select_related = ["application", "inspection_type", "assigned_inspector"]
+    raw_id_fields = ["application"]
+    readonly_fields = ["code", "created_at", "updated_at"]
+
+
+class ReadOnlyAfterCloseMixin:
+    """Visits and what was recorded on them are frozen once closed: the admin only reads."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+    list_display = ["inspection", "sequence", "status", "result", "started_by", "closed_at"]
+    list_filter = ["status", "result"]
+    list_select_related = ["inspection__application", "inspection__inspection_type", "started_by"]
+    search_fields = ["inspection__application__number"]
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+    list_display = ["code", "visit", "discovery_date", "is_remark", "corrected_on_visit"]
+    list_filter = ["is_remark"]
+    search_fields = ["description", "visit__inspection__application__number"]
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+    list_display = ["code", "order_type", "issued_to", "comply_by", "visit"]
+    list_filter = ["order_type"]
+    search_fields = ["issued_to", "description", "visit__inspection__application__number"]
+
+
+@admin.register(Photo)
+class PhotoAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+    list_display = ["code", "description", "visit", "uploaded_by", "uploaded_at"]
+    search_fields = ["description"]

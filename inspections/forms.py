@@ -1,0 +1,171 @@
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from inspections.models import Finding, InspectionType, Order, Visit
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class InspectionAddForm(forms.Form):
+    inspection_type = forms.ModelChoiceField(
+        label="Inspection type", queryset=InspectionType.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspection_type"].queryset = InspectionType.objects.filter(
+            municipality_id=application.municipality_id, is_active=True
+        ).order_by("display_order", "name")
+
+
+class FindingForm(forms.ModelForm):
+    class Meta:
+        model = Finding
+        fields = ["discovery_date", "description", "is_remark"]
+        labels = {
+            "discovery_date": "Discovery date",
+            "description": "Description",
+            "is_remark": "This is a remark only",
+        }
+        widgets = {
+            "discovery_date": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_discovery_date(self):
+        discovered = self.cleaned_data["discovery_date"]
+        if discovered > timezone.localdate():
+            raise forms.ValidationError("The discovery date cannot be in the future.")
+        return discovered
+
+    def clean_description(self):
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise forms.ValidationError("Describe the deficiency or remark.")
+        return description
+
+
+class OrderForm(forms.ModelForm):
+    class Meta:
+        model = Order
+        fields = ["order_type", "issued_to", "description", "comply_by", "findings"]
+        labels = {
+            "order_type": "Order type",
+            "issued_to": "Issued to",
+            "description": "Description",
+            "comply_by": "Comply by",
+            "findings": "Linked deficiencies & remarks",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "comply_by": DateInput(),
+            "findings": forms.CheckboxSelectMultiple(),
+        }
+
+    def __init__(self, *args, findings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["findings"].queryset = findings
+        self.fields["findings"].label_from_instance = lambda f: (
+            f"{f.kind_label} ({f.discovery_date:%Y-%m-%d}): {f.description[:80]}"
+        )
+        self.fields["issued_to"].help_text = "Name, role and contact, e.g. owner or contractor."
+
+    def clean_comply_by(self):
+        comply_by = self.cleaned_data["comply_by"]
+        if comply_by and comply_by < timezone.localdate():
+            raise forms.ValidationError("The comply-by date cannot be in the past.")
+        return comply_by
+
+    def clean_description(self):
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise forms.ValidationError("Describe what the order requires.")
+        return description
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class PhotoUploadForm(forms.Form):
+    MAX_FILES = 10
+
+    photos = MultipleImageField(
+        label="Photos",
+        help_text="JPEG, PNG, WebP or HEIC, up to 20 MB each; up to 10 at a time.",
+        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    description = forms.CharField(label="Description", max_length=500)
+    finding = forms.ModelChoiceField(
+        label="Deficiency or remark shown", queryset=Finding.objects.none(), required=False
+    )
+
+    def __init__(self, *args, findings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["finding"].queryset = findings
+        self.fields["finding"].label_from_instance = lambda f: (
+            f"{f.kind_label}: {f.description[:80]}"
+        )
+
+    def clean_photos(self):
+        from inspections.photos import PhotoRejected, process_photo
+
+        uploads = self.cleaned_data["photos"]
+        if not uploads:
+            raise forms.ValidationError("Choose at least one photo.")
+        if len(uploads) > self.MAX_FILES:
+            raise forms.ValidationError(f"Upload at most {self.MAX_FILES} photos at a time.")
+        processed = []
+        for upload in uploads:
+            try:
+                processed.append(
+                    process_photo(
+                        upload,
+                        max_bytes=settings.PHOTO_MAX_BYTES,
+                        max_pixels=settings.PHOTO_MAX_PIXELS,
+                    )
+                )
+            except PhotoRejected as exc:
+                raise forms.ValidationError(f"{upload.name}: {exc}") from None
+        return processed
+
+    def clean_description(self):
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise forms.ValidationError("Describe what the photos show.")
+        return description
+
+
+class VisitDraftForm(forms.ModelForm):
+    class Meta:
+        model = Visit
+        fields = ["visit_type", "internal_notes", "site_conditions", "time_used_minutes"]
+        labels = {
+            "visit_type": "Visit type",
+            "internal_notes": "Internal notes",
+            "site_conditions": "Site conditions",
+            "time_used_minutes": "Time used (minutes)",
+        }
+        help_texts = {"internal_notes": "Visible to municipal staff only."}
+        widgets = {
+            "visit_type": forms.RadioSelect(),
+            "internal_notes": forms.Textarea(attrs={"rows": 3}),
+            "site_conditions": forms.Textarea(attrs={"rows": 2}),
+            "time_used_minutes": forms.NumberInput(attrs={"min": 0, "max": 1440, "step": 5}),
+        }

@@ -1,0 +1,101 @@
+"""Read functions for pages that show inspections (the Work view, the inspection view)."""
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from inspections.models import (
+    Finding,
+    Inspection,
+    InspectionType,
+    Order,
+    Photo,
+    Visit,
+    VisitStatus,
+)
+from permits import access
+
+
+def inspection_rows(*, application) -> QuerySet[Inspection]:
+    """The application's inspections with their last closed visit's result and date."""
+    last_closed = Visit.objects.filter(
+        inspection=OuterRef("pk"), status=VisitStatus.CLOSED
+    ).order_by("-sequence")
+    return (
+        Inspection.objects.filter(application=application)
+        .select_related("inspection_type", "assigned_inspector")
+        .annotate(
+            last_result=Subquery(last_closed.values("result")[:1]),
+            last_closed_at=Subquery(last_closed.values("closed_at")[:1]),
+        )
+        .order_by("inspection_type__display_order", "inspection_type__name", "created_at")
+    )
+
+
+def addable_inspection_types(*, application) -> QuerySet[InspectionType]:
+    return InspectionType.objects.filter(
+        municipality_id=application.municipality_id, is_active=True
+    ).order_by("display_order", "name")
+
+
+def add_inspection_form(*, user, application):
+    """The Add inspection form when the user's role may add one, else None."""
+    from inspections.forms import InspectionAddForm
+
+    if not access.can(user, application.municipality_id, "inspections.add_inspection"):
+        return None
+    return InspectionAddForm(application=application)
+
+
+def open_visit(*, inspection) -> Visit | None:
+    return inspection.visits.filter(status=VisitStatus.OPEN).select_related("started_by").first()
+
+
+def visit_findings(*, visit) -> QuerySet[Finding]:
+    return visit.findings.select_related("corrected_on_visit").order_by(
+        "discovery_date", "created_at", "id"
+    )
+
+
+def carried_over_findings(*, visit) -> QuerySet[Finding]:
+    """Deficiencies from earlier visits of the inspection that were still open when this
+    visit started, or that this visit marked corrected."""
+    return (
+        Finding.objects.filter(
+            visit__inspection_id=visit.inspection_id,
+            visit__sequence__lt=visit.sequence,
+            is_remark=False,
+        )
+        .filter(Q(corrected_on_visit__isnull=True) | Q(corrected_on_visit=visit))
+        .select_related("visit")
+        .order_by("discovery_date", "id")
+    )
+
+
+def visit_orders(*, visit) -> QuerySet[Order]:
+    return visit.orders.prefetch_related(
+        Prefetch("findings", queryset=Finding.objects.order_by("id"))
+    ).order_by("created_at", "id")
+
+
+def carried_over_orders(*, visit) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(
+            visit__inspection_id=visit.inspection_id, visit__sequence__lt=visit.sequence
+        )
+        .filter(Q(complied_on_visit__isnull=True) | Q(complied_on_visit=visit))
+        .select_related("visit")
+        .prefetch_related(Prefetch("findings", queryset=Finding.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )
+
+
+def visit_photos(*, visit) -> QuerySet[Photo]:
+    return visit.photos.select_related("finding").order_by("uploaded_at", "id")
+
+
+def closed_visits(*, inspection) -> QuerySet[Visit]:
+    """All visits: the closed ones, newest first."""
+    return (
+        inspection.visits.filter(status=VisitStatus.CLOSED)
+        .select_related("started_by", "closed_by")
+        .order_by("-sequence")
+    )

@@ -1,0 +1,197 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from inspections.models import Visit, VisitResult
+from permits.models import Application, Municipality
+
+
+class PermitKind(models.TextChoices):
+    GENERAL = "general", "General (full occupancy)"
+    PARTIAL = "partial", "Partial occupancy"
+    TEMPORARY = "temporary", "Temporary occupancy"
+
+
+class OccupancyPermitType(models.Model):
+    """A kind of occupancy permit a municipality issues, with its numbering.
+
+    The number format takes the tokens {prefix}, {year} and {seq} (with a width, e.g.
+    {seq:04}). Types with the same sequence key share one sequence of numbers.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="occupancy_permit_types"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=PermitKind, default=PermitKind.GENERAL)
+    prefix = models.CharField(max_length=20, default="OCC")
+    number_format = models.CharField(max_length=60, default="{prefix}-{year}-{seq:04}")
+    sequence_key = models.SlugField(
+        max_length=40,
+        default="occupancy",
+        help_text="Types with the same key share one sequence of numbers.",
+    )
+    restart_each_year = models.BooleanField(default=True)
+    needs_portion_of_building = models.BooleanField(default=False)
+    needs_expiry_date = models.BooleanField(default=False)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["municipality", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="permit_type_name_unique_per_municipality"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=PermitKind.values), name="permit_type_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OccupancyPermitTemplate(models.Model):
+    """The PDF layout an inspector picks at a grant. Every save adds a TemplateVersion;
+    issued permits point at the version they were rendered with."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="occupancy_permit_templates"
+    )
+    permit_type = models.ForeignKey(
+        OccupancyPermitType, on_delete=models.PROTECT, related_name="templates"
+    )
+    name = models.CharField(max_length=100)
+    body = models.TextField(help_text="HTML in the Django template language, with print CSS.")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    is_active = models.BooleanField("active", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["municipality", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="permit_template_name_unique_per_municipality"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OccupancyPermitTemplateVersion(models.Model):
+    template = models.ForeignKey(
+        OccupancyPermitTemplate, on_delete=models.PROTECT, related_name="versions"
+    )
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["template", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "version"], name="permit_template_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} v{self.version}"
+
+
+class PermitNumberSequence(models.Model):
+    """The last number issued in one sequence. Numbers are taken under a row lock in the
+    same transaction that issues the permit, so a rollback never leaves a gap."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    key = models.SlugField(max_length=40)
+    year = models.PositiveSmallIntegerField(help_text="0 for sequences that never restart.")
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "key", "year"], name="permit_sequence_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.key} {self.year or ''}: {self.last_value}"
+
+
+class PermitStatus(models.TextChoices):
+    ISSUED = "issued", "Issued"
+    REVOKED = "revoked", "Revoked"
+
+
+class UndeletableQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionError("Issued occupancy permits are legal records and are never deleted.")
+
+
+class OccupancyPermit(models.Model):
+    """An issued occupancy permit: a legal record. Its data is a snapshot and its PDF bytes
+    are stored with their SHA-256; it is never changed nor deleted (a revocation is a
+    separate record)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="occupancy_permits"
+    )
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="occupancy_permits"
+    )
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="occupancy_permit")
+    permit_type = models.ForeignKey(
+        OccupancyPermitType, on_delete=models.PROTECT, related_name="permits"
+    )
+    template_version = models.ForeignKey(
+        OccupancyPermitTemplateVersion, on_delete=models.PROTECT, related_name="permits"
+    )
+    number = models.CharField(max_length=60)
+    result = models.CharField(max_length=30, choices=VisitResult)
+    granted_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    description = models.TextField()
+    portion_of_building = models.CharField(max_length=300, blank=True)
+    snapshot = models.JSONField(help_text="Everything printed on the permit, as issued.")
+    pdf = models.FileField(upload_to="occupancy/%Y/")
+    pdf_sha256 = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=PermitStatus, default=PermitStatus.ISSUED)
+
+    objects = UndeletableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "number"], name="occupancy_permit_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(result__in=["granted_full", "granted_outstanding"]),
+                name="occupancy_permit_result_is_a_grant",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PermitStatus.values), name="occupancy_permit_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(pdf_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="occupancy_permit_has_pdf_digest",
+            ),
+            models.CheckConstraint(condition=~Q(pdf=""), name="occupancy_permit_has_pdf"),
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=models.F("granted_on")),
+                name="occupancy_permit_expires_after_grant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Issued occupancy permits are legal records and are never deleted.")

@@ -1,0 +1,19 @@
+"""Read functions other apps' pages use to show occupancy permits."""
+
+from django.db.models import QuerySet
+
+from occupancy.models import OccupancyPermit
+
+
+def permits_for_application(*, application) -> QuerySet[OccupancyPermit]:
+    return (
+        OccupancyPermit.objects.filter(application=application)
+        .select_related("permit_type", "issued_by", "visit__inspection__inspection_type")
+        .order_by("issued_at", "id")
+    )
+
+
+def permits_by_visit(*, visits) -> dict[int, OccupancyPermit]:
+    """The permit issued on each of these visits, if any, in one query."""
+    permits = OccupancyPermit.objects.filter(visit__in=visits).select_related("permit_type")
+    return {permit.visit_id: permit for permit in permits}

@@ -1,0 +1,227 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils import timezone
+
+# Application numbers appear in URLs: letters, digits and a few separators only.
+application_number_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+    "Use letters, digits, dots, dashes or underscores (at most 40 characters).",
+)
+
+
+class Province(models.TextChoices):
+    AB = "AB", "Alberta"
+    BC = "BC", "British Columbia"
+    MB = "MB", "Manitoba"
+    NB = "NB", "New Brunswick"
+    NL = "NL", "Newfoundland and Labrador"
+    NS = "NS", "Nova Scotia"
+    NT = "NT", "Northwest Territories"
+    NU = "NU", "Nunavut"
+    ON = "ON", "Ontario"
+    PE = "PE", "Prince Edward Island"
+    QC = "QC", "Quebec"
+    SK = "SK", "Saskatchewan"
+    YT = "YT", "Yukon"
+
+
+class Municipality(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    department_name = models.CharField(max_length=200, default="Building Department")
+    street_address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    province = models.CharField(max_length=2, choices=Province, default=Province.ON)
+    postal_code = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    chief_building_official = models.CharField(max_length=200, blank=True)
+    chief_building_official_title = models.CharField(
+        max_length=200, blank=True, default="Chief Building Official"
+    )
+    letterhead_logo = models.ImageField(upload_to="logos/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "municipalities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """What a member may do in one municipality. Each role is backed by a Django group of the
+    same label that holds the role's permissions (see permits.access)."""
+
+    INSPECTOR = "inspector", "Inspector"
+    CLERK = "clerk", "Clerk"
+    VIEWER = "viewer", "Viewer"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["municipality__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "municipality"], name="membership_one_role_per_municipality"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} at {self.municipality}"
+
+
+class WorkType(models.TextChoices):
+    NEW = "new", "New construction"
+    ADDITION = "addition", "Addition"
+    ALTERATION = "alteration", "Alteration / renovation"
+    CHANGE_OF_USE = "change_of_use", "Change of use"
+    DEMOLITION = "demolition", "Demolition"
+    ACCESSORY = "accessory", "Accessory structure"
+    PLUMBING = "plumbing", "Plumbing"
+    HVAC = "hvac", "Heating, ventilation, air conditioning"
+    SEPTIC = "septic", "On-site sewage system"
+    OTHER = "other", "Other"
+
+
+class ApplicationStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    PERMIT_ISSUED = "permit_issued", "Permit issued"
+    CONSTRUCTION_STARTED = "construction_started", "Construction started"
+    OCCUPIED = "occupied", "Occupied"
+    FINISHED = "finished", "Finished"
+    CLOSED = "closed", "Closed"
+
+
+class Application(models.Model):
+    """A building-permit application; its staff page is the Work view."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="applications"
+    )
+    number = models.CharField(max_length=40, validators=[application_number_validator])
+    work_type = models.CharField(max_length=20, choices=WorkType, default=WorkType.NEW)
+    description = models.TextField()
+    street_address = models.CharField(max_length=200)
+    unit = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100)
+    province = models.CharField(max_length=2, choices=Province, default=Province.ON)
+    postal_code = models.CharField(max_length=10, blank=True)
+    roll_number = models.CharField(max_length=40, blank=True)
+    legal_description = models.TextField(blank=True)
+    applicant_name = models.CharField(max_length=200)
+    applicant_email = models.EmailField(blank=True)
+    applicant_phone = models.CharField(max_length=40, blank=True)
+    owner_name = models.CharField(max_length=200, blank=True)
+    owner_email = models.EmailField(blank=True)
+    owner_phone = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=30, choices=ApplicationStatus, default=ApplicationStatus.SUBMITTED
+    )
+    applied_on = models.DateField(default=timezone.localdate)
+    permit_issued_on = models.DateField(null=True, blank=True)
+    occupied_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    # Upper-cased number, address, roll number and names, kept by save(): one column that
+    # one trigram index serves (see migration 0002).
+    search_text = models.TextField(editable=False, default="")
+    last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "number"], name="application_number_unique_per_municipality"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ApplicationStatus.values),
+                name="application_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(permit_issued_on__isnull=True)
+                | models.Q(permit_issued_on__gte=models.F("applied_on")),
+                name="application_issued_not_before_applied",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["municipality", "-last_activity_at"], name="application_muni_activity_idx"
+            ),
+            models.Index(Upper("number"), name="application_number_upper_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} – {self.full_address}"
+
+    @property
+    def full_address(self) -> str:
+        street = f"{self.unit}-{self.street_address}" if self.unit else self.street_address
+        return f"{street}, {self.city}"
+
+    def build_search_text(self) -> str:
+        parts = [
+            self.number,
+            self.unit,
+            self.street_address,
+            self.city,
+            self.postal_code,
+            self.roll_number,
+            self.applicant_name,
+            self.owner_name,
+        ]
+        return " ".join(" ".join(p.split()) for p in parts if p).upper()
+
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "permits:application_detail",
+            kwargs={"municipality": self.municipality.slug, "number": self.number},
+        )
+
+
+class Activity(models.Model):
+    """Audit trail: one entry for every state change, who made it and when."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="activities"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    verb = models.CharField(max_length=60)
+    summary = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["application", "-at"], name="activity_application_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.verb}: {self.summary}"

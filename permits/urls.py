@@ -1,0 +1,14 @@
+from django.urls import path
+
+from permits import views
+
+app_name = "permits"
+
+urlpatterns = [
+    path("", views.application_list, name="application_list"),
+    path(
+        "applications/<slug:municipality>/<str:number>/",
+        views.application_detail,
+        name="application_detail",
+    ),
+]

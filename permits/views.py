@@ -1,0 +1,50 @@
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import urlencode
+
+from inspections import queries as inspection_queries
+from occupancy import queries as occupancy_queries
+from permits import access
+from permits.forms import ApplicationSearchForm
+from permits.queries import application_search
+
+PAGE_SIZE = 25
+
+
+def application_list(request: HttpRequest) -> HttpResponse:
+    form = ApplicationSearchForm(request.GET or None)
+    query = status = ""
+    if form.is_valid():
+        query, status = form.cleaned_data["q"], form.cleaned_data["status"]
+    applications = application_search(request.user, query=query, status=status)
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {k: v for k, v in {"q": query, "status": status}.items() if v}
+    return render(
+        request,
+        "permits/application_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "query": query,
+            "is_filtered": bool(filters),
+            "querystring_base": urlencode(filters) + "&" if filters else "",
+        },
+    )
+
+
+def application_detail(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
+    """The Work view: the application's header, its Inspections and its Occupancy permits."""
+    application = access.get_application(request.user, municipality, number)
+    return render(
+        request,
+        "permits/application_detail.html",
+        {
+            "application": application,
+            "inspections": inspection_queries.inspection_rows(application=application),
+            "inspection_form": inspection_queries.add_inspection_form(
+                user=request.user, application=application
+            ),
+            "permits": occupancy_queries.permits_for_application(application=application),
+        },
+    )
