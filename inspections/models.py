@@ -116,12 +116,12 @@ class Inspection(models.Model):
     def __str__(self) -> str:
         return f"{self.inspection_type} on {self.application.number}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("inspections:inspection_detail", kwargs={"code": self.code})
+
     @property
     def is_occupancy(self) -> bool:
         return self.inspection_type.kind == InspectionKind.OCCUPANCY
-
-    def get_absolute_url(self) -> str:
-        return reverse("inspections:inspection_detail", kwargs={"code": self.code})
 
 
 class VisitStatus(models.TextChoices):

@@ -160,7 +160,9 @@ class OccupancyPermit(models.Model):
     snapshot = models.JSONField(help_text="Everything printed on the permit, as issued.")
     pdf = models.FileField(upload_to="occupancy/%Y/")
     pdf_sha256 = models.CharField(max_length=64)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     issued_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=PermitStatus, default=PermitStatus.ISSUED)
 

@@ -173,6 +173,19 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"{self.number} – {self.full_address}"
 
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "permits:application_detail",
+            kwargs={"municipality": self.municipality.slug, "number": self.number},
+        )
+
     @property
     def full_address(self) -> str:
         street = f"{self.unit}-{self.street_address}" if self.unit else self.street_address
@@ -190,19 +203,6 @@ class Application(models.Model):
             self.owner_name,
         ]
         return " ".join(" ".join(p.split()) for p in parts if p).upper()
-
-    def save(self, *args, **kwargs):
-        self.search_text = self.build_search_text()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "search_text" not in update_fields:
-            kwargs["update_fields"] = [*update_fields, "search_text"]
-        super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse(
-            "permits:application_detail",
-            kwargs={"municipality": self.municipality.slug, "number": self.number},
-        )
 
 
 class Activity(models.Model):

@@ -1,0 +1,44 @@
+# Threshold: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PASSWORD ?= threshold-demo
+
+.PHONY: install run test lint migrate clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the declared dependencies change.
+$(STAMP): pyproject.toml build-constraints.txt | $(PY)
+	$(PIP) install --quiet --upgrade "pip>=25.3"
+	$(PIP) install --quiet --build-constraint build-constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	DEBUG=1 $(PY) manage.py migrate --no-input
+
+# The demo: embedded SQLite unless DATABASE_URL says otherwise, development settings.
+run: migrate
+	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	@echo ""
+	@echo "  Threshold is at http://$(HOST):$(PORT)/"
+	@echo "  Log in as inspector (or clerk, viewer, inspector2, admin) with password: $(DEMO_PASSWORD)"
+	@echo ""
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,415 @@
+"""State changes of inspections and visits. Each function is the one place its rule lives;
+views, the admin and commands call these and never change these rows themselves.
+
+Everything recorded on a visit (findings, orders, photos, the draft result) is a draft
+while the visit is open and frozen once it is closed: every change below first locks the
+visit row and refuses if it is no longer open, so a change racing a close loses cleanly.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from inspections.models import (
+    Finding,
+    Inspection,
+    InspectionStatus,
+    InspectionType,
+    Order,
+    Photo,
+    Visit,
+    VisitStatus,
+)
+from inspections.photos import ProcessedPhoto
+from permits.people import person_name
+from permits.services import application_record_activity
+
+
+class VisitError(Exception):
+    """A change the rules refuse; str(exc) is the message the user sees."""
+
+
+class VisitNotOpen(VisitError):
+    def __init__(self, visit: Visit):
+        closer = person_name(visit.closed_by) or "another user"
+        when = f" on {visit.closed_at:%Y-%m-%d at %H:%M}" if visit.closed_at else ""
+        super().__init__(
+            f"Visit {visit.sequence} was already closed by {closer}{when}; nothing was changed."
+        )
+
+
+def _lock_open_visit(visit: Visit) -> Visit:
+    """Lock the visit row for the rest of the transaction; refuse if it was closed."""
+    locked = Visit.objects.select_for_update().select_related("closed_by").get(pk=visit.pk)
+    if locked.status != VisitStatus.OPEN:
+        raise VisitNotOpen(locked)
+    return locked
+
+
+def _application(visit: Visit):
+    return visit.inspection.application
+
+
+@transaction.atomic
+def inspection_add(*, application, inspection_type: InspectionType, actor) -> Inspection:
+    """Add a required inspection to an application.
+
+    Side effects: one Inspection (Not started); an Activity on the application.
+    """
+    if inspection_type.municipality_id != application.municipality_id:
+        raise VisitError("That inspection type belongs to another municipality.")
+    if not inspection_type.is_active:
+        raise VisitError(f"The inspection type {inspection_type.name} is no longer in use.")
+    inspection = Inspection.objects.create(
+        application=application, inspection_type=inspection_type, created_by=actor
+    )
+    application_record_activity(
+        application=application,
+        actor=actor,
+        verb="inspection_added",
+        summary=f"{inspection_type.name} inspection added",
+    )
+    return inspection
+
+
+@transaction.atomic
+def visit_start(*, inspection: Inspection, actor) -> Visit:
+    """Start a new visit (the draft every result begins with).
+
+    Refused when a visit is already open or the inspection is closed. The database's
+    `visit_one_open_per_inspection` constraint backs this up against two inspectors
+    pressing Start new visit at once.
+    Side effects: one open Visit numbered after the last; the inspection becomes
+    In progress and is assigned to the actor when unassigned; an Activity.
+    """
+    inspection = (
+        Inspection.objects.select_for_update()
+        .select_related("application", "inspection_type")
+        .get(pk=inspection.pk)
+    )
+    if inspection.status in (InspectionStatus.CLOSED, InspectionStatus.CANCELLED):
+        raise VisitError("This inspection is closed: no new visit can be started.")
+    open_visit = inspection.visits.filter(status=VisitStatus.OPEN).select_related("started_by")
+    if (existing := open_visit.first()) is not None:
+        who = person_name(existing.started_by)
+        raise VisitError(
+            f"Visit {existing.sequence} is already open (started by {who}); continue it below."
+        )
+    last = inspection.visits.aggregate(last=Max("sequence"))["last"] or 0
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(inspection=inspection, sequence=last + 1, started_by=actor)
+    except IntegrityError:
+        raise VisitError("Another visit was started at the same moment; reload the page.") from None
+    inspection.status = InspectionStatus.IN_PROGRESS
+    fields = ["status", "updated_at"]
+    if inspection.assigned_inspector_id is None:
+        inspection.assigned_inspector = actor
+        fields.append("assigned_inspector")
+    inspection.save(update_fields=fields)
+    application_record_activity(
+        application=inspection.application,
+        actor=actor,
+        verb="visit_started",
+        summary=f"{inspection.inspection_type.name}: visit {visit.sequence} started",
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_save_draft(
+    *,
+    visit: Visit,
+    actor,
+    visit_type: str,
+    internal_notes: str,
+    site_conditions: str,
+    time_used_minutes: int | None,
+) -> Visit:
+    """Save the visit's type, notes, site conditions and time used (still a draft).
+
+    Side effects: the Visit row's draft fields.
+    """
+    visit = _lock_open_visit(visit)
+    visit.visit_type = visit_type
+    visit.internal_notes = internal_notes
+    visit.site_conditions = site_conditions
+    visit.time_used_minutes = time_used_minutes
+    visit.save(
+        update_fields=["visit_type", "internal_notes", "site_conditions", "time_used_minutes"]
+    )
+    return visit
+
+
+@transaction.atomic
+def finding_add(
+    *, visit: Visit, actor, discovery_date: datetime.date, description: str, is_remark: bool
+) -> Finding:
+    """Record a deficiency or a remark on an open visit.
+
+    Side effects: one Finding; an Activity.
+    """
+    visit = _lock_open_visit(visit)
+    finding = Finding.objects.create(
+        visit=visit,
+        discovery_date=discovery_date,
+        description=description,
+        is_remark=is_remark,
+        created_by=actor,
+    )
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="finding_added",
+        summary=f"{finding.kind_label} recorded: {description[:120]}",
+    )
+    return finding
+
+
+@transaction.atomic
+def finding_update(
+    *, finding: Finding, actor, discovery_date: datetime.date, description: str, is_remark: bool
+) -> Finding:
+    """Edit a finding of the open visit (e.g. turn a deficiency into a remark).
+
+    Side effects: the Finding row.
+    """
+    _lock_open_visit(finding.visit)
+    finding.discovery_date = discovery_date
+    finding.description = description
+    finding.is_remark = is_remark
+    finding.save(update_fields=["discovery_date", "description", "is_remark"])
+    return finding
+
+
+@transaction.atomic
+def finding_delete(*, finding: Finding, actor) -> None:
+    """Delete a finding of the open visit.
+
+    Side effects: the Finding and its links to orders deleted; photos showing it are kept
+    and no longer tied to it; an Activity.
+    """
+    visit = _lock_open_visit(finding.visit)
+    finding.orders.clear()
+    Photo.objects.filter(finding=finding).update(finding=None)
+    finding.delete()
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="finding_deleted",
+        summary=f"{finding.kind_label} deleted: {finding.description[:120]}",
+    )
+
+
+@transaction.atomic
+def finding_set_corrected(*, finding: Finding, visit: Visit, actor, corrected: bool) -> Finding:
+    """Mark a deficiency from an earlier visit corrected on this (open) visit, or undo that.
+
+    Side effects: Finding.corrected_on_visit; an Activity.
+    """
+    visit = _lock_open_visit(visit)
+    finding = Finding.objects.select_for_update().select_related("visit").get(pk=finding.pk)
+    if (
+        finding.visit.inspection_id != visit.inspection_id
+        or finding.visit.sequence >= visit.sequence
+    ):
+        raise VisitError("Only deficiencies from earlier visits of this inspection carry over.")
+    if finding.is_remark:
+        raise VisitError("A remark does not need correcting.")
+    if corrected and finding.corrected_on_visit_id not in (None, visit.pk):
+        raise VisitError("That deficiency was already marked corrected on an earlier visit.")
+    if not corrected and finding.corrected_on_visit_id != visit.pk:
+        raise VisitError("That deficiency was not marked corrected on this visit.")
+    finding.corrected_on_visit = visit if corrected else None
+    finding.save(update_fields=["corrected_on_visit"])
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="finding_corrected" if corrected else "finding_reopened",
+        summary=("Deficiency corrected: " if corrected else "Correction undone: ")
+        + finding.description[:120],
+    )
+    return finding
+
+
+def _check_linkable(visit: Visit, findings: Iterable[Finding]) -> list[Finding]:
+    findings = list(findings)
+    for finding in findings:
+        if finding.visit.inspection_id != visit.inspection_id:
+            raise VisitError("An order can only be linked to findings of this inspection.")
+    return findings
+
+
+@transaction.atomic
+def order_add(
+    *,
+    visit: Visit,
+    actor,
+    order_type: str,
+    issued_to: str,
+    description: str,
+    comply_by: datetime.date | None,
+    findings: Iterable[Finding] = (),
+) -> Order:
+    """Issue an order on an open visit, optionally linked to findings.
+
+    Side effects: one Order and its links; an Activity.
+    """
+    visit = _lock_open_visit(visit)
+    findings = _check_linkable(visit, findings)
+    order = Order.objects.create(
+        visit=visit,
+        order_type=order_type,
+        issued_to=issued_to,
+        description=description,
+        comply_by=comply_by,
+        created_by=actor,
+    )
+    order.findings.set(findings)
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="order_added",
+        summary=f"{order.get_order_type_display()} issued to {issued_to[:100]}",
+    )
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *,
+    order: Order,
+    actor,
+    order_type: str,
+    issued_to: str,
+    description: str,
+    comply_by: datetime.date | None,
+    findings: Iterable[Finding] = (),
+) -> Order:
+    """Edit an order of the open visit.
+
+    Side effects: the Order row and its links.
+    """
+    visit = _lock_open_visit(order.visit)
+    findings = _check_linkable(visit, findings)
+    order.order_type = order_type
+    order.issued_to = issued_to
+    order.description = description
+    order.comply_by = comply_by
+    order.save(update_fields=["order_type", "issued_to", "description", "comply_by"])
+    order.findings.set(findings)
+    return order
+
+
+@transaction.atomic
+def order_delete(*, order: Order, actor) -> None:
+    """Delete an order of the open visit.
+
+    Side effects: the Order and its links deleted; an Activity.
+    """
+    visit = _lock_open_visit(order.visit)
+    label = f"{order.get_order_type_display()} to {order.issued_to[:100]}"
+    order.findings.clear()
+    order.delete()
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="order_deleted",
+        summary=f"{label} deleted",
+    )
+
+
+@transaction.atomic
+def order_set_complied(*, order: Order, visit: Visit, actor, complied: bool) -> Order:
+    """Record on this (open) visit that an order from an earlier visit was complied with.
+
+    Side effects: Order.complied_on_visit; an Activity.
+    """
+    visit = _lock_open_visit(visit)
+    order = Order.objects.select_for_update().select_related("visit").get(pk=order.pk)
+    if order.visit.inspection_id != visit.inspection_id or order.visit.sequence >= visit.sequence:
+        raise VisitError("Only orders from earlier visits of this inspection carry over.")
+    if complied and order.complied_on_visit_id not in (None, visit.pk):
+        raise VisitError("That order was already marked complied with on an earlier visit.")
+    if not complied and order.complied_on_visit_id != visit.pk:
+        raise VisitError("That order was not marked complied with on this visit.")
+    order.complied_on_visit = visit if complied else None
+    order.save(update_fields=["complied_on_visit"])
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="order_complied" if complied else "order_reopened",
+        summary=f"{order.get_order_type_display()} "
+        + ("complied with" if complied else "compliance undone"),
+    )
+    return order
+
+
+def photos_add(
+    *,
+    visit: Visit,
+    actor,
+    photos: Iterable[ProcessedPhoto],
+    description: str,
+    finding: Finding | None = None,
+) -> list[Photo]:
+    """Attach processed (decoded, re-encoded, metadata-stripped) photos to an open visit.
+
+    Side effects: Photo rows and their image and thumbnail files; an Activity. If anything
+    fails, no row is saved and the files already written are removed again.
+    """
+    written: list[str] = []
+    storage = Photo._meta.get_field("image").storage
+    try:
+        with transaction.atomic():
+            visit = _lock_open_visit(visit)
+            if finding is not None and finding.visit.inspection_id != visit.inspection_id:
+                raise VisitError("A photo can only show a finding of this inspection.")
+            created = []
+            for processed in photos:
+                photo = Photo(
+                    visit=visit,
+                    description=description,
+                    finding=finding,
+                    taken_at=processed.taken_at,
+                    uploaded_by=actor,
+                )
+                photo.image.save("photo.jpg", ContentFile(processed.image), save=False)
+                written.append(photo.image.name)
+                photo.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
+                written.append(photo.thumbnail.name)
+                photo.save()
+                created.append(photo)
+            application_record_activity(
+                application=_application(visit),
+                actor=actor,
+                verb="photos_added",
+                summary=f"{len(created)} photo(s) added: {description[:100]}",
+            )
+    except BaseException:
+        for name in written:
+            storage.delete(name)
+        raise
+    return created
+
+
+@transaction.atomic
+def photo_delete(*, photo: Photo, actor) -> None:
+    """Delete a photo of the open visit.
+
+    Side effects: the Photo row; its files removed once the transaction commits.
+    """
+    visit = _lock_open_visit(photo.visit)
+    names = [photo.image.name, photo.thumbnail.name]
+    storage = photo.image.storage
+    photo.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for name in names if name])
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="photo_deleted",
+        summary=f"Photo deleted: {photo.description[:100]}",
+    )

@@ -1,0 +1,343 @@
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from inspections import queries, services
+from inspections.access import get_finding, get_inspection, get_order, get_photo
+from inspections.forms import (
+    FindingForm,
+    InspectionAddForm,
+    OrderForm,
+    PhotoUploadForm,
+    VisitDraftForm,
+)
+from inspections.models import Finding, InspectionStatus
+from inspections.services import VisitError
+from occupancy import queries as occupancy_queries
+from permits import access
+
+RECORD = "inspections.change_visit"
+
+
+def _linkable_findings(visit):
+    """Findings an order or a photo may point at: this inspection's, up to this visit."""
+    return Finding.objects.filter(
+        visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence
+    ).order_by("visit__sequence", "discovery_date", "id")
+
+
+def _inspection_page(request, inspection, *, status=200, **forms) -> HttpResponse:
+    """The inspection view; `forms` replaces a blank form with one that has errors."""
+    user = request.user
+    municipality_id = inspection.application.municipality_id
+    visit = queries.open_visit(inspection=inspection)
+    can_record = access.can(user, municipality_id, RECORD)
+    context = {
+        "inspection": inspection,
+        "application": inspection.application,
+        "visit": visit,
+        "can_record": can_record and visit is not None,
+        "can_start_visit": access.can(user, municipality_id, "inspections.add_visit")
+        and visit is None
+        and inspection.status not in (InspectionStatus.CLOSED, InspectionStatus.CANCELLED),
+        "closed_visits": list(queries.closed_visits(inspection=inspection)),
+    }
+    context["permits_by_visit"] = occupancy_queries.permits_by_visit(
+        visits=[v.pk for v in context["closed_visits"]]
+    )
+    if visit is not None:
+        linkable = _linkable_findings(visit)
+        context.update(
+            findings=list(queries.visit_findings(visit=visit)),
+            carried_findings=list(queries.carried_over_findings(visit=visit)),
+            orders=list(queries.visit_orders(visit=visit)),
+            carried_orders=list(queries.carried_over_orders(visit=visit)),
+            photos=list(queries.visit_photos(visit=visit)),
+            finding_form=forms.get("finding_form") or FindingForm(),
+            order_form=forms.get("order_form") or OrderForm(findings=linkable),
+            photo_form=forms.get("photo_form") or PhotoUploadForm(findings=linkable),
+            visit_form=forms.get("visit_form") or VisitDraftForm(instance=visit),
+        )
+    return render(request, "inspections/inspection_detail.html", context, status=status)
+
+
+def _back(inspection, anchor: str = ""):
+    return redirect(inspection.get_absolute_url() + (f"#{anchor}" if anchor else ""))
+
+
+def _open_visit_or_back(request, inspection):
+    visit = queries.open_visit(inspection=inspection)
+    if visit is None:
+        messages.warning(request, "This inspection has no open visit: start a new visit first.")
+    return visit
+
+
+@require_POST
+def inspection_add(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
+    application = access.get_application(
+        request.user, municipality, number, perm="inspections.add_inspection"
+    )
+    form = InspectionAddForm(request.POST, application=application)
+    if not form.is_valid():
+        messages.error(request, "Choose an inspection type to add.")
+        return redirect(application.get_absolute_url() + "#inspections")
+    try:
+        inspection = services.inspection_add(
+            application=application,
+            inspection_type=form.cleaned_data["inspection_type"],
+            actor=request.user,
+        )
+    except VisitError as exc:
+        messages.error(request, str(exc))
+        return redirect(application.get_absolute_url() + "#inspections")
+    messages.success(request, f"{inspection.inspection_type.name} inspection added.")
+    return redirect(application.get_absolute_url() + "#inspections")
+
+
+@require_GET
+def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return _inspection_page(request, get_inspection(request.user, code))
+
+
+@require_POST
+def visit_start(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = get_inspection(request.user, code, perm="inspections.add_visit")
+    try:
+        visit = services.visit_start(inspection=inspection, actor=request.user)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+        return _back(inspection)
+    messages.success(request, f"Visit {visit.sequence} started.")
+    return _back(inspection, "findings")
+
+
+@require_POST
+def visit_save(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = get_inspection(request.user, code, perm=RECORD)
+    if (visit := _open_visit_or_back(request, inspection)) is None:
+        return _back(inspection)
+    form = VisitDraftForm(request.POST, instance=visit)
+    if not form.is_valid():
+        return _inspection_page(request, inspection, status=400, visit_form=form)
+    try:
+        services.visit_save_draft(visit=visit, actor=request.user, **form.cleaned_data)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+        return _back(inspection)
+    messages.success(request, "Visit details saved.")
+    return _back(inspection, "result")
+
+
+@require_POST
+def finding_add(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = get_inspection(request.user, code, perm="inspections.add_finding")
+    if (visit := _open_visit_or_back(request, inspection)) is None:
+        return _back(inspection)
+    form = FindingForm(request.POST)
+    if not form.is_valid():
+        return _inspection_page(request, inspection, status=400, finding_form=form)
+    try:
+        finding = services.finding_add(visit=visit, actor=request.user, **form.cleaned_data)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+        return _back(inspection)
+    messages.success(request, f"{finding.kind_label} added.")
+    return _back(inspection, "findings")
+
+
+@require_http_methods(["GET", "POST"])
+def finding_edit(request: HttpRequest, code: str) -> HttpResponse:
+    finding = get_finding(request.user, code, perm="inspections.change_finding")
+    inspection = finding.visit.inspection
+    if not finding.visit.is_open:
+        messages.warning(request, "That visit is closed: its findings can no longer change.")
+        return _back(inspection)
+    form = FindingForm(request.POST or None, instance=finding)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.finding_update(finding=finding, actor=request.user, **form.cleaned_data)
+        except VisitError as exc:
+            messages.warning(request, str(exc))
+            return _back(inspection)
+        messages.success(request, f"{finding.kind_label} saved.")
+        return _back(inspection, "findings")
+    return render(
+        request,
+        "inspections/finding_edit.html",
+        {"form": form, "finding": finding, "inspection": inspection},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def finding_delete(request: HttpRequest, code: str) -> HttpResponse:
+    finding = get_finding(request.user, code, perm="inspections.delete_finding")
+    try:
+        services.finding_delete(finding=finding, actor=request.user)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(request, f"{finding.kind_label} deleted.")
+    return _back(finding.visit.inspection, "findings")
+
+
+@require_POST
+def finding_corrected(request: HttpRequest, code: str) -> HttpResponse:
+    finding = get_finding(request.user, code, perm="inspections.change_finding")
+    inspection = finding.visit.inspection
+    if (visit := _open_visit_or_back(request, inspection)) is None:
+        return _back(inspection)
+    corrected = request.POST.get("corrected") == "1"
+    try:
+        services.finding_set_corrected(
+            finding=finding, visit=visit, actor=request.user, corrected=corrected
+        )
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(
+            request,
+            "Deficiency marked corrected." if corrected else "Deficiency is outstanding again.",
+        )
+    return _back(inspection, "findings")
+
+
+@require_POST
+def order_add(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = get_inspection(request.user, code, perm="inspections.add_order")
+    if (visit := _open_visit_or_back(request, inspection)) is None:
+        return _back(inspection)
+    form = OrderForm(request.POST, findings=_linkable_findings(visit))
+    if not form.is_valid():
+        return _inspection_page(request, inspection, status=400, order_form=form)
+    try:
+        order = services.order_add(visit=visit, actor=request.user, **form.cleaned_data)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+        return _back(inspection)
+    messages.success(request, f"{order.get_order_type_display()} added.")
+    return _back(inspection, "orders")
+
+
+@require_http_methods(["GET", "POST"])
+def order_edit(request: HttpRequest, code: str) -> HttpResponse:
+    order = get_order(request.user, code, perm="inspections.change_order")
+    inspection = order.visit.inspection
+    if not order.visit.is_open:
+        messages.warning(request, "That visit is closed: its orders can no longer change.")
+        return _back(inspection)
+    form = OrderForm(request.POST or None, instance=order, findings=_linkable_findings(order.visit))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.order_update(order=order, actor=request.user, **form.cleaned_data)
+        except VisitError as exc:
+            messages.warning(request, str(exc))
+            return _back(inspection)
+        messages.success(request, f"{order.get_order_type_display()} saved.")
+        return _back(inspection, "orders")
+    return render(
+        request,
+        "inspections/order_edit.html",
+        {"form": form, "order": order, "inspection": inspection},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def order_delete(request: HttpRequest, code: str) -> HttpResponse:
+    order = get_order(request.user, code, perm="inspections.delete_order")
+    try:
+        services.order_delete(order=order, actor=request.user)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(request, f"{order.get_order_type_display()} deleted.")
+    return _back(order.visit.inspection, "orders")
+
+
+@require_POST
+def order_complied(request: HttpRequest, code: str) -> HttpResponse:
+    order = get_order(request.user, code, perm="inspections.change_order")
+    inspection = order.visit.inspection
+    if (visit := _open_visit_or_back(request, inspection)) is None:
+        return _back(inspection)
+    complied = request.POST.get("complied") == "1"
+    try:
+        services.order_set_complied(order=order, visit=visit, actor=request.user, complied=complied)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(
+            request, "Order marked complied with." if complied else "Order is outstanding again."
+        )
+    return _back(inspection, "orders")
+
+
+@require_POST
+def photos_add(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = get_inspection(request.user, code, perm="inspections.add_photo")
+    if (visit := _open_visit_or_back(request, inspection)) is None:
+        return _back(inspection)
+    form = PhotoUploadForm(request.POST, request.FILES, findings=_linkable_findings(visit))
+    if not form.is_valid():
+        return _inspection_page(request, inspection, status=400, photo_form=form)
+    try:
+        added = services.photos_add(
+            visit=visit,
+            actor=request.user,
+            photos=form.cleaned_data["photos"],
+            description=form.cleaned_data["description"],
+            finding=form.cleaned_data["finding"],
+        )
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+        return _back(inspection)
+    messages.success(request, f"{len(added)} photo{'s' if len(added) != 1 else ''} added.")
+    return _back(inspection, "photos")
+
+
+@require_POST
+def photo_delete(request: HttpRequest, code: str) -> HttpResponse:
+    photo = get_photo(request.user, code, perm="inspections.delete_photo")
+    try:
+        services.photo_delete(photo=photo, actor=request.user)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(request, "Photo deleted.")
+    return _back(photo.visit.inspection, "photos")
+
+
+def _serve_image(field, filename: str) -> FileResponse:
+    response = FileResponse(field.open("rb"), content_type="image/jpeg", filename=filename)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def photo_image(request: HttpRequest, code: str) -> FileResponse:
+    photo = get_photo(request.user, code)
+    return _serve_image(photo.image, f"photo-{photo.code}.jpg")
+
+
+@require_GET
+def photo_thumbnail(request: HttpRequest, code: str) -> FileResponse:
+    photo = get_photo(request.user, code)
+    return _serve_image(photo.thumbnail, f"photo-{photo.code}-thumb.jpg")
+
+
+@require_GET
+def visit_report(request: HttpRequest, code: str, sequence: int) -> FileResponse:
+    inspection = get_inspection(request.user, code)
+    visit = inspection.visits.filter(sequence=sequence).exclude(report_pdf="").first()
+    if visit is None:
+        raise Http404("This visit has no inspection report.")
+    filename = f"inspection-report-{inspection.application.number}-visit-{visit.sequence}.pdf"
+    response = FileResponse(
+        visit.report_pdf.open("rb"), content_type="application/pdf", filename=filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
