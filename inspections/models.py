@@ -339,7 +339,7 @@ def thumbnail_upload_to(photo: "Photo", filename: str) -> str:
 class Photo(models.Model):
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="photos")
-    image = models.ImageField(upload_to=photo_upload_to, width_field="width", height_field="height")
+    image = models.ImageField(upload_to=photo_upload_to)
     thumbnail = models.ImageField(upload_to=thumbnail_upload_to)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

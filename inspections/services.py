@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.timezone import localtime
 
 from inspections.models import (
     Finding,
@@ -35,7 +36,7 @@ class VisitError(Exception):
 class VisitNotOpen(VisitError):
     def __init__(self, visit: Visit):
         closer = person_name(visit.closed_by) or "another user"
-        when = f" on {visit.closed_at:%Y-%m-%d at %H:%M}" if visit.closed_at else ""
+        when = f" on {localtime(visit.closed_at):%Y-%m-%d at %H:%M}" if visit.closed_at else ""
         super().__init__(
             f"Visit {visit.sequence} was already closed by {closer}{when}; nothing was changed."
         )
@@ -43,7 +44,9 @@ class VisitNotOpen(VisitError):
 
 def _lock_open_visit(visit: Visit) -> Visit:
     """Lock the visit row for the rest of the transaction; refuse if it was closed."""
-    locked = Visit.objects.select_for_update().select_related("closed_by").get(pk=visit.pk)
+    locked = (
+        Visit.objects.select_for_update(of=("self",)).select_related("closed_by").get(pk=visit.pk)
+    )
     if locked.status != VisitStatus.OPEN:
         raise VisitNotOpen(locked)
     return locked
@@ -375,6 +378,8 @@ def photos_add(
                     description=description,
                     finding=finding,
                     taken_at=processed.taken_at,
+                    width=processed.width,
+                    height=processed.height,
                     uploaded_by=actor,
                 )
                 photo.image.save("photo.jpg", ContentFile(processed.image), save=False)

@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
 
 from inspections import queries as inspection_queries
 from occupancy import queries as occupancy_queries
@@ -12,6 +13,7 @@ from permits.queries import application_search
 PAGE_SIZE = 25
 
 
+@require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     form = ApplicationSearchForm(request.GET or None)
     query = status = ""
@@ -33,6 +35,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 def application_detail(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
     """The Work view: the application's header, its Inspections and its Occupancy permits."""
     application = access.get_application(request.user, municipality, number)

@@ -113,7 +113,7 @@ def application_a(municipality_a):
 @pytest.fixture
 def application_b(municipality_b):
     return make_application(
-        municipality_b, number="SB-2026-0001", street_address="3 Concession Road 5"
+        municipality_b, number="TS-2026-0001", street_address="3 Concession Road 5"
     )
 
 

@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(default=permits.codes.new_code, editable=False, max_length=16, unique=True)),
-                ('image', models.ImageField(height_field='height', upload_to=inspections.models.photo_upload_to, width_field='width')),
+                ('image', models.ImageField(upload_to=inspections.models.photo_upload_to)),
                 ('thumbnail', models.ImageField(upload_to=inspections.models.thumbnail_upload_to)),
                 ('width', models.PositiveIntegerField(default=0)),
                 ('height', models.PositiveIntegerField(default=0)),
