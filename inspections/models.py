@@ -178,6 +178,9 @@ class Visit(models.Model):
     )
     result = models.CharField(max_length=30, choices=VisitResult, blank=True)
     failure_reason = models.CharField(max_length=30, choices=FailureReason, blank=True)
+    # What the inspector typed for a grant (template, date, description …) while the visit is
+    # a draft; the issued permit keeps its own copy. Read and written by the occupancy app.
+    grant_draft = models.JSONField(default=dict, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -10,15 +10,17 @@ leaks into a public record.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
 import pillow_heif
 from django.utils import timezone
-from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 # Registering is global and idempotent; doing it at import means the "HEIF" format
 # exists before the first upload is opened.
@@ -80,7 +82,7 @@ def process_photo(upload, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
     # error so a bomb aborts inside Image.open. catch_warnings is process-global and
     # not thread-safe, but our own width*height check below refuses the same files,
     # so a race can only turn the refusal into a logged warning plus that check.
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _strict_truncation():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             # verify() catches structural damage (e.g. PNG CRCs) cheaply, but leaves
@@ -120,6 +122,27 @@ def process_photo(upload, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
         height=rgb.height,
         taken_at=taken_at,
     )
+
+
+_truncation_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _strict_truncation():
+    """Refuse truncated images while decoding an upload.
+
+    WeasyPrint sets Pillow's process-wide ImageFile.LOAD_TRUNCATED_IMAGES = True when it
+    is imported, which would let a half-uploaded photo through as a grey-bottomed image.
+    The flag is global, so photos are decoded one at a time with it off; the images
+    WeasyPrint renders meanwhile are our own complete JPEGs, unaffected by it.
+    """
+    with _truncation_lock:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _read_limited(upload, max_bytes: int) -> bytes:

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.timezone import localtime
 
 from inspections.models import (
+    FAILING_RESULTS,
     Finding,
     Inspection,
     InspectionStatus,
@@ -44,11 +46,10 @@ class VisitNotOpen(VisitError):
 
 def _lock_open_visit(visit: Visit) -> Visit:
     """Lock the visit row for the rest of the transaction; refuse if it was closed."""
-    locked = (
-        Visit.objects.select_for_update(of=("self",)).select_related("closed_by").get(pk=visit.pk)
-    )
+    locked = Visit.objects.select_for_update().get(pk=visit.pk)
     if locked.status != VisitStatus.OPEN:
-        raise VisitNotOpen(locked)
+        # Read the closer afresh: a row that was waited for is re-read, its joins are not.
+        raise VisitNotOpen(Visit.objects.select_related("closed_by").get(pk=visit.pk))
     return locked
 
 
@@ -131,8 +132,11 @@ def visit_save_draft(
     internal_notes: str,
     site_conditions: str,
     time_used_minutes: int | None,
+    result: str = "",
+    failure_reason: str = "",
+    grant_draft: dict | None = None,
 ) -> Visit:
-    """Save the visit's type, notes, site conditions and time used (still a draft).
+    """Save what was typed in Inspection & visit result; the visit stays an open draft.
 
     Side effects: the Visit row's draft fields.
     """
@@ -141,8 +145,19 @@ def visit_save_draft(
     visit.internal_notes = internal_notes
     visit.site_conditions = site_conditions
     visit.time_used_minutes = time_used_minutes
+    visit.result = result
+    visit.failure_reason = failure_reason if result in FAILING_RESULTS else ""
+    visit.grant_draft = grant_draft or {}
     visit.save(
-        update_fields=["visit_type", "internal_notes", "site_conditions", "time_used_minutes"]
+        update_fields=[
+            "visit_type",
+            "internal_notes",
+            "site_conditions",
+            "time_used_minutes",
+            "result",
+            "failure_reason",
+            "grant_draft",
+        ]
     )
     return visit
 
@@ -418,3 +433,71 @@ def photo_delete(*, photo: Photo, actor) -> None:
         verb="photo_deleted",
         summary=f"Photo deleted: {photo.description[:100]}",
     )
+
+
+def lock_visit_for_close(visit: Visit) -> Visit:
+    """Lock an open visit for closing; a second close of the same visit (double click, two
+    tabs, two inspectors) waits here for the first and then gets VisitNotOpen."""
+    return _lock_open_visit(visit)
+
+
+def visit_close(
+    *,
+    visit: Visit,
+    actor,
+    result: str,
+    failure_reason: str,
+    files,
+    permit_number: str = "",
+) -> Visit:
+    """Close (freeze) a locked open visit with its result. Runs inside the caller's
+    transaction (see occupancy.services.visit_finish_and_close, the one entry point).
+
+    Refused when the rules refuse the result (inspections.rules).
+    Side effects: the Visit closed with result, closer and time; its inspection report PDF
+    rendered and stored with its SHA-256 (through `files`, removed again on rollback); the
+    inspection Closed, or left open for a new visit after a failing result; an Activity.
+    """
+    import hashlib
+
+    from inspections import rules
+    from inspections.reports import render_visit_report
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("visit_close must run inside a transaction")
+    inspection = (
+        Inspection.objects.select_for_update()
+        .select_related("application__municipality", "inspection_type")
+        .get(pk=visit.inspection_id)
+    )
+    refusal = rules.result_refusal(visit=visit, kind=inspection.inspection_type.kind, result=result)
+    if refusal:
+        raise VisitError(refusal)
+    if result in FAILING_RESULTS and not failure_reason:
+        raise VisitError("Choose the reason the inspection was not passed.")
+    visit.inspection = inspection
+    visit.result = result
+    visit.failure_reason = failure_reason if result in FAILING_RESULTS else ""
+    visit.status = VisitStatus.CLOSED
+    visit.closed_by = actor
+    visit.closed_at = timezone.now()
+    pdf = render_visit_report(visit=visit, permit_number=permit_number)
+    files.save(
+        visit.report_pdf,
+        f"{inspection.application.number}-{inspection.code}-visit-{visit.sequence}.pdf",
+        pdf,
+    )
+    visit.report_sha256 = hashlib.sha256(pdf).hexdigest()
+    visit.save()
+    inspection.status = (
+        InspectionStatus.REVISIT_REQUIRED if result in FAILING_RESULTS else InspectionStatus.CLOSED
+    )
+    inspection.save(update_fields=["status", "updated_at"])
+    application_record_activity(
+        application=inspection.application,
+        actor=actor,
+        verb="visit_closed",
+        summary=f"{inspection.inspection_type.name}: visit {visit.sequence} closed, "
+        f"{visit.get_result_display()}",
+    )
+    return visit

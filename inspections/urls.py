@@ -12,7 +12,6 @@ urlpatterns = [
     ),
     path("inspections/<str:code>/", views.inspection_detail, name="inspection_detail"),
     path("inspections/<str:code>/visits/start", views.visit_start, name="visit_start"),
-    path("inspections/<str:code>/visit", views.visit_save, name="visit_save"),
     path("inspections/<str:code>/findings/add", views.finding_add, name="finding_add"),
     path("inspections/<str:code>/orders/add", views.order_add, name="order_add"),
     path("inspections/<str:code>/photos/add", views.photos_add, name="photos_add"),

@@ -27,7 +27,7 @@ def _linkable_findings(visit):
     ).order_by("visit__sequence", "discovery_date", "id")
 
 
-def _inspection_page(request, inspection, *, status=200, **forms) -> HttpResponse:
+def inspection_page(request, inspection, *, status=200, **forms) -> HttpResponse:
     """The inspection view; `forms` replaces a blank form with one that has errors."""
     user = request.user
     municipality_id = inspection.application.municipality_id
@@ -58,6 +58,7 @@ def _inspection_page(request, inspection, *, status=200, **forms) -> HttpRespons
             order_form=forms.get("order_form") or OrderForm(findings=linkable),
             photo_form=forms.get("photo_form") or PhotoUploadForm(findings=linkable),
             visit_form=forms.get("visit_form") or VisitDraftForm(instance=visit),
+            result_form=forms.get("result_form") or occupancy_queries.result_form(visit=visit),
         )
     return render(request, "inspections/inspection_detail.html", context, status=status)
 
@@ -97,7 +98,7 @@ def inspection_add(request: HttpRequest, municipality: str, number: str) -> Http
 
 @require_GET
 def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
-    return _inspection_page(request, get_inspection(request.user, code))
+    return inspection_page(request, get_inspection(request.user, code))
 
 
 @require_POST
@@ -113,30 +114,13 @@ def visit_start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def visit_save(request: HttpRequest, code: str) -> HttpResponse:
-    inspection = get_inspection(request.user, code, perm=RECORD)
-    if (visit := _open_visit_or_back(request, inspection)) is None:
-        return _back(inspection)
-    form = VisitDraftForm(request.POST, instance=visit)
-    if not form.is_valid():
-        return _inspection_page(request, inspection, status=400, visit_form=form)
-    try:
-        services.visit_save_draft(visit=visit, actor=request.user, **form.cleaned_data)
-    except VisitError as exc:
-        messages.warning(request, str(exc))
-        return _back(inspection)
-    messages.success(request, "Visit details saved.")
-    return _back(inspection, "result")
-
-
-@require_POST
 def finding_add(request: HttpRequest, code: str) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.add_finding")
     if (visit := _open_visit_or_back(request, inspection)) is None:
         return _back(inspection)
     form = FindingForm(request.POST)
     if not form.is_valid():
-        return _inspection_page(request, inspection, status=400, finding_form=form)
+        return inspection_page(request, inspection, status=400, finding_form=form)
     try:
         finding = services.finding_add(visit=visit, actor=request.user, **form.cleaned_data)
     except VisitError as exc:
@@ -210,7 +194,7 @@ def order_add(request: HttpRequest, code: str) -> HttpResponse:
         return _back(inspection)
     form = OrderForm(request.POST, findings=_linkable_findings(visit))
     if not form.is_valid():
-        return _inspection_page(request, inspection, status=400, order_form=form)
+        return inspection_page(request, inspection, status=400, order_form=form)
     try:
         order = services.order_add(visit=visit, actor=request.user, **form.cleaned_data)
     except VisitError as exc:
@@ -281,7 +265,7 @@ def photos_add(request: HttpRequest, code: str) -> HttpResponse:
         return _back(inspection)
     form = PhotoUploadForm(request.POST, request.FILES, findings=_linkable_findings(visit))
     if not form.is_valid():
-        return _inspection_page(request, inspection, status=400, photo_form=form)
+        return inspection_page(request, inspection, status=400, photo_form=form)
     try:
         added = services.photos_add(
             visit=visit,

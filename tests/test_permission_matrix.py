@@ -24,7 +24,6 @@ MATRIX = {
     "inspections:inspection_add": (None, ADD_INSPECTION),
     "inspections:inspection_detail": (READ, None),
     "inspections:visit_start": (None, {"inspector", "admin"}),
-    "inspections:visit_save": (None, RECORD),
     "inspections:finding_add": (None, RECORD),
     "inspections:order_add": (None, RECORD),
     "inspections:photos_add": (None, RECORD),
@@ -39,6 +38,9 @@ MATRIX = {
     "inspections:photo_image": (READ, None),
     "inspections:photo_thumbnail": (READ, None),
     "occupancy:permit_pdf": (READ, None),
+    "occupancy:visit_result": (None, RECORD),
+    "occupancy:visit_confirm": (RECORD, None),
+    "occupancy:visit_close": (None, RECORD),
 }
 
 
@@ -87,7 +89,6 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a):
         "inspections:inspection_add": ("alpha", application_a.number),
         "inspections:inspection_detail": (occupancy.code,),
         "inspections:visit_start": (other.code,),
-        "inspections:visit_save": (occupancy.code,),
         "inspections:finding_add": (occupancy.code,),
         "inspections:order_add": (occupancy.code,),
         "inspections:photos_add": (occupancy.code,),
@@ -102,6 +103,9 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a):
         "inspections:photo_image": (photo.code,),
         "inspections:photo_thumbnail": (photo.code,),
         "occupancy:permit_pdf": ("alpha", permit.number),
+        "occupancy:visit_result": (occupancy.code,),
+        "occupancy:visit_confirm": (occupancy.code,),
+        "occupancy:visit_close": (occupancy.code,),
     }
 
 

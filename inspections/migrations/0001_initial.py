@@ -79,6 +79,7 @@ class Migration(migrations.Migration):
                 ('time_used_minutes', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(1440)], verbose_name='time used (minutes)')),
                 ('result', models.CharField(blank=True, choices=[('granted_full', 'Granted and fully completed'), ('granted_outstanding', 'Granted, but outstanding matters'), ('not_granted', 'Not granted'), ('passed', 'Passed'), ('failed', 'Failed (Not substantially complete)')], max_length=30)),
                 ('failure_reason', models.CharField(blank=True, choices=[('information_required', 'Information required'), ('deficiencies', 'Deficiencies'), ('order_issued', 'Order issued')], max_length=30)),
+                ('grant_draft', models.JSONField(blank=True, default=dict)),
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
                 ('report_pdf', models.FileField(blank=True, upload_to='reports/%Y/')),
                 ('report_sha256', models.CharField(blank=True, max_length=64)),

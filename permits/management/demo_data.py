@@ -167,9 +167,10 @@ TOWNSHIP_APPLICATIONS = [
     (S.FINISHED, "hvac", "PP", ""),
 ]
 
-# Where each municipality's applications are: communities with their postal code areas
-# (a rural code is shared by the whole community), streets, roll-number prefix, area codes,
-# application number format with the first number of each year.
+# Where each municipality's applications are: communities (repeated to weight the draw) with
+# their postal code areas (a rural code is shared by the whole community), streets,
+# roll-number prefix, area codes, application number format with the first number of each
+# year.
 PLACES = {
     "town-of-example": {
         "applications": TOWN_APPLICATIONS,
@@ -421,8 +422,10 @@ def _inspections(rng, key, results, schedule, first_day: dt.date, added_at) -> l
         for sequence, offset in enumerate(schedule[index] if code else [], start=1):
             day = _weekday(first_day + dt.timedelta(days=offset))
             visits.append(_visit(rng, name, sequence, day, passed=code == "P" or sequence == 2))
-        if code == "X":
+        if code == "X":  # visit 2 found the deficiency corrected and the order complied with
             visits[0]["findings"][0]["corrected_on_sequence"] = 2
+            for order in visits[0]["orders"]:
+                order["complied_on_sequence"] = 2
         status = {"": InspectionStatus.NOT_STARTED, "F": InspectionStatus.REVISIT_REQUIRED}.get(
             code, InspectionStatus.CLOSED
         )
@@ -445,6 +448,7 @@ def _visit(rng, type_name: str, sequence: int, day: dt.date, *, passed: bool) ->
                 "order_type": OrderType.ORDER_NOT_TO_COVER,
                 "description": ORDER_NOT_TO_COVER,
                 "comply_by": day + dt.timedelta(days=14),
+                "complied_on_sequence": None,
             }
         )
     return {

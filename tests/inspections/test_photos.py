@@ -352,3 +352,21 @@ def test_heif_registration_is_in_place():
     # then be refused as "not an image" and the HEIC test above would say why.
     assert "HEIF" in Image.OPEN
     assert pillow_heif.__version__
+
+
+def test_truncated_jpeg_is_refused_even_after_weasyprint_was_imported():
+    # WeasyPrint turns on Pillow's global LOAD_TRUNCATED_IMAGES when imported.
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    buffer = io.BytesIO()
+    Image.effect_noise((800, 600), 64).convert("RGB").save(buffer, format="JPEG")
+    data = buffer.getvalue()
+    with pytest.raises(PhotoRejected, match="damaged or incomplete"):
+        process_photo(
+            SimpleUploadedFile("half.jpg", data[: len(data) // 2]),
+            max_bytes=20 * 1024 * 1024,
+            max_pixels=50_000_000,
+        )
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True

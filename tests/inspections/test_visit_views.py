@@ -374,8 +374,10 @@ def test_photo_is_deleted_with_its_files(inspector, occupancy, open_visit, setti
 
 def test_visit_draft_is_saved(inspector, occupancy, open_visit):
     response = client_for(inspector).post(
-        url("visit_save", occupancy.code),
+        reverse("occupancy:visit_result", args=[occupancy.code]),
         {
+            "action": "save",
+            "result": "not_granted",
             "visit_type": "communication_only",
             "internal_notes": "Owner called ahead",
             "site_conditions": "Snow on the ground",
@@ -395,8 +397,14 @@ def test_visit_draft_is_saved(inspector, occupancy, open_visit):
 
 def test_visit_draft_with_bad_time_is_refused_at_the_field(inspector, occupancy, open_visit):
     response = client_for(inspector).post(
-        url("visit_save", occupancy.code),
-        {"visit_type": "on_site", "time_used_minutes": "-5", "internal_notes": "Keep me"},
+        reverse("occupancy:visit_result", args=[occupancy.code]),
+        {
+            "action": "save",
+            "result": "not_granted",
+            "visit_type": "on_site",
+            "time_used_minutes": "-5",
+            "internal_notes": "Keep me",
+        },
     )
     assert response.status_code == 400
     assert "time_used_minutes" in response.context["visit_form"].errors

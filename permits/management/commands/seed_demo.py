@@ -26,17 +26,15 @@ random.Random(2026) and fixed dates, so every run yields the same data.
 """
 
 import random
-import re
 import secrets
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from inspections.models import Finding, Inspection, InspectionType, Order, Visit, VisitStatus
+from occupancy.defaults import default_template_body
 from occupancy.models import (
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
@@ -45,18 +43,7 @@ from occupancy.models import (
 from permits.management import demo_data
 from permits.models import Application, Membership, Municipality
 
-TEMPLATE_DIR = Path(settings.BASE_DIR) / "occupancy" / "default_templates"
-CSS_COPY = re.compile(r"/\* BEGIN permit\.css \*/.*?/\* END permit\.css \*/", re.S)
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
-
-
-def default_template_body(filename: str) -> str:
-    """The HTML of a default permit template with the shared print CSS inlined."""
-    html = (TEMPLATE_DIR / filename).read_text(encoding="utf-8")
-    css = (TEMPLATE_DIR / "permit.css").read_text(encoding="utf-8").strip()
-    if not CSS_COPY.search(html):
-        raise CommandError(f"{filename} has no /* BEGIN permit.css */ … /* END */ block.")
-    return CSS_COPY.sub(lambda _: f"/* BEGIN permit.css */\n{css}\n/* END permit.css */", html)
 
 
 def aware(value):
@@ -124,7 +111,7 @@ class Command(BaseCommand):
                 defaults={
                     "first_name": first_name,
                     "last_name": last_name,
-                    "email": f"{username}@example.com",
+                    "email": f"{first_name}.{last_name}@example.com".lower(),
                     "is_active": True,
                     "is_staff": superuser,
                     "is_superuser": superuser,
@@ -222,16 +209,15 @@ class Command(BaseCommand):
                 created_at=aware(spec["added_at"]),
             )
             self.count("Inspections", True)
-            visits, findings = {}, []
+            visits, later = {}, []
             for visit_spec in spec["visits"]:
-                visit, created_findings = self.seed_visit(inspection, visit_spec, inspector)
+                visit, resolved_later = self.seed_visit(inspection, visit_spec, inspector)
                 visits[visit.sequence] = visit
-                findings += created_findings
-            # A deficiency written up on one visit is marked corrected on a later one.
-            for finding, sequence in findings:
-                if sequence is not None:
-                    finding.corrected_on_visit = visits[sequence]
-                    finding.save(update_fields=["corrected_on_visit"])
+                later += resolved_later
+            # Deficiencies corrected and orders complied with on a later visit.
+            for row, field, sequence in later:
+                setattr(row, field, visits[sequence])
+                row.save(update_fields=[field])
 
     def seed_visit(self, inspection, spec, inspector) -> tuple[Visit, list]:
         visit = Visit.objects.create(
@@ -248,7 +234,7 @@ class Command(BaseCommand):
             closed_at=aware(spec["closed_at"]),
         )
         self.count("Visits", True)
-        findings = []
+        findings, later = [], []
         for finding in spec["findings"]:
             row = Finding.objects.create(
                 visit=visit,
@@ -258,22 +244,27 @@ class Command(BaseCommand):
                 created_by=inspector,
                 created_at=aware(spec["started_at"]),
             )
-            findings.append((row, finding["corrected_on_sequence"]))
+            findings.append(row)
+            if finding["corrected_on_sequence"] is not None:
+                later.append((row, "corrected_on_visit", finding["corrected_on_sequence"]))
             self.count("Findings", True)
         application = inspection.application
         for order_spec in spec["orders"]:
             order = Order.objects.create(
                 visit=visit,
                 order_type=order_spec["order_type"],
-                issued_to=f"{application.applicant_name} (builder), {application.applicant_phone}",
+                issued_to=f"{application.applicant_name}, permit applicant, "
+                f"{application.applicant_phone}",
                 description=order_spec["description"],
                 comply_by=order_spec["comply_by"],
                 created_by=inspector,
                 created_at=aware(spec["started_at"]),
             )
-            order.findings.set(row for row, _ in findings if not row.is_remark)
+            order.findings.set(row for row in findings if not row.is_remark)
+            if order_spec["complied_on_sequence"] is not None:
+                later.append((order, "complied_on_visit", order_spec["complied_on_sequence"]))
             self.count("Orders", True)
-        return visit, findings
+        return visit, later
 
     def report(self, municipalities, password_note: str) -> None:
         ids = [m.pk for m in municipalities.values()]

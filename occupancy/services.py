@@ -1,0 +1,208 @@
+"""Finishing and closing a visit, and issuing occupancy permits.
+
+Closing a visit is where an occupancy permit is born, so the one entry point for it lives
+here, in the app that sits on top of inspections: `visit_finish_and_close`.
+"""
+
+import dataclasses
+import datetime
+import hashlib
+import logging
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from inspections import services as inspection_services
+from inspections.models import GRANT_RESULTS, Visit, VisitResult
+from occupancy.documents import build_snapshot, render_permit_pdf
+from occupancy.models import (
+    OccupancyPermit,
+    OccupancyPermitTemplate,
+    OccupancyPermitTemplateVersion,
+    PermitKind,
+)
+from occupancy.numbering import NumberFormatError, next_permit_number
+from permits.files import FilesWrittenGuard
+from permits.models import ApplicationStatus
+from permits.pdf import PdfRenderError
+from permits.services import application_record_activity, application_set_status
+
+logger = logging.getLogger(__name__)
+
+
+class CloseError(Exception):
+    """The close was refused or failed and nothing changed; str(exc) is for the user."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GrantDetails:
+    template: OccupancyPermitTemplate
+    granted_on: datetime.date
+    description: str
+    portion_of_building: str = ""
+    expires_on: datetime.date | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CloseOutcome:
+    visit: Visit
+    permit: OccupancyPermit | None
+
+
+def current_template_version(template: OccupancyPermitTemplate) -> OccupancyPermitTemplateVersion:
+    """The version a permit issued now is rendered with (created if a save missed it)."""
+    version, _ = OccupancyPermitTemplateVersion.objects.get_or_create(
+        template=template, version=template.version, defaults={"body": template.body}
+    )
+    return version
+
+
+def occupancy_permit_issue(
+    *, visit: Visit, actor, result: str, grant: GrantDetails, files: FilesWrittenGuard
+) -> OccupancyPermit:
+    """Issue the occupancy permit of a locked, open occupancy visit being closed with a grant.
+    Runs inside the close transaction.
+
+    Side effects: the next number of the type's sequence taken; the permit PDF rendered
+    from the template's current version and a snapshot of the data, stored with its
+    SHA-256 (through `files`); one OccupancyPermit; an Activity.
+    """
+    template = grant.template
+    permit_type = template.permit_type
+    application = visit.inspection.application
+    if template.municipality_id != application.municipality_id or not template.is_active:
+        raise CloseError("Choose one of the municipality's active occupancy permit templates.")
+    if permit_type.needs_portion_of_building and not grant.portion_of_building.strip():
+        raise CloseError(f"A {permit_type.name} permit needs the portion of the building.")
+    if permit_type.needs_expiry_date and grant.expires_on is None:
+        raise CloseError(f"A {permit_type.name} permit needs an expiry date.")
+    issued_at = timezone.now()
+    try:
+        number = next_permit_number(permit_type=permit_type, year=grant.granted_on.year)
+    except NumberFormatError as exc:
+        raise CloseError(f"The number format of {permit_type.name} is not valid: {exc}") from exc
+    snapshot = build_snapshot(
+        visit=visit,
+        permit_type=permit_type,
+        number=number,
+        result=result,
+        result_label=VisitResult(result).label,
+        granted_on=grant.granted_on,
+        expires_on=grant.expires_on,
+        description=grant.description,
+        portion_of_building=grant.portion_of_building,
+        issued_at=issued_at,
+        inspector=actor,
+    )
+    version = current_template_version(template)
+    pdf = render_permit_pdf(
+        body=version.body, snapshot=snapshot, municipality=application.municipality
+    )
+    permit = OccupancyPermit(
+        municipality_id=application.municipality_id,
+        application=application,
+        visit=visit,
+        permit_type=permit_type,
+        template_version=version,
+        number=number,
+        result=result,
+        granted_on=grant.granted_on,
+        expires_on=grant.expires_on,
+        description=grant.description,
+        portion_of_building=grant.portion_of_building,
+        snapshot=snapshot,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        issued_by=actor,
+        issued_at=issued_at,
+    )
+    files.save(permit.pdf, f"{number}.pdf", pdf)
+    permit.save()
+    application_record_activity(
+        application=application,
+        actor=actor,
+        verb="occupancy_permit_issued",
+        summary=f"Occupancy permit {number} issued ({permit_type.name})",
+    )
+    return permit
+
+
+def visit_finish_and_close(
+    *,
+    visit: Visit,
+    actor,
+    result: str,
+    failure_reason: str = "",
+    grant: GrantDetails | None = None,
+) -> CloseOutcome:
+    """Finish and Close Inspection: all or nothing, in one transaction.
+
+    Side effects: for a grant, the occupancy permit issued (number, PDF, snapshot); the
+    visit closed and frozen with its inspection report PDF; the inspection closed, or left
+    open for a new visit after a failing result; a general (full) permit moves the
+    application to Occupied. After commit, the applicant is e-mailed the documents.
+    If anything fails, no row changes and every file written is removed again.
+    A second close of the same visit raises VisitNotOpen naming who closed it and when.
+    """
+    is_grant = result in GRANT_RESULTS
+    if is_grant and grant is None:
+        raise CloseError("Choose the permit template, the granted date and a description.")
+    try:
+        with FilesWrittenGuard() as files, transaction.atomic():
+            visit = inspection_services.lock_visit_for_close(visit)
+            permit = None
+            if is_grant:
+                permit = occupancy_permit_issue(
+                    visit=visit, actor=actor, result=result, grant=grant, files=files
+                )
+            visit = inspection_services.visit_close(
+                visit=visit,
+                actor=actor,
+                result=result,
+                failure_reason=failure_reason,
+                files=files,
+                permit_number=permit.number if permit else "",
+            )
+            if permit is not None and permit.permit_type.kind == PermitKind.GENERAL:
+                application_set_status(
+                    application=visit.inspection.application,
+                    status=ApplicationStatus.OCCUPIED,
+                    actor=actor,
+                    reason=f"occupancy permit {permit.number} issued",
+                )
+            transaction.on_commit(lambda: _email_applicant(visit=visit, permit=permit))
+    except PdfRenderError as exc:
+        raise CloseError(
+            f"Nothing was closed: {exc} Try again; if it persists, call support."
+        ) from exc
+    return CloseOutcome(visit=visit, permit=permit)
+
+
+def _email_applicant(*, visit: Visit, permit: OccupancyPermit | None) -> None:
+    """Send the applicant the permit and the report. A mail failure never undoes a close."""
+    application = visit.inspection.application
+    if not application.applicant_email:
+        return
+    subject = (
+        f"Occupancy permit {permit.number} for {application.full_address}"
+        if permit
+        else f"Inspection result for {application.full_address}: {visit.get_result_display()}"
+    )
+    body = (
+        f"{visit.inspection.inspection_type.name} inspection of application "
+        f"{application.number}, visit {visit.sequence}: {visit.get_result_display()}.\n\n"
+        "The documents are attached.\n\n"
+        f"{application.municipality.name}, {application.municipality.department_name}"
+    )
+    message = EmailMessage(subject, body, to=[application.applicant_email])
+    try:
+        if permit is not None:
+            with permit.pdf.open("rb") as handle:
+                message.attach(f"{permit.number}.pdf", handle.read(), "application/pdf")
+        with visit.report_pdf.open("rb") as handle:
+            message.attach(
+                f"inspection-report-visit-{visit.sequence}.pdf", handle.read(), "application/pdf"
+            )
+        message.send()
+    except Exception:  # SMTP down, file unreadable: log it; staff can resend from the page
+        logger.exception("Could not e-mail the applicant of %s", application.number)

@@ -1,0 +1,64 @@
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from inspections.models import Visit
+from occupancy.defaults import default_template_body
+from occupancy.models import (
+    OccupancyPermitTemplate,
+    OccupancyPermitTemplateVersion,
+    OccupancyPermitType,
+    PermitKind,
+)
+from tests.factories import make_inspection
+
+
+def pdf_text(data: bytes) -> str:
+    """The text a reader of the PDF sees, whitespace collapsed."""
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def make_template(municipality, permit_type, name, filename):
+    body = default_template_body(filename)
+    template = OccupancyPermitTemplate.objects.create(
+        municipality=municipality, permit_type=permit_type, name=name, body=body
+    )
+    OccupancyPermitTemplateVersion.objects.create(template=template, version=1, body=body)
+    return template
+
+
+@pytest.fixture
+def general_type(municipality_a):
+    return OccupancyPermitType.objects.create(municipality=municipality_a, name="General")
+
+
+@pytest.fixture
+def partial_type(municipality_a):
+    return OccupancyPermitType.objects.create(
+        municipality=municipality_a,
+        name="Partial",
+        kind=PermitKind.PARTIAL,
+        needs_portion_of_building=True,
+    )
+
+
+@pytest.fixture
+def general_template(municipality_a, general_type):
+    return make_template(municipality_a, general_type, "General occupancy permit", "general.html")
+
+
+@pytest.fixture
+def partial_template(municipality_a, partial_type):
+    return make_template(municipality_a, partial_type, "Partial occupancy permit", "partial.html")
+
+
+@pytest.fixture
+def occupancy(application_a, occupancy_type_a):
+    return make_inspection(application_a, occupancy_type_a)
+
+
+@pytest.fixture
+def open_visit(occupancy, inspector):
+    return Visit.objects.create(inspection=occupancy, sequence=1, started_by=inspector)
