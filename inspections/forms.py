@@ -12,9 +12,23 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class DistinctIdsMixin:
+    """Several forms share the inspection page: each gets its own id prefix so labels,
+    error messages (aria-describedby) and fields stay unambiguous."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
 class InspectionAddForm(forms.Form):
     inspection_type = forms.ModelChoiceField(
-        label="Inspection type", queryset=InspectionType.objects.none(), empty_label=None
+        label="Inspection type",
+        queryset=InspectionType.objects.none(),
+        empty_label=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, *args, application, **kwargs):
@@ -24,7 +38,9 @@ class InspectionAddForm(forms.Form):
         ).order_by("display_order", "name")
 
 
-class FindingForm(forms.ModelForm):
+class FindingForm(DistinctIdsMixin, forms.ModelForm):
+    id_prefix = "finding"
+
     class Meta:
         model = Finding
         fields = ["discovery_date", "description", "is_remark"]
@@ -51,7 +67,9 @@ class FindingForm(forms.ModelForm):
         return description
 
 
-class OrderForm(forms.ModelForm):
+class OrderForm(DistinctIdsMixin, forms.ModelForm):
+    id_prefix = "order"
+
     class Meta:
         model = Order
         fields = ["order_type", "issued_to", "description", "comply_by", "findings"]
@@ -103,7 +121,8 @@ class MultipleImageField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class PhotoUploadForm(forms.Form):
+class PhotoUploadForm(DistinctIdsMixin, forms.Form):
+    id_prefix = "photo"
     MAX_FILES = 10
 
     photos = MultipleImageField(
@@ -152,7 +171,9 @@ class PhotoUploadForm(forms.Form):
         return description
 
 
-class VisitDraftForm(forms.ModelForm):
+class VisitDraftForm(DistinctIdsMixin, forms.ModelForm):
+    id_prefix = "visit"
+
     class Meta:
         model = Visit
         fields = ["visit_type", "internal_notes", "site_conditions", "time_used_minutes"]

@@ -60,6 +60,16 @@ def inspection_page(request, inspection, *, status=200, **forms) -> HttpResponse
             visit_form=forms.get("visit_form") or VisitDraftForm(instance=visit),
             result_form=forms.get("result_form") or occupancy_queries.result_form(visit=visit),
         )
+    sections = {
+        "finding_form": ("findings", "Deficiencies & remarks"),
+        "order_form": ("orders", "Orders"),
+        "photo_form": ("photos", "Photos"),
+        "visit_form": ("result", "Inspection & visit result"),
+        "result_form": ("result", "Inspection & visit result"),
+    }
+    context["form_errors"] = list(
+        dict.fromkeys(sections[name] for name, form in forms.items() if form.errors)
+    )
     return render(request, "inspections/inspection_detail.html", context, status=status)
 
 

@@ -2,12 +2,12 @@ from django import forms
 from django.utils import timezone
 
 from inspections import rules
-from inspections.forms import DateInput
+from inspections.forms import DateInput, DistinctIdsMixin
 from inspections.models import FAILING_RESULTS, GRANT_RESULTS, FailureReason, InspectionKind
 from occupancy.models import OccupancyPermitTemplate
 
 
-class VisitResultForm(forms.Form):
+class VisitResultForm(DistinctIdsMixin, forms.Form):
     """Result for this visit and, for a grant, what the occupancy permit says. The
     refusals of inspections.rules are shown at the Result field."""
 
@@ -44,6 +44,7 @@ class VisitResultForm(forms.Form):
         help_text="Required for a temporary permit.",
     )
 
+    id_prefix = "result"
     GRANT_FIELDS = ("template", "granted_on", "description", "portion_of_building", "expires_on")
 
     def __init__(self, *args, visit, **kwargs):

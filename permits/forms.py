@@ -20,4 +20,5 @@ class ApplicationSearchForm(forms.Form):
         label="Status",
         required=False,
         choices=[("", "All statuses"), *ApplicationStatus.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )

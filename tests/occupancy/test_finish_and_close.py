@@ -13,7 +13,7 @@ from inspections.models import InspectionStatus, Visit, VisitStatus
 from occupancy.models import OccupancyPermit, PermitNumberSequence
 from permits.models import ApplicationStatus
 from tests.conftest import client_for
-from tests.factories import make_closed_visit, make_finding, make_inspection, make_order
+from tests.factories import make_finding, make_inspection, make_order
 from tests.occupancy.conftest import pdf_text
 
 TODAY = timezone.localdate()
