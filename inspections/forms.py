@@ -143,7 +143,7 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         )
 
     def clean_photos(self):
-        from inspections.photos import PhotoRejected, process_photo
+        from permits.images import PhotoRejected, process_photo
 
         uploads = self.cleaned_data["photos"]
         if not uploads:

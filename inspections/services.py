@@ -26,7 +26,7 @@ from inspections.models import (
     Visit,
     VisitStatus,
 )
-from inspections.photos import ProcessedPhoto
+from permits.images import ProcessedPhoto
 from permits.people import person_name
 from permits.services import application_record_activity
 

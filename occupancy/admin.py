@@ -1,75 +1,297 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
+from occupancy import services
+from occupancy.admin_forms import (
+    OccupancyPermitTemplateForm,
+    OccupancyPermitTypeForm,
+    RevocationForm,
+)
 from occupancy.models import (
     OccupancyPermit,
+    OccupancyPermitRevocation,
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     OccupancyPermitType,
     PermitNumberSequence,
+    PermitStatus,
 )
+from occupancy.template_validation import VARIABLES, validate_template_body
+from permits.pdf import PdfRenderError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OccupancyPermitType)
 class OccupancyPermitTypeAdmin(admin.ModelAdmin):
+    form = OccupancyPermitTypeForm
     list_display = ["name", "municipality", "kind", "number_format", "sequence_key", "is_active"]
     list_filter = ["municipality", "kind", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["municipality", "name", "kind", "is_active"]}),
+        (
+            "Numbering",
+            {"fields": ["prefix", "number_format", "sequence_key", "restart_each_year"]},
+        ),
+        ("What the permit needs", {"fields": ["needs_portion_of_building", "needs_expiry_date"]}),
+    ]
 
-
-@admin.register(OccupancyPermitTemplate)
-class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "municipality", "permit_type", "version", "is_active"]
-    list_filter = ["municipality", "is_active"]
-    readonly_fields = ["version", "updated_at"]
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        example = getattr(form, "example_number", None)
+        if example:
+            messages.info(request, f"The next numbers of {obj.name} look like {example}.")
 
     def has_delete_permission(self, request, obj=None):
-        # Templates are deactivated, never deleted, once a permit was rendered with them.
-        if obj is not None and obj.versions.filter(permits__isnull=False).exists():
+        if obj is not None and obj.permits.exists():
             return False
         return super().has_delete_permission(request, obj)
 
 
-@admin.register(OccupancyPermitTemplateVersion)
-class OccupancyPermitTemplateVersionAdmin(admin.ModelAdmin):
-    list_display = ["template", "version", "created_by", "created_at"]
-    readonly_fields = ["template", "version", "body", "created_by", "created_at"]
+def variables_table() -> str:
+    rows = []
+    for name, (description, attributes) in VARIABLES.items():
+        rows.append((f"{{{{ {name} }}}}" if not attributes else name, description))
+        for attribute, text in attributes.items():
+            rows.append((f"{{{{ {name}.{attribute} }}}}", text))
+    return format_html(
+        '<table class="template-variables"><thead><tr><th scope="col">Variable</th>'
+        '<th scope="col">What it is</th></tr></thead><tbody>{}</tbody></table>'
+        "<p>Tags: if, for, with, firstof, cycle, now, comment, spaceless, verbatim. Filters: "
+        "Django's built-ins such as date, default, upper, linebreaksbr, yesno (not safe). "
+        "Every value is escaped.</p>",
+        format_html_join("", "<tr><td><code>{}</code></td><td>{}</td></tr>", rows),
+    )
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(OccupancyPermitTemplate)
+class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
+    form = OccupancyPermitTemplateForm
+    change_form_template = "admin/occupancy/occupancypermittemplate/change_form.html"
+    list_display = ["name", "municipality", "permit_type", "version", "is_active", "updated_at"]
+    list_filter = ["municipality", "is_active", "permit_type__kind"]
+    readonly_fields = ["version", "updated_at", "available_variables"]
+    fields = [
+        "municipality",
+        "permit_type",
+        "name",
+        "is_active",
+        "version",
+        "body",
+        "available_variables",
+    ]
+    actions = ["copy_templates"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    @admin.display(description="Available variables")
+    def available_variables(self, obj=None):
+        return variables_table()
+
+    def save_model(self, request, obj, form, change):
+        # Every save is a new version; issued permits keep the version they were rendered with.
+        services.permit_template_save(template=obj, actor=request.user)
+
+    @admin.action(description="Copy the selected templates (the copies start inactive)")
+    def copy_templates(self, request, queryset):
+        for template in queryset:
+            copy = services.permit_template_copy(template=template, actor=request.user)
+            messages.success(request, f"Copied {template.name} to {copy.name}.")
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        # Templates are deactivated, never deleted, once a permit was rendered with them.
+        if (
+            obj is not None
+            and OccupancyPermit.objects.filter(template_version__template=obj).exists()
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="occupancy_occupancypermittemplate_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """Preview PDF: the body as typed, rendered with sample data; nothing is saved."""
+        if request.method != "POST":
+            return HttpResponse("Use the Preview PDF button of a template.", status=405)
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        form = self.get_form(request)(request.POST)
+        form.is_valid()
+        body = request.POST.get("body", "")
+        permit_type = form.cleaned_data.get("permit_type")
+        errors = list(form.errors.get("body", []))
+        if permit_type is None:
+            errors.append("Choose the permit type before previewing.")
+        if not errors:
+            try:
+                validate_template_body(body)
+                pdf = services.permit_template_preview(
+                    body=body, permit_type=permit_type, municipality=permit_type.municipality
+                )
+            except ValidationError as exc:
+                errors += exc.messages
+            except PdfRenderError as exc:
+                errors.append(str(exc))
+        if errors:
+            return TemplateResponse(
+                request,
+                "admin/occupancy/occupancypermittemplate/preview_errors.html",
+                {**self.admin_site.each_context(request), "errors": errors, "title": "Preview"},
+                status=400,
+            )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="preview.pdf"'
+        return response
+
+
+@admin.register(OccupancyPermitTemplateVersion)
+class OccupancyPermitTemplateVersionAdmin(ReadOnlyAdmin):
+    list_display = ["template", "version", "created_by", "created_at"]
+    list_filter = ["template__municipality"]
+    readonly_fields = ["template", "version", "body", "created_by", "created_at"]
 
 
 @admin.register(PermitNumberSequence)
-class PermitNumberSequenceAdmin(admin.ModelAdmin):
+class PermitNumberSequenceAdmin(ReadOnlyAdmin):
+    # Numbers are taken only by issuing a permit; editing a counter would open a gap.
     list_display = ["municipality", "key", "year", "last_value"]
 
-    # Numbers are taken only by issuing a permit; editing a counter would open a gap.
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+class RevocationInline(admin.StackedInline):
+    model = OccupancyPermitRevocation
+    fields = ["revoked_on", "reason", "revoked_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_add_permission(self, request, obj=None):
         return False
 
 
 @admin.register(OccupancyPermit)
-class OccupancyPermitAdmin(admin.ModelAdmin):
+class OccupancyPermitAdmin(ReadOnlyAdmin):
+    change_form_template = "admin/occupancy/occupancypermit/change_form.html"
     list_display = ["number", "municipality", "application", "permit_type", "granted_on", "status"]
     list_filter = ["municipality", "status", "permit_type__kind"]
     search_fields = ["number", "application__number"]
     list_select_related = ["municipality", "application", "permit_type"]
+    readonly_fields = [
+        "number",
+        "status",
+        "municipality",
+        "application",
+        "permit_type",
+        "template_version",
+        "result",
+        "granted_on",
+        "expires_on",
+        "description",
+        "portion_of_building",
+        "issued_by",
+        "issued_at",
+        "pdf_sha256",
+        "pdf_link",
+    ]
+    exclude = ["snapshot", "pdf", "visit"]
+    inlines = [RevocationInline]
 
-    def has_add_permission(self, request):
-        return False
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff and (
+            request.user.is_superuser or request.user.has_perm("occupancy.view_occupancypermit")
+        )
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        url = reverse("occupancy:permit_pdf", args=[obj.municipality.slug, obj.number])
+        return format_html('<a href="{}">{}.pdf</a>', url, obj.number)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def can_revoke(self, request, obj) -> bool:
+        return obj.status == PermitStatus.ISSUED and (
+            request.user.is_superuser or request.user.has_perm("occupancy.revoke_occupancypermit")
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "can_revoke": obj and self.can_revoke(request, obj),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="occupancy_occupancypermit_revoke",
+            ),
+            *super().get_urls(),
+        ]
+
+    def revoke_view(self, request, object_id):
+        permit = get_object_or_404(OccupancyPermit, pk=object_id)
+        if not self.can_revoke(request, permit):
+            raise PermissionDenied
+        form = RevocationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.occupancy_permit_revoke(
+                    permit=permit, actor=request.user, **form.cleaned_data
+                )
+            except services.CloseError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Occupancy permit {permit.number} revoked; notice of revocation issued.",
+                )
+                return redirect("admin:occupancy_occupancypermit_change", permit.pk)
+        return TemplateResponse(
+            request,
+            "admin/occupancy/occupancypermit/revoke.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Revoke occupancy permit {permit.number}",
+                "permit": permit,
+                "form": form,
+                "opts": self.model._meta,
+            },
+            status=400 if form.errors else 200,
+        )
+
+
+@admin.register(OccupancyPermitRevocation)
+class OccupancyPermitRevocationAdmin(ReadOnlyAdmin):
+    list_display = ["permit", "revoked_on", "revoked_by", "created_at"]
+    readonly_fields = [
+        "permit",
+        "revoked_on",
+        "reason",
+        "revoked_by",
+        "notice_sha256",
+        "created_at",
+    ]
+    exclude = ["notice_pdf"]

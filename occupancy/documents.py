@@ -165,3 +165,93 @@ def render_permit_pdf(*, body: str, snapshot: dict, municipality) -> bytes:
         body, template_context(snapshot, logo_data_uri=_logo_data_uri(municipality))
     )
     return render_pdf(html)
+
+
+def sample_snapshot(*, permit_type, municipality) -> dict:
+    """Made-up data for previews, shaped like a real snapshot."""
+    today = timezone.localdate()
+    now = timezone.now()
+    return {
+        "municipality": {
+            "name": municipality.name,
+            "department_name": municipality.department_name,
+            "street_address": municipality.street_address,
+            "city": municipality.city,
+            "province": municipality.province,
+            "postal_code": municipality.postal_code,
+            "phone": municipality.phone,
+            "email": municipality.email,
+            "website": municipality.website,
+            "chief_building_official": municipality.chief_building_official or "Alex Morgan",
+            "chief_building_official_title": municipality.chief_building_official_title,
+        },
+        "permit": {
+            "number": f"{permit_type.prefix}-{today.year}-SAMPLE",
+            "type_name": permit_type.name,
+            "kind": permit_type.kind,
+            "kind_label": permit_type.get_kind_display(),
+            "granted_on": today.isoformat(),
+            "expires_on": (today + datetime.timedelta(days=90)).isoformat()
+            if permit_type.needs_expiry_date
+            else None,
+            "description": "Two-storey single detached dwelling with attached garage.",
+            "portion_of_building": "Ground floor, units 101–104"
+            if permit_type.needs_portion_of_building
+            else "",
+            "result": "granted_outstanding",
+            "result_label": "Granted, but outstanding matters",
+            "issued_at": now.isoformat(),
+        },
+        "application": {
+            "number": "SAMPLE-0001",
+            "full_address": "12 Sample Street, " + (municipality.city or "Example"),
+            "street_address": "12 Sample Street",
+            "unit": "",
+            "city": municipality.city or "Example",
+            "province": municipality.province,
+            "postal_code": "L0R 1A0",
+            "roll_number": "2402 000 000 00000 0000",
+            "legal_description": "Lot 1, Plan M-0000",
+            "work_type_label": "New construction",
+            "description": "New single detached dwelling",
+            "applicant_name": "Sample Applicant",
+            "owner_name": "Sample Owner",
+        },
+        "inspection": {"type_name": "Occupancy"},
+        "visit": {
+            "sequence": 1,
+            "inspector_name": "Sample Inspector",
+            "closed_at": now.isoformat(),
+        },
+        "outstanding_matters": [
+            {
+                "kind": "Deficiency",
+                "description": "Sample: exterior stair handrail to be installed.",
+                "discovery_date": today.isoformat(),
+                "comply_by": None,
+            },
+            {
+                "kind": "Order",
+                "description": "Sample: Order to Comply — final grading.",
+                "discovery_date": None,
+                "comply_by": (today + datetime.timedelta(days=30)).isoformat(),
+            },
+        ],
+    }
+
+
+def render_revocation_pdf(*, revocation) -> bytes:
+    from django.template.loader import render_to_string
+
+    permit = revocation.permit
+    html = render_to_string(
+        "occupancy/pdf/revocation.html",
+        {
+            "permit": permit,
+            "snapshot": template_context(permit.snapshot),
+            "revocation": revocation,
+            "revoked_by": person_name(revocation.revoked_by),
+            "logo_data_uri": _logo_data_uri(permit.municipality),
+        },
+    )
+    return render_pdf(html)

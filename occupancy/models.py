@@ -170,6 +170,7 @@ class OccupancyPermit(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
+        permissions = [("revoke_occupancypermit", "Can revoke occupancy permits")]
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "number"], name="occupancy_permit_number_unique"
@@ -197,3 +198,38 @@ class OccupancyPermit(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Issued occupancy permits are legal records and are never deleted.")
+
+
+class OccupancyPermitRevocation(models.Model):
+    """The revocation of an issued permit: a separate record with its reason and its notice.
+    The permit itself and its PDF stay exactly as issued."""
+
+    permit = models.OneToOneField(
+        OccupancyPermit, on_delete=models.PROTECT, related_name="revocation"
+    )
+    reason = models.TextField()
+    revoked_on = models.DateField()
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    notice_pdf = models.FileField(upload_to="revocations/%Y/")
+    notice_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = UndeletableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notice_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="revocation_has_notice_digest",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="revocation_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revocation of {self.permit}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Revocations are legal records and are never deleted.")

@@ -206,3 +206,110 @@ def _email_applicant(*, visit: Visit, permit: OccupancyPermit | None) -> None:
         message.send()
     except Exception:  # SMTP down, file unreadable: log it; staff can resend from the page
         logger.exception("Could not e-mail the applicant of %s", application.number)
+
+
+@transaction.atomic
+def permit_template_save(
+    *, template: OccupancyPermitTemplate, actor, change_note: str = ""
+) -> OccupancyPermitTemplate:
+    """Save a permit template as a new version (the body must have been validated).
+
+    Issued permits keep pointing at the version they were rendered with.
+    Side effects: the template saved with version + 1 (1 for a new one); one
+    OccupancyPermitTemplateVersion holding the body.
+    """
+    if template.pk is None:
+        template.version = 1
+        template.save()
+    else:
+        last = (
+            OccupancyPermitTemplateVersion.objects.filter(template=template)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+        ) or 0
+        template.version = last + 1
+        template.save()
+    OccupancyPermitTemplateVersion.objects.create(
+        template=template, version=template.version, body=template.body, created_by=actor
+    )
+    logger.info("Permit template %s saved as version %s by %s", template, template.version, actor)
+    return template
+
+
+@transaction.atomic
+def permit_template_copy(*, template: OccupancyPermitTemplate, actor) -> OccupancyPermitTemplate:
+    """Copy a template under a new name, inactive until an administrator activates it.
+
+    Side effects: a new OccupancyPermitTemplate and its version 1.
+    """
+    name = f"Copy of {template.name}"
+    taken = set(
+        OccupancyPermitTemplate.objects.filter(
+            municipality_id=template.municipality_id, name__startswith=name
+        ).values_list("name", flat=True)
+    )
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name} ({n})", n + 1
+    copy = OccupancyPermitTemplate(
+        municipality_id=template.municipality_id,
+        permit_type_id=template.permit_type_id,
+        name=candidate[:100],
+        body=template.body,
+        is_active=False,
+    )
+    return permit_template_save(template=copy, actor=actor)
+
+
+def permit_template_preview(*, body: str, permit_type, municipality) -> bytes:
+    """Render a template body with sample data; writes nothing anywhere."""
+    from occupancy.documents import render_permit_pdf, sample_snapshot
+
+    return render_permit_pdf(
+        body=body,
+        snapshot=sample_snapshot(permit_type=permit_type, municipality=municipality),
+        municipality=municipality,
+    )
+
+
+def occupancy_permit_revoke(
+    *, permit: OccupancyPermit, actor, reason: str, revoked_on: datetime.date
+):
+    """Revoke an issued permit with a written reason and date.
+
+    The permit's data and PDF stay unchanged; only its status becomes Revoked.
+    Side effects: one OccupancyPermitRevocation with its notice PDF (stored with its
+    SHA-256); the permit's status; an Activity on the application.
+    """
+    from occupancy.documents import render_revocation_pdf
+    from occupancy.models import OccupancyPermitRevocation, PermitStatus
+
+    reason = reason.strip()
+    if not reason:
+        raise CloseError("Write the reason for the revocation.")
+    if revoked_on < permit.granted_on:
+        raise CloseError("A permit cannot be revoked before the date it was granted.")
+    try:
+        with FilesWrittenGuard() as files, transaction.atomic():
+            permit = OccupancyPermit.objects.select_for_update().get(pk=permit.pk)
+            if permit.status == PermitStatus.REVOKED:
+                raise CloseError(f"Occupancy permit {permit.number} is already revoked.")
+            revocation = OccupancyPermitRevocation(
+                permit=permit, reason=reason, revoked_on=revoked_on, revoked_by=actor
+            )
+            pdf = render_revocation_pdf(revocation=revocation)
+            revocation.notice_sha256 = hashlib.sha256(pdf).hexdigest()
+            files.save(revocation.notice_pdf, f"{permit.number}-revocation.pdf", pdf)
+            revocation.save()
+            OccupancyPermit.objects.filter(pk=permit.pk).update(status=PermitStatus.REVOKED)
+            permit.status = PermitStatus.REVOKED
+            application_record_activity(
+                application=permit.application,
+                actor=actor,
+                verb="occupancy_permit_revoked",
+                summary=f"Occupancy permit {permit.number} revoked: {reason[:200]}",
+            )
+    except PdfRenderError as exc:
+        raise CloseError(f"Nothing was revoked: {exc}") from exc
+    return revocation

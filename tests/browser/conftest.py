@@ -1,0 +1,200 @@
+"""Real-browser tests: Playwright for Python driving Debian's Chromium against pytest-django's
+live server (PostgreSQL in CI, SQLite locally).
+
+Every page a test visits goes through `Pages.check`: axe-core with the WCAG 2.1 A and AA rules,
+a screenshot at 1280x800 and at 390x844 into test-artifacts/, and a check that nothing scrolls
+horizontally at 390 px. Test data is built with the ORM; most tests log in by handing the
+browser a session cookie, the end-to-end and keyboard tests use the login page.
+"""
+
+import importlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run. Missing Chromium: a visible skip locally, a failure
+    in CI (CI=true), where .ci/run installs it."""
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        reason = f"Chromium not found at {CHROMIUM}: install Debian's chromium package"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's synchronous API keeps an asyncio loop running in this thread, and Django
+    # refuses ORM calls while a loop runs. The tests are plain synchronous code and the live
+    # server runs in its own thread, so allow it for as long as Playwright is running.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    """test-artifacts/ (git-ignored), emptied at the start of every run."""
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def role_groups(transactional_db):
+    """The role groups come from a data migration; a transactional test's flush removes
+    them, so make sure they exist (with their permissions) for every browser test."""
+    migration = importlib.import_module("permits.migrations.0003_role_groups")
+    for name, perms in migration.ROLE_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+@pytest.fixture
+def context(browser, live_server, role_groups):
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=live_server.url, accept_downloads=True, locale="en-CA"
+    )
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+def log_in_with_cookie(context, live_server, user) -> None:
+    """Log in without the login page (which the end-to-end tests use)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+
+
+class Pages:
+    """Checks every page and state a test reaches: axe, screenshots, phone width."""
+
+    def __init__(self, page, artifacts: Path, prefix: str):
+        self.page = page
+        self.artifacts = artifacts
+        self.prefix = prefix
+        self.console_errors: list[str] = []
+        self.count = 0
+        self.checked: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"page error: {exc}"))
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def watch(self, page) -> None:
+        """Also collect the console of another tab."""
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"page error: {exc}"))
+
+    def check(self, name: str, page=None, *, axe: bool = True) -> None:
+        page = page or self.page
+        page.wait_for_load_state("load")
+        self.count += 1
+        stem = f"{self.prefix}-{self.count:02}-{name}"
+        self.checked.append(stem)
+        original = page.viewport_size
+        try:
+            page.set_viewport_size(DESKTOP)
+            if axe:
+                assert_no_axe_violations(page, stem)
+            page.screenshot(path=self.artifacts / f"{stem}-1280x800.png", full_page=True)
+            page.set_viewport_size(PHONE)
+            overflow = horizontal_overflow(page)
+            assert not overflow, f"{stem}: scrolls horizontally at 390 px: {overflow}"
+            if axe:
+                assert_no_axe_violations(page, f"{stem} at 390 px")
+            page.screenshot(path=self.artifacts / f"{stem}-390x844.png", full_page=True)
+        finally:
+            page.set_viewport_size(original)
+        csp = [e for e in self.console_errors if "Content Security Policy" in e]
+        assert not csp, f"{stem}: blocked by the Content-Security-Policy: {csp}"
+        errors = [e for e in self.console_errors if e not in csp and "favicon" not in e]
+        assert not errors, f"{stem}: errors in the browser console: {errors}"
+
+
+@pytest.fixture
+def pages(page, artifacts, request):
+    prefix = re.sub(r"^test_", "", request.node.name)
+    return Pages(page, artifacts, prefix)
+
+
+def assert_no_axe_violations(page, where: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{where}: {results.generate_report()}"
+
+
+def horizontal_overflow(page) -> list[str]:
+    """Empty when the page does not scroll sideways; else the widest offenders."""
+    return page.evaluate(
+        """() => {
+          const root = document.documentElement;
+          if (root.scrollWidth <= root.clientWidth) return [];
+          const out = [];
+          for (const el of document.querySelectorAll('body *')) {
+            const r = el.getBoundingClientRect();
+            if (r.right > root.clientWidth + 1 && r.width > 0) {
+              out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+                ' right=' + Math.round(r.right));
+            }
+          }
+          return [`scrollWidth ${root.scrollWidth} > ${root.clientWidth}`, ...out.slice(0, 8)];
+        }"""
+    )
