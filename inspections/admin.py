@@ -1,6 +1,15 @@
+from django import forms
 from django.contrib import admin
 
-from inspections.models import Finding, Inspection, InspectionType, Order, Photo, Visit
+from inspections.models import (
+    DefaultInspection,
+    Finding,
+    Inspection,
+    InspectionType,
+    Order,
+    Photo,
+    Visit,
+)
 
 
 @admin.register(InspectionType)
@@ -9,6 +18,33 @@ class InspectionTypeAdmin(admin.ModelAdmin):
     list_filter = ["municipality", "kind", "is_active"]
     list_editable = ["display_order", "is_active"]
     search_fields = ["name"]
+
+
+class DefaultInspectionForm(forms.ModelForm):
+    class Meta:
+        model = DefaultInspection
+        fields = ["municipality", "work_type", "inspection_type"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["inspection_type"]
+        field.queryset = InspectionType.objects.select_related("municipality")
+        field.label_from_instance = lambda t: f"{t.name} ({t.municipality})"
+
+    def clean(self):
+        cleaned = super().clean()
+        municipality, inspection_type = cleaned.get("municipality"), cleaned.get("inspection_type")
+        if municipality and inspection_type and inspection_type.municipality_id != municipality.pk:
+            self.add_error("inspection_type", "Choose an inspection type of this municipality.")
+        return cleaned
+
+
+@admin.register(DefaultInspection)
+class DefaultInspectionAdmin(admin.ModelAdmin):
+    form = DefaultInspectionForm
+    list_display = ["work_type", "inspection_type", "municipality"]
+    list_filter = ["municipality", "work_type"]
+    list_select_related = ["inspection_type", "municipality"]
 
 
 @admin.register(Inspection)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from permits.codes import new_code
-from permits.models import Application, Municipality
+from permits.models import Application, Municipality, WorkType
 
 
 class InspectionKind(models.TextChoices):
@@ -361,3 +361,27 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class DefaultInspection(models.Model):
+    """An inspection type added automatically to every new application of a work type."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="default_inspections"
+    )
+    work_type = models.CharField(max_length=20, choices=WorkType)
+    inspection_type = models.ForeignKey(
+        InspectionType, on_delete=models.CASCADE, related_name="defaults"
+    )
+
+    class Meta:
+        ordering = ["municipality", "work_type", "inspection_type__display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "work_type", "inspection_type"],
+                name="default_inspection_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inspection_type} for {self.get_work_type_display()}"

@@ -28,7 +28,7 @@ from inspections.models import (
 )
 from permits.images import ProcessedPhoto
 from permits.people import person_name
-from permits.services import application_record_activity
+from permits.services import application_record_activity, describe_changes
 
 
 class VisitError(Exception):
@@ -195,11 +195,23 @@ def finding_update(
 
     Side effects: the Finding row.
     """
-    _lock_open_visit(finding.visit)
+    visit = _lock_open_visit(finding.visit)
+    before = {
+        "date": finding.discovery_date,
+        "description": finding.description,
+        "remark": finding.is_remark,
+    }
     finding.discovery_date = discovery_date
     finding.description = description
     finding.is_remark = is_remark
     finding.save(update_fields=["discovery_date", "description", "is_remark"])
+    after = {"date": discovery_date, "description": description, "remark": is_remark}
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="finding_changed",
+        summary=f"{finding.kind_label} changed: {describe_changes(before, after)}",
+    )
     return finding
 
 
@@ -313,12 +325,32 @@ def order_update(
     """
     visit = _lock_open_visit(order.visit)
     findings = _check_linkable(visit, findings)
+    before = {
+        "type": order.get_order_type_display(),
+        "issued to": order.issued_to,
+        "description": order.description,
+        "comply by": order.comply_by,
+        "linked findings": len(order.findings.all()),
+    }
     order.order_type = order_type
     order.issued_to = issued_to
     order.description = description
     order.comply_by = comply_by
     order.save(update_fields=["order_type", "issued_to", "description", "comply_by"])
     order.findings.set(findings)
+    after = {
+        "type": order.get_order_type_display(),
+        "issued to": issued_to,
+        "description": description,
+        "comply by": comply_by,
+        "linked findings": len(findings),
+    }
+    application_record_activity(
+        application=_application(visit),
+        actor=actor,
+        verb="order_changed",
+        summary=f"Order changed: {describe_changes(before, after)}",
+    )
     return order
 
 
@@ -501,3 +533,36 @@ def visit_close(
         f"{visit.get_result_display()}",
     )
     return visit
+
+
+@transaction.atomic
+def application_add_default_inspections(*, application, actor=None) -> list[Inspection]:
+    """Add the municipality's default inspections for the application's work type.
+
+    Side effects: one Inspection per active default type not yet on the application; an
+    Activity when any was added.
+    """
+    from inspections.models import DefaultInspection
+
+    present = set(application.inspections.values_list("inspection_type_id", flat=True))
+    types = [
+        default.inspection_type
+        for default in DefaultInspection.objects.filter(
+            municipality_id=application.municipality_id,
+            work_type=application.work_type,
+            inspection_type__is_active=True,
+        ).select_related("inspection_type")
+        if default.inspection_type_id not in present
+    ]
+    added = [
+        Inspection.objects.create(application=application, inspection_type=t, created_by=actor)
+        for t in types
+    ]
+    if added:
+        application_record_activity(
+            application=application,
+            actor=actor,
+            verb="default_inspections_added",
+            summary="Required inspections added: " + ", ".join(t.name for t in types),
+        )
+    return added

@@ -26,7 +26,11 @@ from occupancy.numbering import NumberFormatError, next_permit_number
 from permits.files import FilesWrittenGuard
 from permits.models import ApplicationStatus
 from permits.pdf import PdfRenderError
-from permits.services import application_record_activity, application_set_status
+from permits.services import (
+    activity_record,
+    application_record_activity,
+    application_set_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +237,12 @@ def permit_template_save(
     OccupancyPermitTemplateVersion.objects.create(
         template=template, version=template.version, body=template.body, created_by=actor
     )
-    logger.info("Permit template %s saved as version %s by %s", template, template.version, actor)
+    activity_record(
+        municipality_id=template.municipality_id,
+        actor=actor,
+        verb="permit_template_saved",
+        summary=f"Occupancy permit template {template.name} saved as version {template.version}",
+    )
     return template
 
 

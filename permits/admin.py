@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from permits import admin_users  # noqa: F401 - registers the User admin
+from permits.admin_forms import MunicipalityForm
 from permits.models import Activity, Application, Membership, Municipality
 
 
@@ -11,6 +13,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
+    form = MunicipalityForm
     list_display = ["name", "slug", "city", "chief_building_official"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

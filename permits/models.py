@@ -208,8 +208,12 @@ class Application(models.Model):
 class Activity(models.Model):
     """Audit trail: one entry for every state change, who made it and when."""
 
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="activities", null=True
+    )
+    # Empty for changes of configuration (e.g. a permit template saved).
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="activities"
+        Application, on_delete=models.PROTECT, related_name="activities", null=True, blank=True
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True

@@ -23,3 +23,8 @@ def application_search(user, *, query: str = "", status: str = "") -> QuerySet[A
     if status in ApplicationStatus.values:
         applications = applications.filter(status=status)
     return applications.order_by("-last_activity_at", "-id")
+
+
+def application_history(*, application, limit: int = 100):
+    """The audit trail of an application, newest first."""
+    return application.activities.select_related("actor").order_by("-at", "-id")[:limit]

@@ -5,6 +5,23 @@ from django.utils import timezone
 from permits.models import Activity, Application, ApplicationStatus
 
 
+def activity_record(
+    *, municipality_id: int, actor, verb: str, summary: str, application=None
+) -> Activity:
+    """Write an audit entry: who did what, when.
+
+    Side effects: one Activity row.
+    """
+    return Activity.objects.create(
+        municipality_id=municipality_id,
+        application=application,
+        actor=actor,
+        verb=verb,
+        summary=summary[:300],
+        at=timezone.now(),
+    )
+
+
 def application_record_activity(
     *, application: Application, actor, verb: str, summary: str
 ) -> Activity:
@@ -12,10 +29,14 @@ def application_record_activity(
 
     Side effects: one Activity row; Application.last_activity_at updated.
     """
-    now = timezone.now()
-    activity = Activity.objects.create(
-        application=application, actor=actor, verb=verb, summary=summary[:300], at=now
+    activity = activity_record(
+        municipality_id=application.municipality_id,
+        application=application,
+        actor=actor,
+        verb=verb,
+        summary=summary,
     )
+    now = activity.at
     Application.objects.filter(pk=application.pk).update(last_activity_at=now)
     application.last_activity_at = now
     return activity
@@ -47,3 +68,22 @@ def application_set_status(
         verb="status_changed",
         summary=f"Status {previous} → {application.get_status_display()}: {reason}",
     )
+
+
+def describe_changes(before: dict, after: dict) -> str:
+    """'description: "a" → "b"; remark: no → yes' for the fields that changed."""
+
+    def show(value):
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if value in (None, ""):
+            return "—"
+        text = str(value)
+        return f"“{text[:60]}{'…' if len(text) > 60 else ''}”"
+
+    changed = [
+        f"{name}: {show(before[name])} → {show(after[name])}"
+        for name in after
+        if before.get(name) != after[name]
+    ]
+    return "; ".join(changed) or "no change"

@@ -8,7 +8,7 @@ from inspections import queries as inspection_queries
 from occupancy import queries as occupancy_queries
 from permits import access
 from permits.forms import ApplicationSearchForm
-from permits.queries import application_search
+from permits.queries import application_history, application_search
 
 PAGE_SIZE = 25
 
@@ -49,5 +49,6 @@ def application_detail(request: HttpRequest, municipality: str, number: str) -> 
                 user=request.user, application=application
             ),
             "permits": occupancy_queries.permits_for_application(application=application),
+            "history": application_history(application=application),
         },
     )

@@ -33,13 +33,6 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 
 
-def pytest_collection_modifyitems(items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole run. Missing Chromium: a visible skip locally, a failure
@@ -133,7 +126,8 @@ class Pages:
         page.on("pageerror", lambda exc: self.console_errors.append(f"page error: {exc}"))
 
     def _console(self, message):
-        if message.type == "error":
+        # Admin pages have no <link rel="icon">, so Chromium asks for /favicon.ico: not ours.
+        if message.type == "error" and "favicon.ico" not in message.location.get("url", ""):
             self.console_errors.append(message.text)
 
     def watch(self, page) -> None:
@@ -163,7 +157,7 @@ class Pages:
             page.set_viewport_size(original)
         csp = [e for e in self.console_errors if "Content Security Policy" in e]
         assert not csp, f"{stem}: blocked by the Content-Security-Policy: {csp}"
-        errors = [e for e in self.console_errors if e not in csp and "favicon" not in e]
+        errors = [e for e in self.console_errors if e not in csp]
         assert not errors, f"{stem}: errors in the browser console: {errors}"
 
 
@@ -198,3 +192,34 @@ def horizontal_overflow(page) -> list[str]:
           return [`scrollWidth ${root.scrollWidth} > ${root.clientWidth}`, ...out.slice(0, 8)];
         }"""
     )
+
+
+@pytest.fixture
+def permit_templates(municipality_a):
+    """The shipped default templates for a general and a partial occupancy permit."""
+    from occupancy.models import OccupancyPermitType, PermitKind
+    from tests.occupancy.conftest import make_template
+
+    general = OccupancyPermitType.objects.create(municipality=municipality_a, name="General")
+    partial = OccupancyPermitType.objects.create(
+        municipality=municipality_a,
+        name="Partial",
+        kind=PermitKind.PARTIAL,
+        needs_portion_of_building=True,
+    )
+    return {
+        "general": make_template(municipality_a, general, "General occupancy permit", "general.html"),
+        "partial": make_template(municipality_a, partial, "Partial occupancy permit", "partial.html"),
+    }
+
+
+def jpeg_file(directory: Path, name="site.jpg", size=(800, 600), color=(90, 140, 60)) -> Path:
+    from PIL import Image
+
+    path = directory / name
+    Image.new("RGB", size, color).save(path, format="JPEG")
+    return path
+
+
+def toast_texts(page) -> list[str]:
+    return [t.strip() for t in page.locator("#messages .toast-body").all_inner_texts()]

@@ -1,0 +1,154 @@
+"""The inspector's occupancy workflow in a real browser, from the login page to the permit
+PDF, with every page checked by axe, screenshotted at phone and desktop sizes and checked
+for horizontal scrolling at 390 px."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from inspections.models import Inspection, InspectionStatus, Visit, VisitStatus
+from occupancy.models import OccupancyPermit
+from tests.browser.conftest import jpeg_file
+from tests.conftest import PASSWORD, make_application
+from tests.occupancy.conftest import pdf_text
+
+pytestmark = pytest.mark.browser
+
+TODAY = timezone.localdate()
+DEFICIENCY = "Guard missing at the rear deck stairs"
+REMARK = "Smoke alarms tested and working on every floor"
+ORDER_TO = "Jordan Smith, owner, 905-555-0101"
+ORDER_TEXT = "Install a guard at the rear deck stairs within 30 days."
+PERMIT_TEXT = "Single detached dwelling, two storeys, with attached garage."
+
+
+def log_in(page, username: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def download(page, link) -> bytes:
+    with page.expect_download() as info:
+        link.click()
+    return open(info.value.path(), "rb").read()
+
+
+def test_inspector_issues_an_occupancy_permit(
+    page, pages, live_server, inspector, application_a, occupancy_type_a, permit_templates,
+    tmp_path,
+):
+    make_application(application_a.municipality, number="B-2026-0002", street_address="9 Birch Lane")
+    year = TODAY.year
+    number = f"OCC-{year}-0001"
+
+    # 1. Log in, find the application, open its Work view.
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    pages.check("login")
+    log_in(page, "inspector")
+    expect(page.get_by_role("heading", name="Applications")).to_be_visible()
+    pages.check("list")
+    page.get_by_label("Search applications").fill("maple")
+    page.get_by_role("button", name="Search").click()
+    results = page.get_by_role("list", name="Search results").get_by_role("listitem")
+    expect(results).to_have_count(1)
+    pages.check("list-search")
+    page.get_by_role("link", name=re.compile(r"B-2026-0001 · 47 Maple Crescent")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("B-2026-0001")
+    pages.check("work-view-no-inspection")
+
+    # 2. No Occupancy inspection yet: add it.
+    page.get_by_label("Inspection type").select_option(label="Occupancy")
+    page.get_by_role("button", name="Add inspection").click()
+    expect(page.locator("#messages")).to_contain_text("Occupancy inspection added.")
+    pages.check("work-view-inspection-added")
+
+    # 3. Open it; 4. Start new visit.
+    page.get_by_role("link", name="Open Occupancy inspection").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Occupancy inspection")
+    pages.check("inspection-no-visit")
+    page.get_by_role("button", name="Start new visit").click()
+    expect(page.locator("#messages")).to_contain_text("Visit 1 started.")
+    pages.check("inspection-open-visit")
+
+    # 5. A deficiency, a remark, an order and a photo.
+    page.get_by_text("Add new deficiency/remark").click()
+    page.locator("#finding_description").fill(DEFICIENCY)
+    page.locator("#findings").get_by_role("button", name="Add and Close").click()
+    expect(page.locator("#messages")).to_contain_text("Deficiency added.")
+
+    page.get_by_text("Add new deficiency/remark").click()
+    page.locator("#finding_description").fill(REMARK)
+    page.get_by_label("This is a remark only").check()
+    pages.check("finding-form-open")
+    page.locator("#findings").get_by_role("button", name="Add and Close").click()
+    expect(page.locator("#messages")).to_contain_text("Remark added.")
+
+    page.get_by_text("Add new order").click()
+    page.get_by_label("Order type").select_option(label="Order to Comply")
+    page.get_by_label("Issued to").fill(ORDER_TO)
+    page.locator("#order_description").fill(ORDER_TEXT)
+    page.locator("#orders").get_by_label(re.compile(r"Deficiency .*Guard missing")).check()
+    pages.check("order-form-open")
+    page.locator("#orders").get_by_role("button", name="Add and Close").click()
+    expect(page.locator("#messages")).to_contain_text("Order to Comply added.")
+
+    page.get_by_text("Add photos").click()
+    page.locator("#photo_photos").set_input_files(jpeg_file(tmp_path, "rear-deck.jpg"))
+    page.locator("#photo_description").fill("Rear deck stairs without a guard")
+    page.locator("#photos").get_by_role("button", name="Upload").click()
+    expect(page.locator("#messages")).to_contain_text("1 photo added.")
+    expect(page.get_by_role("img", name="Rear deck stairs without a guard")).to_be_visible()
+    pages.check("inspection-visit-with-findings")
+
+    # 6–7. The result and, for the grant, the permit.
+    result = page.locator("#result")
+    result.get_by_label("Granted, but outstanding matters").check()
+    result.get_by_label("Template for occupancy permit PDF").select_option(
+        label="General occupancy permit"
+    )
+    expect(result.get_by_label("Occupancy granted date")).to_have_value(TODAY.isoformat())
+    result.get_by_label("Occupancy permit description").fill(PERMIT_TEXT)
+    pages.check("result-filled")
+
+    # 8. Finish and Close Inspection, then confirm.
+    result.get_by_role("button", name="Finish and Close Inspection").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Finish and Close Inspection?")
+    expect(page.locator("main")).to_contain_text(DEFICIENCY)
+    pages.check("confirm")
+    assert not OccupancyPermit.objects.exists()
+    page.get_by_role("button", name="Yes, close the inspection").click()
+
+    toast = page.locator("#messages .toast").first
+    expect(toast).to_have_text(f"Inspection closed. Occupancy permit {number} issued.")
+    box, viewport = toast.bounding_box(), page.viewport_size
+    assert box["y"] < 80 and box["x"] + box["width"] > viewport["width"] - 40, box  # top right
+    pages.check("inspection-closed")
+
+    # 9. The PDF from All visits and from the Work view: the same stored file.
+    visits = page.locator("#visits")
+    expect(visits).to_contain_text("Granted, but outstanding matters")
+    from_visits = download(page, visits.get_by_role("link", name=f"Occupancy permit {number} (PDF)"))
+    expect(visits.get_by_role("link", name="Inspection report (PDF)")).to_be_visible()
+
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="B-2026-0001").click()
+    occupancy = page.locator("#occupancy")
+    expect(occupancy.get_by_role("row")).to_have_count(2)
+    expect(occupancy).to_contain_text(number)
+    pages.check("work-view-with-permit")
+    from_work_view = download(page, occupancy.get_by_role("link", name=f"Download PDF of {number}"))
+
+    assert from_visits == from_work_view
+    permit = OccupancyPermit.objects.get()
+    assert from_visits == permit.pdf.open("rb").read()
+    text = pdf_text(from_visits)
+    for expected in [number, "47 Maple Crescent", PERMIT_TEXT, DEFICIENCY, ORDER_TEXT[:30]]:
+        assert expected in text, (expected, text)
+    assert REMARK not in text  # a remark is not an outstanding matter
+
+    visit = Visit.objects.get()
+    assert (visit.status, visit.result) == (VisitStatus.CLOSED, "granted_outstanding")
+    assert Inspection.objects.get().status == InspectionStatus.CLOSED
