@@ -196,10 +196,12 @@ def finding_update(
     Side effects: the Finding row.
     """
     visit = _lock_open_visit(finding.visit)
+    # Read what was saved: a bound ModelForm has already written the new values onto `finding`.
+    saved = Finding.objects.get(pk=finding.pk)
     before = {
-        "date": finding.discovery_date,
-        "description": finding.description,
-        "remark": finding.is_remark,
+        "date": saved.discovery_date,
+        "description": saved.description,
+        "remark": saved.is_remark,
     }
     finding.discovery_date = discovery_date
     finding.description = description
@@ -325,12 +327,13 @@ def order_update(
     """
     visit = _lock_open_visit(order.visit)
     findings = _check_linkable(visit, findings)
+    saved = Order.objects.get(pk=order.pk)  # `order` may carry a bound form's new values
     before = {
-        "type": order.get_order_type_display(),
-        "issued to": order.issued_to,
-        "description": order.description,
-        "comply by": order.comply_by,
-        "linked findings": len(order.findings.all()),
+        "type": saved.get_order_type_display(),
+        "issued to": saved.issued_to,
+        "description": saved.description,
+        "comply by": saved.comply_by,
+        "linked findings": saved.findings.count(),
     }
     order.order_type = order_type
     order.issued_to = issued_to

@@ -9,6 +9,10 @@ from permits.models import Municipality
 class MunicipalityForm(forms.ModelForm):
     """The letterhead logo is untrusted input like a photo: decoded, re-encoded, stripped."""
 
+    # A plain file field: Django's ImageField check would run first, with a weaker test and a
+    # vaguer message than process_photo's.
+    letterhead_logo = forms.FileField(required=False, help_text="PNG, JPEG, WebP or HEIC.")
+
     class Meta:
         model = Municipality
         fields = [

@@ -30,10 +30,19 @@ def log_in(page, username: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def download(page, link) -> bytes:
-    with page.expect_download() as info:
+def open_pdf(page, link) -> bytes:
+    """Click a PDF link as the inspector does (Chromium shows it inline in its viewer), then
+    fetch the same URL with the browser's session for the bytes, and come back."""
+    href = link.get_attribute("href")
+    with page.expect_response(lambda r: r.url.endswith(href)) as info:
         link.click()
-    return open(info.value.path(), "rb").read()
+    assert info.value.status == 200
+    assert info.value.headers["content-type"] == "application/pdf"
+    response = page.request.get(href)
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith("inline")
+    page.go_back()
+    return response.body()
 
 
 def test_inspector_issues_an_occupancy_permit(
@@ -131,7 +140,7 @@ def test_inspector_issues_an_occupancy_permit(
     # 9. The PDF from All visits and from the Work view: the same stored file.
     visits = page.locator("#visits")
     expect(visits).to_contain_text("Granted, but outstanding matters")
-    from_visits = download(page, visits.get_by_role("link", name=f"Occupancy permit {number} (PDF)"))
+    from_visits = open_pdf(page, visits.get_by_role("link", name=f"Occupancy permit {number} (PDF)"))
     expect(visits.get_by_role("link", name="Inspection report (PDF)")).to_be_visible()
 
     page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="B-2026-0001").click()
@@ -139,7 +148,7 @@ def test_inspector_issues_an_occupancy_permit(
     expect(occupancy.get_by_role("row")).to_have_count(2)
     expect(occupancy).to_contain_text(number)
     pages.check("work-view-with-permit")
-    from_work_view = download(page, occupancy.get_by_role("link", name=f"Download PDF of {number}"))
+    from_work_view = open_pdf(page, occupancy.get_by_role("link", name=f"Download PDF of {number}"))
 
     assert from_visits == from_work_view
     permit = OccupancyPermit.objects.get()
