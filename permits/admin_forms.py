@@ -12,6 +12,7 @@ class MunicipalityForm(forms.ModelForm):
     # A plain file field: Django's ImageField check would run first, with a weaker test and a
     # vaguer message than process_photo's.
     letterhead_logo = forms.FileField(required=False, help_text="PNG, JPEG, WebP or HEIC.")
+    website = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = Municipality
