@@ -19,6 +19,11 @@ class MunicipalityAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 
+    def get_urls(self):
+        from permits.importing.admin_views import municipality_export_urls
+
+        return [*municipality_export_urls(self), *super().get_urls()]
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -35,6 +40,12 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ["number", "street_address", "roll_number", "applicant_name", "owner_name"]
     readonly_fields = ["last_activity_at", "created_at", "updated_at"]
     date_hierarchy = "applied_on"
+    change_list_template = "admin/permits/application/change_list.html"
+
+    def get_urls(self):
+        from permits.importing.admin_views import application_import_urls
+
+        return [*application_import_urls(self), *super().get_urls()]
 
 
 @admin.register(Activity)

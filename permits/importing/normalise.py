@@ -2,6 +2,7 @@
 codes, provinces and dates."""
 
 import datetime
+import functools
 import re
 
 from permits.models import Province
@@ -61,6 +62,7 @@ def clean_unit(value: str) -> str:
     return _UNIT_PREFIX.sub("", clean_text(value)).upper()
 
 
+@functools.lru_cache(maxsize=8192)
 def split_address(address: str, unit: str = "") -> tuple[str, str]:
     """A civic address as (street address, unit): spaces collapsed, the unit designator
     (`UNIT 25`, `SUITE 4`, `#3`, before or after the street) split out, title case.

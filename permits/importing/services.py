@@ -199,13 +199,17 @@ def _save_batch(context: _BatchContext, records: list[Record]) -> list[_Outcome]
             application.updated_at = context.now
             application.search_text = application.build_search_text()
             update_fields.update(changed)
-        outcomes.append(_Outcome(record, "updated" if changed else "unchanged", application, changed))
+        outcomes.append(
+            _Outcome(record, "updated" if changed else "unchanged", application, changed)
+        )
 
     created = [o.application for o in outcomes if o.action == "created"]
     updated = [o.application for o in outcomes if o.action == "updated"]
     Application.objects.bulk_create(created)
     if updated:
-        Application.objects.bulk_update(updated, [*sorted(update_fields), "search_text", "updated_at"])
+        Application.objects.bulk_update(
+            updated, [*sorted(update_fields), "search_text", "updated_at"]
+        )
     Activity.objects.bulk_create(
         _activity(context, outcome) for outcome in outcomes if outcome.action != "unchanged"
     )

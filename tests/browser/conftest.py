@@ -126,9 +126,13 @@ class Pages:
         page.on("pageerror", lambda exc: self.console_errors.append(f"page error: {exc}"))
 
     def _console(self, message):
-        # Admin pages have no <link rel="icon">, so Chromium asks for /favicon.ico: not ours.
-        if message.type == "error" and "favicon.ico" not in message.location.get("url", ""):
-            self.console_errors.append(message.text)
+        # Admin pages have no <link rel="icon">, so Chromium asks for /favicon.ico; a form
+        # with errors answers 400 (Chromium logs the page load as failed): neither is a fault.
+        if message.type != "error" or "favicon.ico" in message.location.get("url", ""):
+            return
+        if "the server responded with a status of 400" in message.text:
+            return
+        self.console_errors.append(message.text)
 
     def watch(self, page) -> None:
         """Also collect the console of another tab."""
@@ -223,3 +227,43 @@ def jpeg_file(directory: Path, name="site.jpg", size=(800, 600), color=(90, 140,
 
 def toast_texts(page) -> list[str]:
     return [t.strip() for t in page.locator("#messages .toast-body").all_inner_texts()]
+
+
+def assert_errors_described(page, expected: int | None = None) -> None:
+    """Every visible error message has an id that the aria-describedby of its field (or of
+    the fieldset of a radio group) names, and every field marked aria-invalid names a visible
+    error message."""
+    found = page.evaluate(
+        """() => {
+          const visible = (el) => !!el && el.getClientRects().length > 0;
+          const problems = [];
+          const messages = [...document.querySelectorAll('main .invalid-feedback, main .errorlist')]
+            .filter(visible);
+          for (const message of messages) {
+            const text = message.textContent.trim().slice(0, 80);
+            if (!message.id) { problems.push(`message without an id: "${text}"`); continue; }
+            const fields = [...document.querySelectorAll('[aria-describedby]')].filter((el) =>
+              el.getAttribute('aria-describedby').split(/\\s+/).includes(message.id));
+            if (!fields.length) problems.push(`no field is described by #${message.id}: "${text}"`);
+            for (const field of fields) {
+              if (!['INPUT', 'SELECT', 'TEXTAREA', 'FIELDSET'].includes(field.tagName))
+                problems.push(`#${message.id} describes a ${field.tagName}`);
+            }
+          }
+          for (const field of document.querySelectorAll('main [aria-invalid="true"]')) {
+            const ids = (field.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+            const group = field.closest('fieldset[aria-describedby]');
+            const groupIds = group ? group.getAttribute('aria-describedby').split(/\\s+/) : [];
+            const described = [...ids, ...groupIds].some((id) => {
+              const el = document.getElementById(id);
+              return el && visible(el) && (el.classList.contains('invalid-feedback') || el.classList.contains('errorlist'));
+            });
+            if (!described) problems.push(`#${field.id} is aria-invalid without a described error`);
+          }
+          return {count: messages.length, problems,
+                  texts: messages.map((m) => m.id + ': ' + m.textContent.trim())};
+        }"""
+    )
+    assert not found["problems"], found["problems"]
+    if expected is not None:
+        assert found["count"] == expected, f"{found['count']} error messages, expected {expected}: {found['texts']}"

@@ -92,7 +92,7 @@ def test_inspection_view_forms_with_validation_errors(
     page.locator("#order_comply_by").fill((TODAY - datetime.timedelta(days=1)).isoformat())
     page.locator("#orders").get_by_role("button", name="Add and Close").click()
     expect(page.locator("#error-summary")).to_contain_text("Orders")
-    assert_errors_described(page, expected=3)
+    assert_errors_described(page, expected=4)
     pages.check("order-form-errors")
 
     # Photos: a file that is not an image.
