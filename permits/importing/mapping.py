@@ -62,6 +62,7 @@ class Mapping:
     optional: frozenset[str] = frozenset()
     on_create: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    known_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # as written
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
     delimiter: str = ","
 
@@ -125,6 +126,7 @@ def _build(name: str, data: dict) -> Mapping:
         raise MappingError(f"Mapping {name}: [columns] needs address or street_address.")
 
     values: dict[str, dict[str, str]] = {}
+    known_values: dict[str, tuple[str, ...]] = {}
     for target, table in data.get("values", {}).items():
         if target not in CHOICES:
             raise MappingError(f"Mapping {name}: no value map allowed for {target!r}.")
@@ -132,6 +134,7 @@ def _build(name: str, data: dict) -> Mapping:
         if bad:
             raise MappingError(f"Mapping {name}: values.{target} maps to unknown values {bad}.")
         values[target] = {value_key(k) if k != FALLBACK else FALLBACK: v for k, v in table.items()}
+        known_values[target] = tuple(k for k in table if k != FALLBACK)
 
     on_create = {str(k): str(v) for k, v in data.get("on_create", {}).items()}
     for target, value in on_create.items():
@@ -140,6 +143,12 @@ def _build(name: str, data: dict) -> Mapping:
         if target in CHOICES and value not in CHOICES[target]:
             raise MappingError(f"Mapping {name}: on_create {target} = {value!r} is not allowed.")
 
+    optional = frozenset(data.get("optional", ()))
+    named = {c for cols in columns.values() for c in cols}
+    if optional - named:
+        raise MappingError(
+            f"Mapping {name}: optional names no column of [columns]: {sorted(optional - named)}."
+        )
     formats = tuple(data.get("date_formats", ("%Y-%m-%d",)))
     if not formats:
         raise MappingError(f"Mapping {name}: date_formats must not be empty.")
@@ -147,9 +156,10 @@ def _build(name: str, data: dict) -> Mapping:
         name=name,
         label=str(data.get("label", name)),
         columns=columns,
-        optional=frozenset(data.get("optional", ())),
+        optional=optional,
         on_create=on_create,
         values=values,
+        known_values=known_values,
         date_formats=formats,
         delimiter=str(data.get("delimiter", ",")),
     )

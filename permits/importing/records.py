@@ -110,7 +110,7 @@ class RowReader:
             if target in self.mapping.values:
                 mapped = self.mapping.map_value(target, text)
                 if mapped is None:
-                    known = ", ".join(k for k in self.mapping.values[target] if k != "*")
+                    known = ", ".join(self.mapping.known_values[target])
                     what = f"unknown {target.replace('_', ' ')} {text!r}" if text else "no value"
                     raise RowError(f"{column}: {what} (known: {known})")
                 values[target] = mapped

@@ -30,7 +30,14 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+# No preload: axe would parse the page's stylesheets by inserting <style> elements, which
+# the site's Content-Security-Policy (rightly) refuses; only css-orientation-lock uses them,
+# and no stylesheet of ours locks the orientation.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": WCAG_TAGS},
+    "resultTypes": ["violations"],
+    "preload": False,
+}
 
 
 @pytest.fixture(scope="session")
@@ -146,6 +153,7 @@ class Pages:
         stem = f"{self.prefix}-{self.count:02}-{name}"
         self.checked.append(stem)
         original = page.viewport_size
+        import time; t0 = time.time()
         try:
             page.set_viewport_size(DESKTOP)
             if axe:
@@ -157,6 +165,7 @@ class Pages:
             if axe:
                 assert_no_axe_violations(page, f"{stem} at 390 px")
             page.screenshot(path=self.artifacts / f"{stem}-390x844.png", full_page=True)
+            print("CHECK", stem, round(time.time()-t0, 2))
         finally:
             page.set_viewport_size(original)
         csp = [e for e in self.console_errors if "Content Security Policy" in e]
