@@ -176,5 +176,6 @@ LOGGING = {
     "loggers": {
         "fontTools": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

@@ -44,22 +44,64 @@ MATRIX = {
 }
 
 
-def app_url_names() -> set[str]:
+# Django's own account pages: open to everyone (they are how one logs in), or behind login.
+ACCOUNT_URLS = {
+    "login": "public",
+    "logout": "public",
+    "password_reset": "public",
+    "password_reset_done": "public",
+    "password_reset_confirm": "public",
+    "password_reset_complete": "public",
+    "password_change": "login",
+    "password_change_done": "login",
+}
+
+
+def all_url_names(patterns=None, namespace="") -> set[str]:
     names = set()
-    for entry in get_resolver().url_patterns:
-        if isinstance(entry, URLResolver) and entry.namespace in {
-            "permits",
-            "inspections",
-            "occupancy",
-        }:
-            for pattern in entry.url_patterns:
-                if isinstance(pattern, URLPattern):
-                    names.add(f"{entry.namespace}:{pattern.name}")
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= all_url_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
     return names
 
 
 def test_every_url_has_an_entry_in_the_matrix():
-    assert app_url_names() == set(MATRIX)
+    """App URLs are listed one by one above; the admin's are checked by
+    test_admin_urls_are_for_staff_only; the account pages are ACCOUNT_URLS."""
+    names = all_url_names()
+    app = {n for n in names if n.split(":")[0] in {"permits", "inspections", "occupancy"}}
+    assert app == set(MATRIX)
+    other = names - app - {n for n in names if n.startswith("admin:")}
+    assert other == set(ACCOUNT_URLS)
+
+
+def admin_list_urls():
+    from django.contrib import admin
+    from django.urls import reverse
+
+    for model in admin.site._registry:
+        opts = model._meta
+        yield reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_admin_urls_are_for_staff_only(persona, personas):
+    client = personas[persona]
+    urls = ["/admin/", *admin_list_urls()]
+    for url in urls:
+        response = client.get(url)
+        if persona == "admin":
+            assert response.status_code == 200, url
+        else:
+            assert response.status_code == 302, (url, persona)
+            # Either login page: the site's (login middleware) or the admin's own.
+            location = response["Location"]
+            assert location.startswith(("/accounts/login/", "/admin/login/")), (url, persona)
+    preview = client.post("/admin/occupancy/occupancypermittemplate/preview/", {"body": "x"})
+    assert preview.status_code == (400 if persona == "admin" else 302)
 
 
 @pytest.fixture

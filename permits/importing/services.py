@@ -53,16 +53,28 @@ class ImportReport:
         return self.rows / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
-        verbs = ("would be created", "would be updated") if self.dry_run else ("created", "updated")
+        created, updated = (
+            ("would be created", "would be updated")
+            if self.dry_run
+            else (
+                "created",
+                "updated",
+            )
+        )
         text = (
-            f"{self.rows:,} rows read: {self.created:,} applications {verbs[0]}, "
-            f"{self.updated:,} {verbs[1]}, {self.unchanged:,} unchanged, "
-            f"{self.skipped:,} rows skipped (blank), {len(self.rejected):,} rows rejected"
+            f"{_count(self.rows, 'row')} read: {_count(self.created, 'application')} {created}, "
+            f"{self.updated:,} {updated}, {self.unchanged:,} unchanged, "
+            f"{_count(self.skipped, 'row')} skipped (blank), "
+            f"{_count(len(self.rejected), 'row')} rejected"
         )
         if self.merged:
-            text += f"; {self.merged:,} rows merged into the newest row of their permit number"
+            text += f"; {_count(self.merged, 'row')} merged into the newest row of their permit"
         text += f". {self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s."
         return ("Dry run, nothing saved. " if self.dry_run else "") + text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass

@@ -153,7 +153,6 @@ class Pages:
         stem = f"{self.prefix}-{self.count:02}-{name}"
         self.checked.append(stem)
         original = page.viewport_size
-        import time; t0 = time.time()
         try:
             page.set_viewport_size(DESKTOP)
             if axe:
@@ -165,7 +164,6 @@ class Pages:
             if axe:
                 assert_no_axe_violations(page, f"{stem} at 390 px")
             page.screenshot(path=self.artifacts / f"{stem}-390x844.png", full_page=True)
-            print("CHECK", stem, round(time.time()-t0, 2))
         finally:
             page.set_viewport_size(original)
         csp = [e for e in self.console_errors if "Content Security Policy" in e]
@@ -239,9 +237,9 @@ def toast_texts(page) -> list[str]:
 
 
 def assert_errors_described(page, expected: int | None = None) -> None:
-    """Every visible error message has an id that the aria-describedby of its field (or of
-    the fieldset of a radio group) names, and every field marked aria-invalid names a visible
-    error message."""
+    """Every visible error message has an id that the aria-describedby of its field names,
+    and every control marked aria-invalid (each radio button of a group too) names a visible
+    error message in its aria-describedby."""
     found = page.evaluate(
         """() => {
           const visible = (el) => !!el && el.getClientRects().length > 0;
@@ -259,11 +257,10 @@ def assert_errors_described(page, expected: int | None = None) -> None:
                 problems.push(`#${message.id} describes a ${field.tagName}`);
             }
           }
+          // Each invalid control itself (each radio button too) names a visible message.
           for (const field of document.querySelectorAll('main [aria-invalid="true"]')) {
             const ids = (field.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
-            const group = field.closest('fieldset[aria-describedby]');
-            const groupIds = group ? group.getAttribute('aria-describedby').split(/\\s+/) : [];
-            const described = [...ids, ...groupIds].some((id) => {
+            const described = ids.some((id) => {
               const el = document.getElementById(id);
               return el && visible(el) && (el.classList.contains('invalid-feedback') || el.classList.contains('errorlist'));
             });

@@ -254,6 +254,30 @@ def test_rows_of_one_number_become_one_application(burlington):
     )
 
 
+def test_each_batch_is_its_own_transaction_and_a_refused_record_costs_only_itself(burlington):
+    run_import(burlington, burlington_csv(burlington_row("24-000001")))
+    # Applied after the permit already recorded as issued: the database's check refuses it.
+    later = burlington_csv(
+        burlington_row("24-000002"),
+        burlington_row("24-000001", applied="2024/03/01 00:00:00+00", issued=""),
+        burlington_row("24-000003"),
+    )
+    progress = []
+
+    report = run_import(
+        burlington, later, batch_size=2, progress=lambda done, total: progress.append((done, total))
+    )
+
+    assert progress == [(2, 3), (3, 3)]
+    assert (report.created, report.updated) == (2, 0)
+    [rejection] = report.rejected
+    assert (rejection.line, rejection.number) == (3, "24-000001")
+    assert rejection.reason.startswith("the database refused it: ")
+    assert "application_issued_not_before_applied" in rejection.reason
+    assert Application.objects.get(number="24-000001").applied_on == datetime.date(2024, 1, 10)
+    assert Application.objects.count() == 3
+
+
 # Malformed rows and files --------------------------------------------------------------------
 
 
@@ -341,7 +365,7 @@ def test_bom_and_utf16_files_are_read(burlington):
         (b"FILENO\x00,ADDRESS\n", "The file contains NUL bytes"),
         (
             b"PermitNum,Description\n1,x\n",
-            "The file has no column FILENO, INDATE, ADDRESS, ISSUEDATE, FOLDERSTATUSDESC, "
+            "The file has no column FILENO, ADDRESS, INDATE, ISSUEDATE, FOLDERSTATUSDESC, "
             "WORKDESC, FOLDERTYPE, SUBDESC (mapping burlington). Its columns: PermitNum, "
             "Description. Is it the right mapping?",
         ),
@@ -363,7 +387,9 @@ def test_dry_run_reports_everything_and_writes_nothing(burlington):
     report = run_import(burlington, data, dry_run=True)
 
     assert (report.created, len(report.rejected), report.dry_run) == (1, 1, True)
-    assert report.summary().startswith("Dry run, nothing saved. 2 rows read: 1 applications")
+    assert report.summary().startswith(
+        "Dry run, nothing saved. 2 rows read: 1 application would be created"
+    )
     assert [(row.action, row.line, row.application.number) for row in report.preview] == [
         ("create", 2, "24-000001")
     ]
@@ -390,8 +416,8 @@ def test_command_imports_and_prints_rejections_and_summary(burlington, tmp_path)
     lines = out.getvalue().splitlines()
     assert lines[0] == "Rejected line 3: no permit number (FILENO is empty)"
     assert lines[1].startswith(
-        "City of Burlington, permits.csv: 2 rows read: 1 applications created, 0 updated, "
-        "0 unchanged, 0 rows skipped (blank), 1 rows rejected."
+        "City of Burlington, permits.csv: 2 rows read: 1 application created, 0 updated, "
+        "0 unchanged, 0 rows skipped (blank), 1 row rejected."
     )
     assert lines[1].endswith(" rows/s.")
     assert Application.objects.count() == 1

@@ -1,0 +1,496 @@
+"""The benchmark's data: twenty years of a large city's building permits, as rows for COPY.
+
+A pure generator (no database): `Generator.rows()` yields (table, row) pairs in the column
+order of `COLUMNS`, with ids assigned here so that every foreign key is known up front.
+Everything derives from one random.Random(seed) and `today`, so a size always gives the
+same data.
+
+Shape per application, on average (printed by the builder): about 5 inspections, 8 visits
+and 10 findings. Each application follows a timeline: applied, permit issued, inspections
+in site order; each inspection fails a few times (deficiencies, corrected on the next visit)
+before it passes. Applications whose timeline reaches today are under construction: their
+current inspection has an open visit or needs a revisit, the later ones are not started.
+Occupancy inspections end with a grant and an issued occupancy permit (one stored PDF,
+shared by every generated permit). A few inspections have a very long history (20 to 40
+visits); the last `long_open` applications each have one with an open visit.
+"""
+
+import datetime as dt
+import json
+import random
+from types import SimpleNamespace
+
+from inspections.models import InspectionKind
+from permits.models import Application
+
+UTC = dt.UTC
+
+COLUMNS = {
+    "permits_application": (
+        "id number work_type description street_address unit city province postal_code "
+        "roll_number legal_description applicant_name applicant_email applicant_phone "
+        "owner_name owner_email owner_phone status applied_on permit_issued_on occupied_on "
+        "completed_on search_text last_activity_at created_at updated_at municipality_id"
+    ).split(),
+    "inspections_inspection": (
+        "id code status created_at updated_at application_id assigned_inspector_id "
+        "created_by_id inspection_type_id"
+    ).split(),
+    "inspections_visit": (
+        "id sequence status started_at visit_type internal_notes site_conditions "
+        "time_used_minutes result failure_reason grant_draft closed_at report_pdf "
+        "report_sha256 closed_by_id inspection_id started_by_id"
+    ).split(),
+    "inspections_finding": (
+        "id code discovery_date description is_remark created_at created_by_id "
+        "corrected_on_visit_id visit_id"
+    ).split(),
+    "inspections_order": (
+        "id code order_type issued_to description comply_by created_at created_by_id "
+        "complied_on_visit_id visit_id"
+    ).split(),
+    "permits_activity": "id verb summary at actor_id application_id municipality_id".split(),
+    "occupancy_occupancypermit": (
+        "id number result granted_on expires_on description portion_of_building snapshot pdf "
+        "pdf_sha256 issued_at status application_id issued_by_id municipality_id visit_id "
+        "template_version_id permit_type_id"
+    ).split(),
+}
+
+# name, kind, display order (the same list as the demo's, so pages look alike)
+INSPECTION_TYPES = [
+    ("Footings", InspectionKind.GENERAL, 10),
+    ("Foundation", InspectionKind.GENERAL, 20),
+    ("Framing", InspectionKind.GENERAL, 30),
+    ("Insulation and vapour barrier", InspectionKind.GENERAL, 40),
+    ("Plumbing rough-in", InspectionKind.GENERAL, 50),
+    ("HVAC rough-in", InspectionKind.GENERAL, 60),
+    ("Fire separations", InspectionKind.GENERAL, 70),
+    ("Final plumbing", InspectionKind.GENERAL, 80),
+    ("Occupancy", InspectionKind.OCCUPANCY, 90),
+    ("Final", InspectionKind.GENERAL, 110),
+]
+
+# work type, weight, its inspections in site order
+WORK = [
+    ("new", 30, "Footings, Foundation, Framing, Plumbing rough-in, Insulation and vapour barrier, "
+     "Occupancy, Final"),
+    ("addition", 15, "Footings, Foundation, Framing, Insulation and vapour barrier, Occupancy"),
+    ("alteration", 25, "Framing, Plumbing rough-in, Insulation and vapour barrier, Final"),
+    ("change_of_use", 5, "Fire separations, Final plumbing, Occupancy, Final"),
+    ("accessory", 12, "Footings, Framing, Final"),
+    ("plumbing", 8, "Plumbing rough-in, Final plumbing"),
+    ("hvac", 5, "HVAC rough-in, Final"),
+]
+WORK_DESCRIPTIONS = {
+    "new": "New single detached dwelling with attached garage",
+    "addition": "Two-storey rear addition",
+    "alteration": "Interior alterations: finished basement with bathroom",
+    "change_of_use": "Change of use: retail to restaurant",
+    "accessory": "Detached garage",
+    "plumbing": "Replacement of building drain",
+    "hvac": "New furnace and ductwork",
+}
+
+STREET_NAMES = (
+    "Maple, Queen, Elgin, Brant, Lakeshore, Orchard, Birch, Victoria, Mill, Wellington, "
+    "Cedar Ridge, Heritage, Pine Valley, Sumac, Riverside, Church, Hawthorne, Harbour View, "
+    "Dundas, King, Yonge, Bloor, Bathurst, Spadina, Kipling, Islington, Eglinton, Lawrence, "
+    "Sheppard, Finch, Steeles, Markham, Kennedy, Warden, Pharmacy, Victoria Park, Bayview, "
+    "Leslie, Don Mills, Woodbine, Coxwell, Greenwood, Pape, Broadview, Parliament, Sherbourne, "
+    "Jarvis, Church Hill, Bay, University, Simcoe, Peter, John, Dufferin, Lansdowne, "
+    "Keele, Jane, Weston, Scarlett, Royal York, Prince Edward, Montgomery, Burnhamthorpe, "
+    "Dixie, Cawthra, Hurontario, Mavis, Creditview, Mississauga, Winston Churchill, Erin Mills, "
+    "Ridgeway, Glen Erin, Tenth Line, Ninth Line, Trafalgar, Sixth Line, Dorval, Kerr, "
+    "Brock, Rebecca, Allan, Navy, Thomas, Reynolds, Chartwell, Cornwall, Speers, Wyecroft, "
+    "Fourth Line, Third Line, Bronte, Appleby, Walkers, Guelph, Brant Hills, Kilbride, "
+    "Tansley, Upper Middle, Headon, Millcroft, Orchard Park, Palladium, Sandwich, Ouellette, "
+    "Tecumseh, Wyandotte, Erie, Huron Church, Dougall, Howard, Walker, Lauzon, Banwell, "
+    "Tulip, Lilac, Rose, Daisy, Aspen, Poplar, Willow, Spruce, Hemlock, Tamarack, Juniper, "
+    "Chestnut, Walnut, Hickory, Oak, Elm, Ash, Beech, Alder, Sycamore, Magnolia, Laurel"
+).split(", ")
+STREET_TYPES = (
+    "Street, Road, Avenue, Crescent, Drive, Court, Boulevard, Lane, Way, Place, Trail, Circle"
+).split(", ")
+GIVEN_NAMES = (
+    "Sarah, David, Priya, Mohammed, Jennifer, Michael, Aisha, Liam, Emily, Wei, Olivia, Daniel, "
+    "Fatima, Ryan, Chloe, Arjun, Nicole, Jean-François, Hannah, Kevin, Mei, Thomas, Amanda, "
+    "Omar, Rebecca, Gurpreet, Sophie, Marco, Noah, Ava, Ethan, Isabella, Lucas, Mia, Benjamin, "
+    "Charlotte, Samuel, Amelia, Jacob, Harper, Hiroshi, Yuki, Elena, Dmitri, Ana, Luis, "
+    "Carmen, Kwame, Ngozi, Tariq, Leila, Sanjay, Deepa, Connor, Siobhan, Mateo, Valentina"
+).split(", ")
+SURNAMES = (
+    "Thompson, Nguyen, MacDonald, Patel, Singh, Tremblay, Campbell, Wilson, O'Brien, Chen, "
+    "Fraser, Kowalski, Rossi, Anderson, Lalonde, Hussain, Murray, Gill, Boucher, Stewart, Kim, "
+    "Fernandes, Morrison, Ahmed, Sullivan, Dubois, Van der Berg, Li, Wang, Zhang, Liu, Brown, "
+    "Smith, Roy, Gagnon, Côté, Bouchard, Gauthier, Morin, Lavoie, Fortin, Gagné, Ouellet, "
+    "Pelletier, Bélanger, Lévesque, Bergeron, Leblanc, Paquette, Girard, Simard, Boucher-Roy, "
+    "Taylor, Martin, White, Walker, Young, Scott, Green, Baker, Adams, Nelson, Hill, Mitchell, "
+    "Roberts, Carter, Phillips, Evans, Turner, Torres, Parker, Collins, Edwards, Morris, "
+    "Murphy, Cook, Rogers, Reid, Ross, Hughes, Grant, Graham, Hamilton, Kennedy, Robertson, "
+    "Sandhu, Dhillon, Grewal, Sidhu, Khan, Malik, Rahman, Hossain, Das, Sharma, Gupta, Shah, "
+    "Mehta, Joshi, Rao, Reddy, Iyer, Pillai, Menon, Santos, Silva, Costa, Oliveira, Pereira, "
+    "Romano, Ricci, Greco, Bruno, Gallo, Conti, Esposito, Marino, Novak, Horvat, Kovač, "
+    "Nowak, Wiśniewski, Kaminski, Lewandowski, Yilmaz, Demir, Kaya, Popescu, Ionescu"
+).split(", ")
+BUILDERS = [
+    "Maplewood Homes Inc.",
+    "Lakeview Custom Builders Ltd.",
+    "Ferreira Construction Ltd.",
+    "Northshore Design Build Inc.",
+    "Heritage Renovations Ltd.",
+    "Bayside Basements Inc.",
+    "Greenline Plumbing & Drains",
+    "Comfort Air Mechanical Ltd.",
+    "Studio North Architects Inc.",
+    "Backyard Decks & Fences",
+]
+DEFICIENCIES = [
+    "Handrail missing on basement stairs",
+    "Guard height at deck less than 900 mm",
+    "Smoke alarm not interconnected on second floor",
+    "Fire separation between garage and dwelling not sealed at penetrations",
+    "Joist hangers missing at stair opening header",
+    "Vapour barrier not sealed at electrical boxes",
+    "Anchor bolts spaced more than 2.4 m apart",
+    "Cleanout not accessible at base of stack",
+    "Attic insulation depth below R-50 at eaves",
+    "Exhaust duct from bathroom terminates in attic",
+    "Footing width less than shown on approved drawings",
+    "Lintel bearing less than 90 mm at garage opening",
+]
+REMARKS = [
+    "Site clean and materials stored on the lot",
+    "Contractor on site during the inspection",
+    "Engineer's letter for the beam received",
+    "Grading to be completed in spring",
+    "Temporary railing in place at the deck",
+]
+FAILURE_REASONS = ["deficiencies", "deficiencies", "deficiencies", "information_required"]
+
+# One stored file stands for every generated permit PDF and inspection report.
+SHARED_PERMIT_PDF = "occupancy/bench/generated-permit.pdf"
+SHARED_REPORT_PDF = "reports/bench/generated-report.pdf"
+
+# Codes are public identifiers in URLs: 12 characters of permits.codes' alphabet. Generated
+# ones are a scrambled counter (unique, look random); the app's own random codes are
+# 31**12 ≈ 8e17 wide, so a clash with them is not a practical concern.
+_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+_CHUNKS = [a + b + c for a in _ALPHABET for b in _ALPHABET for c in _ALPHABET]
+_SPACE = 31**12
+_MULT = 1_000_000_007 * 7919  # odd and not a multiple of 31: a bijection of the space
+
+
+def code_for(table_salt: int, counter: int) -> str:
+    value = ((table_salt << 40) + counter) * _MULT % _SPACE
+    d, c4 = divmod(value, 29791)
+    d, c3 = divmod(d, 29791)
+    c1, c2 = divmod(d, 29791)
+    return _CHUNKS[c1] + _CHUNKS[c2] + _CHUNKS[c3] + _CHUNKS[c4]
+
+
+def search_text(**fields) -> str:
+    """Exactly what Application.save() stores: the model's own build_search_text()."""
+    return Application.build_search_text(SimpleNamespace(**fields))
+
+
+class Generator:
+    """Rows for `n` applications of one municipality.
+
+    `ids` holds the first free id per table (rows of an earlier municipality come first);
+    `config` the configuration rows created through the ORM: municipality_id, city,
+    inspector_ids ({id: name}), inspection type ids by name, permit_type_id,
+    template_version_id, the shared PDFs' sha256, the permit number prefix.
+    """
+
+    def __init__(self, *, n, today, config, ids, seed, number_prefix, long_open=0):
+        self.n = n
+        self.today = today
+        self.now = dt.datetime.combine(today, dt.time(16, 0), tzinfo=UTC)
+        self.cfg = config
+        self.ids = ids
+        self.rng = random.Random(seed)
+        self.number_prefix = number_prefix
+        self.long_open = long_open
+        self.inspectors = list(config["inspector_ids"])
+        self.work = [(w, [s.strip() for s in names.split(",")]) for w, _, names in WORK]
+        self.work_weights = [weight for _, weight, _ in WORK]
+        self.numbers_per_year: dict[int, int] = {}
+        self.permits_per_year: dict[int, int] = {}
+        self.long_open_codes: list[str] = []
+        self.open_visit_codes: list[str] = []
+        self.stats = dict.fromkeys(COLUMNS, 0)
+
+    def _next(self, table: str) -> int:
+        value = self.ids[table]
+        self.ids[table] = value + 1
+        self.stats[table] += 1
+        return value
+
+    def _at(self, day: dt.date, hour_from=8, hour_to=17) -> dt.datetime:
+        minute = self.rng.randrange(hour_from * 60, hour_to * 60)
+        return dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=UTC)
+
+    def rows(self):
+        span = 20 * 365
+        start = self.today - dt.timedelta(days=span)
+        for index in range(self.n):
+            forced_long = index >= self.n - self.long_open
+            if forced_long:  # recent, under construction, one long history with an open visit
+                applied = self.today - dt.timedelta(days=400 + index % 200)
+            else:
+                applied = start + dt.timedelta(days=index * span // self.n)
+            yield from self._application(applied, forced_long)
+
+    def _application(self, applied: dt.date, forced_long: bool):
+        rng = self.rng
+        cfg = self.cfg
+        app_id = self._next("permits_application")
+        year = applied.year
+        seq = self.numbers_per_year.get(year, 0) + 1
+        self.numbers_per_year[year] = seq
+        number = f"{self.number_prefix}-{year}-{seq:05}"
+        if forced_long:
+            work_type, names = self.work[0]
+        else:
+            work_type, names = rng.choices(self.work, self.work_weights)[0]
+        owner_first, owner_last = rng.choice(GIVEN_NAMES), rng.choice(SURNAMES)
+        owner = f"{owner_first} {owner_last}"
+        applicant = owner if rng.random() < 0.4 else rng.choice(BUILDERS)
+        street = f"{rng.randint(1, 2999)} {rng.choice(STREET_NAMES)} {rng.choice(STREET_TYPES)}"
+        unit = str(rng.randint(101, 1210)) if rng.random() < 0.12 else ""
+        postal = (
+            f"L{rng.randint(1, 9)}{rng.choice('ABCEGHJKLMNPRSTVXY')} "
+            f"{rng.randint(1, 9)}{rng.choice('ABCEGHJKLMNPRSTVWXYZ')}{rng.randint(0, 9)}"
+        )
+        roll = (
+            f"2105 {rng.randint(10, 99):03} {rng.randint(1, 999):03} "
+            f"{rng.randint(0, 99999):05} 0000"
+        )
+        city = cfg["city"]
+        issued = applied + dt.timedelta(days=rng.randint(15, 75))
+        inspector = rng.choice(self.inspectors)
+
+        activities = [(self._at(applied), "application_received", "Application received", None)]
+        inspections = []  # (row, visits) built below
+        t = issued + dt.timedelta(days=rng.randint(10, 90))
+        reached_today = False
+        long_index = len(names) - 2 if forced_long else -1
+        for position, type_name in enumerate(names):
+            type_id, kind = cfg["inspection_types"][type_name]
+            insp_id = self._next("inspections_inspection")
+            insp_code = code_for(1, insp_id)
+            visits, findings, orders, permits = [], [], [], []
+            if reached_today:
+                status = "not_started"
+            else:
+                if position == long_index:
+                    failures = rng.randint(25, 40)
+                    t = min(t, self.today - dt.timedelta(days=3 * (failures + 2)))
+                elif rng.random() < 0.0025:
+                    failures = rng.randint(20, 40)
+                else:
+                    failures = min(int(rng.expovariate(1.6)), 8)
+                status, t, reached_today = self._visits(
+                    insp_id, kind, failures, t, visits, findings, orders, permits,
+                    force_open=position == long_index,
+                )
+                if position == long_index:
+                    self.long_open_codes.append(insp_code)
+                    reached_today = True
+            created = self._at(issued - dt.timedelta(days=1))
+            assigned = inspector if visits else None
+            yield "inspections_inspection", (
+                insp_id, insp_code, status, created, visits[-1][3] if visits else created,
+                app_id, assigned, inspector, type_id,
+            )
+            for row in visits:
+                yield "inspections_visit", row
+                if row[2] == "closed":
+                    type_label = type_name
+                    activities.append(
+                        (row[11], "visit_closed",
+                         f"{type_label}: visit {row[1]} closed, {row[8].replace('_', ' ')}",
+                         row[14])
+                    )
+                elif row[2] == "open":
+                    self.open_visit_codes.append(insp_code)
+            for row in findings:
+                yield "inspections_finding", row
+            for row in orders:
+                yield "inspections_order", row
+            inspections.append((status, kind, visits))
+            for permit in permits:
+                permit_row = self._permit(permit, app_id, number, street, unit, postal, roll,
+                                          applicant, owner, work_type, type_name)
+                yield "occupancy_occupancypermit", permit_row
+                activities.append(
+                    (permit_row[10], "occupancy_permit_issued",
+                     f"Occupancy permit {permit_row[1]} issued (General)", permit_row[13])
+                )
+            if not reached_today:
+                t += dt.timedelta(days=rng.randint(7, 60))
+
+        any_visit = any(v for _, _, v in inspections)
+        all_closed = all(s == "closed" for s, _, _ in inspections)
+        granted = any(a[1] == "occupancy_permit_issued" for a in activities)
+        occupied_on = completed_on = None
+        if all_closed:
+            last_day = max(a[0] for a in activities).date()
+            if granted:
+                occupied_on = next(a[0].date() for a in activities if a[1].startswith("occ"))
+            old = (self.today - last_day).days > 365
+            app_status = "closed" if old else ("occupied" if granted else "finished")
+            completed_on = last_day if app_status in ("closed", "finished") else None
+        elif any_visit:
+            app_status = "construction_started"
+        elif issued <= self.today:
+            app_status = "permit_issued"
+        else:
+            app_status = "in_review" if rng.random() < 0.6 else "submitted"
+        permit_issued_on = issued if issued <= self.today else None
+        last_activity = max(a[0] for a in activities)
+        for at, verb, summary, actor in activities:
+            yield "permits_activity", (
+                self._next("permits_activity"), verb, summary[:300], at, actor, app_id,
+                cfg["municipality_id"],
+            )
+        owner_email = f"{owner_first}.{owner_last}@example.com".lower().replace(" ", "")
+        text = search_text(
+            number=number, unit=unit, street_address=street, city=city, postal_code=postal,
+            roll_number=roll, applicant_name=applicant, owner_name=owner,
+        )
+        yield "permits_application", (
+            app_id, number, work_type, WORK_DESCRIPTIONS[work_type], street, unit, city, "ON",
+            postal, roll, f"Lot {rng.randint(1, 250)}, Plan M-{rng.randint(100, 2400)}",
+            applicant, owner_email if applicant == owner else "permits@example.com",
+            f"905-555-{rng.randint(0, 9999):04}", owner, owner_email,
+            f"905-555-{rng.randint(0, 9999):04}", app_status, applied, permit_issued_on,
+            occupied_on, completed_on, text, last_activity, self._at(applied), last_activity,
+            cfg["municipality_id"],
+        )
+
+    def _visits(self, insp_id, kind, failures, t, visits, findings, orders, permits, *,
+                force_open=False):
+        """Append the inspection's visits (and their findings, orders, permit); return the
+        inspection status, the time after it, and whether its timeline reached today."""
+        rng = self.rng
+        occupancy = kind == InspectionKind.OCCUPANCY
+        total = failures + 1
+        open_deficiencies: list[list] = []  # finding rows waiting for a correcting visit
+        for sequence in range(1, total + 1):
+            day = t
+            if day > self.today or (force_open and sequence == total):
+                # Today's work: an open visit (a draft), or a revisit not yet booked.
+                if force_open or (rng.random() < 0.35 and sequence > 0):
+                    visit_id = self._next("inspections_visit")
+                    started = self.now - dt.timedelta(hours=rng.randint(1, 6))
+                    visits.append((
+                        visit_id, sequence, "open", started, "on_site", "", "", None, "", "",
+                        "{}", None, "", "", None, insp_id, rng.choice(self.inspectors),
+                    ))
+                    for row in open_deficiencies:  # still outstanding
+                        findings.append(row)
+                    return "in_progress", day, True
+                for row in open_deficiencies:
+                    findings.append(row)
+                return ("revisit_required" if visits else "not_started"), day, True
+            passed = sequence == total
+            inspector = rng.choice(self.inspectors)
+            visit_id = self._next("inspections_visit")
+            started = self._at(day, 8, 15)
+            closed = started + dt.timedelta(minutes=rng.randint(20, 110))
+            for row in open_deficiencies:  # corrected on this visit
+                row[7] = visit_id
+                findings.append(row)
+            open_deficiencies = []
+            if occupancy:
+                if passed:
+                    result = "granted_outstanding" if rng.random() < 0.2 else "granted_full"
+                else:
+                    result = "not_granted"
+            else:
+                result = "passed" if passed else "failed"
+            failing = result in ("failed", "not_granted")
+            reason = rng.choice(FAILURE_REASONS) if failing else ""
+            new_deficiencies = rng.choice((1, 2, 2, 3, 3, 4, 5)) if failing else 0
+            if result == "granted_outstanding":
+                new_deficiencies = 1
+            remarks = rng.choice((0, 0, 0, 1, 1, 2))
+            for number in range(new_deficiencies + remarks):
+                is_remark = number >= new_deficiencies
+                finding_id = self._next("inspections_finding")
+                text = rng.choice(REMARKS if is_remark else DEFICIENCIES)
+                row = [
+                    finding_id, code_for(2, finding_id), day, text, is_remark, closed, inspector,
+                    None, visit_id,
+                ]
+                if is_remark or result == "granted_outstanding":
+                    findings.append(row)
+                else:
+                    open_deficiencies.append(row)
+            if failing and rng.random() < 0.06:
+                order_id = self._next("inspections_order")
+                orders.append([
+                    order_id, code_for(3, order_id), "order_to_comply",
+                    "Owner, see application", "Correct the deficiencies listed in the report.",
+                    day + dt.timedelta(days=30), closed, inspector, None, visit_id,
+                ])
+            visits.append((
+                visit_id, sequence, "closed", started, "on_site", "", "",
+                rng.choice((30, 45, 60, 90)), result, reason, "{}", closed, SHARED_REPORT_PDF,
+                self.cfg["report_sha256"], inspector, insp_id, inspector,
+            ))
+            if result in ("granted_full", "granted_outstanding"):
+                permits.append((visit_id, result, closed, inspector))
+            t = day + dt.timedelta(days=rng.randint(2, 14) if failing else 0)
+        # Orders of a failed visit are complied with on the next visit of the inspection.
+        by_sequence = {row[1]: row[0] for row in visits}
+        sequence_of = {row[0]: row[1] for row in visits}
+        for row in orders:
+            next_visit = by_sequence.get(sequence_of[row[9]] + 1)
+            if next_visit is not None and visits[sequence_of[row[9]]][2] == "closed":
+                row[8] = next_visit
+        return "closed", t, False
+
+    def _permit(self, permit, app_id, number, street, unit, postal, roll, applicant, owner,
+                work_type, type_name):
+        visit_id, result, issued_at, inspector = permit
+        cfg = self.cfg
+        granted_on = issued_at.date()
+        year = granted_on.year
+        seq = self.permits_per_year.get(year, 0) + 1
+        self.permits_per_year[year] = seq
+        permit_number = f"OCC-{year}-{seq:05}"
+        full_address = f"{unit}-{street}, {cfg['city']}" if unit else f"{street}, {cfg['city']}"
+        snapshot = {
+            "municipality": cfg["municipality_snapshot"],
+            "permit": {
+                "number": permit_number, "type_name": "General", "kind": "general",
+                "kind_label": "General (full occupancy)", "granted_on": granted_on.isoformat(),
+                "expires_on": None, "description": WORK_DESCRIPTIONS[work_type],
+                "portion_of_building": "", "result": result,
+                "result_label": "Granted and fully completed" if result == "granted_full"
+                else "Granted, but outstanding matters",
+                "issued_at": issued_at.isoformat(),
+            },
+            "application": {
+                "number": number, "full_address": full_address, "street_address": street,
+                "unit": unit, "city": cfg["city"], "province": "ON", "postal_code": postal,
+                "roll_number": roll, "legal_description": "",
+                "work_type_label": work_type, "description": WORK_DESCRIPTIONS[work_type],
+                "applicant_name": applicant, "owner_name": owner,
+            },
+            "inspection": {"type_name": type_name},
+            "visit": {
+                "sequence": 1, "inspector_name": cfg["inspector_ids"][inspector],
+                "closed_at": issued_at.isoformat(),
+            },
+            "outstanding_matters": [],
+        }
+        return (
+            self._next("occupancy_occupancypermit"), permit_number, result, granted_on, None,
+            WORK_DESCRIPTIONS[work_type], "", json.dumps(snapshot), SHARED_PERMIT_PDF,
+            cfg["permit_sha256"], issued_at, "issued", app_id, inspector,
+            cfg["municipality_id"], visit_id, cfg["template_version_id"], cfg["permit_type_id"],
+        )
