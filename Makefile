@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= threshold-demo
 
-.PHONY: install run test lint migrate clean
+.PHONY: install run test lint migrate clean loadtest
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: migrate
 test: install
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+# 20 inspectors closing visits for 60 s against gunicorn and PostgreSQL (docs/reliability.md).
+loadtest: install
+	$(PY) bench/loadtest.py
 
 lint: install
 	$(VENV)/bin/ruff check .

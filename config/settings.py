@@ -1,6 +1,7 @@
 """Threshold's one settings module, driven by environment variables (see README)."""
 
 import datetime
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -128,6 +129,9 @@ try:
 except ImportError:  # pragma: no cover - install is broken; say so clearly
     raise ImproperlyConfigured("xstatic-bootstrap is not installed: run make install.") from None
 WHITENOISE_USE_FINDERS = True
+# Static files are served from the finders until collectstatic fills STATIC_ROOT; WhiteNoise
+# would warn about the missing folder in every process.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Uploaded photos and issued PDFs are served only through views that check access.
