@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from inspections.models import Finding, InspectionType, Order, Visit
+from permits.fields import IdChoiceField, IdMultipleChoiceField
 
 
 class DateInput(forms.DateInput):
@@ -24,7 +25,7 @@ class DistinctIdsMixin:
 
 
 class InspectionAddForm(forms.Form):
-    inspection_type = forms.ModelChoiceField(
+    inspection_type = IdChoiceField(
         label="Inspection type",
         queryset=InspectionType.objects.none(),
         empty_label=None,
@@ -85,6 +86,7 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
             "comply_by": DateInput(),
             "findings": forms.CheckboxSelectMultiple(),
         }
+        field_classes = {"findings": IdMultipleChoiceField}
 
     def __init__(self, *args, findings, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,7 +133,7 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
     description = forms.CharField(label="Description", max_length=500)
-    finding = forms.ModelChoiceField(
+    finding = IdChoiceField(
         label="Deficiency or remark shown", queryset=Finding.objects.none(), required=False
     )
 

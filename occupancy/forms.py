@@ -5,6 +5,7 @@ from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin
 from inspections.models import FAILING_RESULTS, GRANT_RESULTS, FailureReason, InspectionKind
 from occupancy.models import OccupancyPermitTemplate
+from permits.fields import IdChoiceField
 
 
 class VisitResultForm(DistinctIdsMixin, forms.Form):
@@ -18,7 +19,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         required=False,
         help_text="Required when the result is Not granted or Failed.",
     )
-    template = forms.ModelChoiceField(
+    template = IdChoiceField(
         label="Template for occupancy permit PDF",
         queryset=OccupancyPermitTemplate.objects.none(),
         required=False,

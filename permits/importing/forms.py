@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from permits.fields import IdChoiceField
 from permits.importing.mapping import builtin_mappings
 from permits.models import Municipality
 
@@ -14,7 +15,7 @@ def megabytes(size: int) -> str:
 
 
 class ImportUploadForm(forms.Form):
-    municipality = forms.ModelChoiceField(
+    municipality = IdChoiceField(
         queryset=Municipality.objects.order_by("name"),
         help_text="The applications are imported into this municipality.",
     )

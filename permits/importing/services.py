@@ -53,14 +53,8 @@ class ImportReport:
         return self.rows / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
-        created, updated = (
-            ("would be created", "would be updated")
-            if self.dry_run
-            else (
-                "created",
-                "updated",
-            )
-        )
+        verbs = ("would be created", "would be updated") if self.dry_run else ("created", "updated")
+        created, updated = verbs
         text = (
             f"{_count(self.rows, 'row')} read: {_count(self.created, 'application')} {created}, "
             f"{self.updated:,} {updated}, {self.unchanged:,} unchanged, "

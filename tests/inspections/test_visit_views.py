@@ -455,3 +455,18 @@ def test_inspection_view_query_count_does_not_grow_with_rows(inspector, occupanc
             uploaded_by=inspector,
         )
     assert count_queries(client, occupancy.get_absolute_url()) == one
+
+
+def test_an_id_no_database_could_hold_is_refused_at_the_field(inspector, occupancy, open_visit):
+    response = client_for(inspector).post(
+        url("order_add", occupancy.code),
+        {
+            "order_type": "order_to_comply",
+            "issued_to": "Owner",
+            "description": "Fix",
+            "findings": ["99999999999999999999"],
+        },
+    )
+    assert response.status_code == 400
+    assert "findings" in response.context["order_form"].errors
+    assert not Order.objects.exists()

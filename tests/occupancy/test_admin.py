@@ -106,8 +106,9 @@ def test_preview_of_an_invalid_template_says_why(admin_user, general_template):
 
 
 def issue(visit_inspection, inspector, template):
-    from inspections.models import Visit
     from django.utils import timezone
+
+    from inspections.models import Visit
 
     visit = Visit.objects.create(inspection=visit_inspection, sequence=1, started_by=inspector)
     return visit_finish_and_close(

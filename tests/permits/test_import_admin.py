@@ -75,7 +75,7 @@ def test_preview_shows_rows_as_saved_and_rejections_and_saves_nothing(admin, mun
         "<tr><td>3</td><td>24-000002</td><td>INDATE &#x27;yesterday&#x27; is not a date "
         "(expected e.g. &#x27;2024/10/03 00:00:00+00&#x27;)</td></tr>"
     ) in page
-    assert 'value="Import 1 application now"' in page
+    assert 'value="Import now: 1 new, 0 updated"' in page
     assert not Application.objects.exists()
     assert default_storage.exists(f"imports/{token_of(page)}.csv")
 

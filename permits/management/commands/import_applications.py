@@ -83,7 +83,8 @@ class Command(BaseCommand):
             width = 30
             filled = width * done // total if total else width
             bar = f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} applications"
-            self.stderr.write(bar, ending="\n" if done >= total else "")
+            ending = "\n" if done >= total else ""
+            self.stderr.write(bar, style_func=lambda text: text, ending=ending)
             self.stderr.flush()
 
         return show
