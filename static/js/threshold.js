@@ -12,4 +12,42 @@ document.addEventListener("DOMContentLoaded", () => {
       window.setTimeout(() => form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; }), 0);
     });
   });
+  // A form came back with errors: start at the summary that lists them. After a redirect to
+  // a section (e.g. #findings once a deficiency is added), start there: the next Tab goes to
+  // that section's first control, not back to the top of the page.
+  const summary = document.getElementById("error-summary");
+  const target = location.hash.length > 1 ? document.getElementById(location.hash.slice(1)) : null;
+  if (summary) {
+    summary.focus();
+  } else if (target && target.tabIndex < 0) {
+    target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+  }
+  // "Add new …" forms: opening one moves the focus to its first field; Cancel folds it away
+  // and gives the focus back to its button.
+  const firstField = (root) => root.querySelector("input:not([type=hidden]), select, textarea");
+  document.querySelectorAll("details.add-form").forEach((details) => {
+    const opener = details.querySelector("summary");
+    opener.addEventListener("click", () => {
+      window.setTimeout(() => { if (details.open) firstField(details)?.focus(); }, 0);
+    });
+    details.querySelectorAll("[data-close-details]").forEach((cancel) => {
+      cancel.hidden = false;
+      cancel.addEventListener("click", () => { details.open = false; opener.focus(); });
+    });
+  });
+  // Result for this visit: the Reason only for a failing result, the occupancy permit fields
+  // only for a grant. Hidden fields keep their values; nothing is lost by switching.
+  document.querySelectorAll("[data-result-fields]").forEach((fields) => {
+    const radios = fields.querySelectorAll("input[type=radio][name=result]");
+    const update = () => {
+      const chosen = Array.from(radios).find((r) => r.checked)?.value;
+      fields.querySelectorAll("[data-show-for]").forEach((group) => {
+        const wanted = chosen && group.dataset.showFor.split(" ").includes(chosen);
+        group.hidden = !(wanted || group.querySelector(".is-invalid"));
+      });
+    };
+    radios.forEach((radio) => radio.addEventListener("change", update));
+    update();
+  });
 });

@@ -40,10 +40,15 @@ AXE_OPTIONS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """One Chromium for the whole run. Missing Chromium: a visible skip locally, a failure
-    in CI (CI=true), where .ci/run installs it."""
+    """One Chromium for all the browser tests. Missing Chromium: a visible skip locally, a
+    failure in CI (CI=true), where .ci/run installs it.
+
+    Package scope, not session scope: it is started by the first browser test and stopped
+    after the last one, so that Playwright's asyncio loop and DJANGO_ALLOW_ASYNC_UNSAFE
+    (below) never reach the tests that run after these (pytest-django runs the live-server
+    tests after the other database tests; a leaked variable made `check --deploy` fail)."""
     if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
         reason = f"Chromium not found at {CHROMIUM}: install Debian's chromium package"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -97,7 +102,10 @@ def role_groups(transactional_db):
 @pytest.fixture
 def context(browser, live_server, role_groups):
     context = browser.new_context(
-        viewport=DESKTOP, base_url=live_server.url, accept_downloads=True, locale="en-CA"
+        viewport=DESKTOP,
+        base_url=live_server.url,
+        locale="en-CA",
+        reduced_motion="reduce",  # no smooth scrolling: a focused element is in view at once
     )
     context.set_default_timeout(15_000)
     yield context
@@ -128,7 +136,6 @@ class Pages:
         self.prefix = prefix
         self.console_errors: list[str] = []
         self.count = 0
-        self.checked: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.console_errors.append(f"page error: {exc}"))
 
@@ -151,7 +158,9 @@ class Pages:
         page.wait_for_load_state("load")
         self.count += 1
         stem = f"{self.prefix}-{self.count:02}-{name}"
-        self.checked.append(stem)
+        # WCAG 2.4.2: a short page title that names the page (and no stray markup in it).
+        title = page.title()
+        assert title and "<" not in title and len(title) <= 120, f"{stem}: page title {title!r}"
         original = page.viewport_size
         try:
             page.set_viewport_size(DESKTOP)
@@ -195,8 +204,9 @@ def horizontal_overflow(page) -> list[str]:
           for (const el of document.querySelectorAll('body *')) {
             const r = el.getBoundingClientRect();
             if (r.right > root.clientWidth + 1 && r.width > 0) {
+              const classes = typeof el.className === 'string' ? el.className.trim() : '';
               out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+                (classes ? '.' + classes.split(/\\s+/).join('.') : '') +
                 ' right=' + Math.round(r.right));
             }
           }
@@ -219,8 +229,12 @@ def permit_templates(municipality_a):
         needs_portion_of_building=True,
     )
     return {
-        "general": make_template(municipality_a, general, "General occupancy permit", "general.html"),
-        "partial": make_template(municipality_a, partial, "Partial occupancy permit", "partial.html"),
+        "general": make_template(
+            municipality_a, general, "General occupancy permit", "general.html"
+        ),
+        "partial": make_template(
+            municipality_a, partial, "Partial occupancy permit", "partial.html"
+        ),
     }
 
 
@@ -230,10 +244,6 @@ def jpeg_file(directory: Path, name="site.jpg", size=(800, 600), color=(90, 140,
     path = directory / name
     Image.new("RGB", size, color).save(path, format="JPEG")
     return path
-
-
-def toast_texts(page) -> list[str]:
-    return [t.strip() for t in page.locator("#messages .toast-body").all_inner_texts()]
 
 
 def assert_errors_described(page, expected: int | None = None) -> None:
@@ -259,10 +269,10 @@ def assert_errors_described(page, expected: int | None = None) -> None:
           }
           // Each invalid control itself (each radio button too) names a visible message.
           for (const field of document.querySelectorAll('main [aria-invalid="true"]')) {
-            const ids = (field.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
-            const described = ids.some((id) => {
+            const ids = (field.getAttribute('aria-describedby') || '').split(/\\s+/);
+            const described = ids.filter(Boolean).some((id) => {
               const el = document.getElementById(id);
-              return el && visible(el) && (el.classList.contains('invalid-feedback') || el.classList.contains('errorlist'));
+              return visible(el) && el.matches('.invalid-feedback, .errorlist');
             });
             if (!described) problems.push(`#${field.id} is aria-invalid without a described error`);
           }
@@ -272,4 +282,6 @@ def assert_errors_described(page, expected: int | None = None) -> None:
     )
     assert not found["problems"], found["problems"]
     if expected is not None:
-        assert found["count"] == expected, f"{found['count']} error messages, expected {expected}: {found['texts']}"
+        assert found["count"] == expected, (
+            f"{found['count']} error messages, expected {expected}: {found['texts']}"
+        )

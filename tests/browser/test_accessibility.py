@@ -139,7 +139,9 @@ def test_inspection_view_forms_with_validation_errors(
     pages.check("order-edit-errors")
 
 
-def test_inspection_view_read_only_for_a_viewer(context, page, pages, live_server, viewer, visit_world):
+def test_inspection_view_read_only_for_a_viewer(
+    context, page, pages, live_server, viewer, visit_world
+):
     inspection, _, _ = visit_world
     log_in_with_cookie(context, live_server, viewer)
     page.goto(inspection.get_absolute_url())

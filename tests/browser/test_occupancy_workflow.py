@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from inspections.models import Inspection, InspectionStatus, Visit, VisitStatus
 from occupancy.models import OccupancyPermit
-from tests.browser.conftest import jpeg_file
+from tests.browser.conftest import jpeg_file, log_in_with_cookie
 from tests.conftest import PASSWORD, make_application
 from tests.occupancy.conftest import pdf_text
 
@@ -46,10 +46,18 @@ def open_pdf(page, link) -> bytes:
 
 
 def test_inspector_issues_an_occupancy_permit(
-    page, pages, live_server, inspector, application_a, occupancy_type_a, permit_templates,
+    page,
+    pages,
+    live_server,
+    inspector,
+    application_a,
+    occupancy_type_a,
+    permit_templates,
     tmp_path,
 ):
-    make_application(application_a.municipality, number="B-2026-0002", street_address="9 Birch Lane")
+    make_application(
+        application_a.municipality, number="B-2026-0002", street_address="9 Birch Lane"
+    )
     year = TODAY.year
     number = f"OCC-{year}-0001"
 
@@ -140,10 +148,14 @@ def test_inspector_issues_an_occupancy_permit(
     # 9. The PDF from All visits and from the Work view: the same stored file.
     visits = page.locator("#visits")
     expect(visits).to_contain_text("Granted, but outstanding matters")
-    from_visits = open_pdf(page, visits.get_by_role("link", name=f"Occupancy permit {number} (PDF)"))
+    from_visits = open_pdf(
+        page, visits.get_by_role("link", name=f"Occupancy permit {number} (PDF)")
+    )
     expect(visits.get_by_role("link", name="Inspection report (PDF)")).to_be_visible()
 
-    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="B-2026-0001").click()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role(
+        "link", name="B-2026-0001"
+    ).click()
     occupancy = page.locator("#occupancy")
     expect(occupancy.get_by_role("row")).to_have_count(2)
     expect(occupancy).to_contain_text(number)
@@ -161,3 +173,113 @@ def test_inspector_issues_an_occupancy_permit(
     visit = Visit.objects.get()
     assert (visit.status, visit.result) == (VisitStatus.CLOSED, "granted_outstanding")
     assert Inspection.objects.get().status == InspectionStatus.CLOSED
+
+
+def test_failed_general_inspection_then_a_second_visit_passes(
+    context, page, pages, live_server, inspector, application_a, framing_type_a
+):
+    framing = Inspection.objects.create(
+        application=application_a, inspection_type=framing_type_a, assigned_inspector=inspector
+    )
+    log_in_with_cookie(context, live_server, inspector)
+    page.goto(application_a.get_absolute_url())
+    page.get_by_role("link", name="Open Framing inspection").click()
+    page.get_by_role("button", name="Start new visit").click()
+    expect(page.locator("#messages")).to_contain_text("Visit 1 started.")
+
+    page.get_by_text("Add new deficiency/remark").click()
+    page.locator("#finding_description").fill("Missing hurricane ties at the rear wall")
+    page.locator("#findings").get_by_role("button", name="Add and Close").click()
+    result = page.locator("#result")
+    expect(result.get_by_label("Reason")).to_be_hidden()  # shown for a failing result only
+    result.get_by_label("Failed (Not substantially complete)").check()
+    result.get_by_label("Reason").select_option(label="Deficiencies")
+    pages.check("general-result-failed")
+    result.get_by_role("button", name="Finish and Close Inspection").click()
+    expect(page.locator("main")).to_contain_text("Failed (Not substantially complete)")
+    pages.check("general-confirm-failed")
+    page.get_by_role("button", name="Yes, close the inspection").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "Visit 1 closed: Failed (Not substantially complete). Inspection report issued"
+    )
+    framing.refresh_from_db()
+    assert framing.status == InspectionStatus.REVISIT_REQUIRED  # a failed one stays open
+    pages.check("general-failed-closed")
+
+    # The second visit: the deficiency carries over, is corrected, and the inspection passes.
+    page.get_by_role("button", name="Start new visit").click()
+    expect(page.locator("#messages")).to_contain_text("Visit 2 started.")
+    carried = page.locator("#findings").get_by_role("listitem").filter(has_text="hurricane ties")
+    expect(carried).to_contain_text("Deficiency · visit 1")
+    pages.check("general-second-visit")
+    carried.get_by_role("button", name="Mark corrected").click()
+    expect(page.locator("#messages")).to_contain_text("Deficiency marked corrected.")
+    page.locator("#result").get_by_label("Passed").check()
+    page.locator("#result").get_by_role("button", name="Finish and Close Inspection").click()
+    pages.check("general-confirm-passed")
+    page.get_by_role("button", name="Yes, close the inspection").click()
+    expect(page.locator("#messages")).to_contain_text(
+        "Inspection closed. Inspection report issued."
+    )
+    visits = page.locator("#visits").get_by_role("row")
+    expect(visits).to_have_count(3)  # the header and two visits, the latest first
+    expect(visits.nth(1)).to_contain_text("Passed")
+    expect(visits.nth(2)).to_contain_text("Failed (Not substantially complete) (Deficiencies)")
+    expect(page.get_by_role("button", name="Start new visit")).to_have_count(0)
+    pages.check("general-passed-closed")
+    first_report = visits.nth(2).get_by_role("link", name="Inspection report (PDF)")
+    report = page.request.get(first_report.get_attribute("href"))
+    assert "Missing hurricane ties at the rear wall" in pdf_text(report.body())
+    framing.refresh_from_db()
+    assert framing.status == InspectionStatus.CLOSED
+    assert list(framing.visits.order_by("sequence").values_list("result", flat=True)) == [
+        "failed",
+        "passed",
+    ]
+
+
+def test_a_second_tab_confirming_the_same_close_issues_no_second_permit(
+    context,
+    page,
+    pages,
+    live_server,
+    inspector,
+    application_a,
+    occupancy_type_a,
+    permit_templates,
+):
+    inspection = Inspection.objects.create(
+        application=application_a, inspection_type=occupancy_type_a, assigned_inspector=inspector
+    )
+    Visit.objects.create(
+        inspection=inspection,
+        sequence=1,
+        started_by=inspector,
+        result="granted_full",
+        grant_draft={
+            "template": permit_templates["general"].pk,
+            "granted_on": TODAY.isoformat(),
+            "description": PERMIT_TEXT,
+            "portion_of_building": "",
+            "expires_on": None,
+        },
+    )
+    log_in_with_cookie(context, live_server, inspector)
+    confirm_url = f"/inspections/{inspection.code}/confirm"
+    page.goto(confirm_url)
+    second = context.new_page()
+    pages.watch(second)
+    second.goto(confirm_url)
+    expect(second.get_by_role("button", name="Yes, close the inspection")).to_be_visible()
+
+    page.get_by_role("button", name="Yes, close the inspection").click()
+    expect(page.locator("#messages")).to_contain_text(
+        f"Inspection closed. Occupancy permit OCC-{TODAY.year}-0001 issued."
+    )
+    second.get_by_role("button", name="Yes, close the inspection").click()
+    message = second.locator("#messages")
+    expect(message).to_contain_text("Visit 1 was already closed by Inspector on")
+    expect(message).to_contain_text("Granted and fully completed")
+    pages.check("second-tab-already-closed", second)
+    assert OccupancyPermit.objects.count() == 1
+    assert Visit.objects.get().status == VisitStatus.CLOSED
