@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= threshold-demo
 
-.PHONY: install run test lint migrate clean loadtest
+.PHONY: install run test lint migrate clean loadtest bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: install
 # 20 inspectors closing visits for 60 s against gunicorn and PostgreSQL (docs/reliability.md).
 loadtest: install
 	$(PY) bench/loadtest.py
+
+# A large city's database (BENCH_APPLICATIONS, default 200000) served by gunicorn, timed
+# operation by operation: bench/results.json and docs/performance.md. Not part of make test.
+bench: install
+	$(PY) -m bench
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -73,8 +73,12 @@ INSPECTION_TYPES = [
 
 # work type, weight, its inspections in site order
 WORK = [
-    ("new", 30, "Footings, Foundation, Framing, Plumbing rough-in, Insulation and vapour barrier, "
-     "Occupancy, Final"),
+    (
+        "new",
+        30,
+        "Footings, Foundation, Framing, Plumbing rough-in, Insulation and vapour barrier, "
+        "Occupancy, Final",
+    ),
     ("addition", 15, "Footings, Foundation, Framing, Insulation and vapour barrier, Occupancy"),
     ("alteration", 25, "Framing, Plumbing rough-in, Insulation and vapour barrier, Final"),
     ("change_of_use", 5, "Fire separations, Final plumbing, Occupancy, Final"),
@@ -178,7 +182,7 @@ SHARED_REPORT_PDF = "reports/bench/generated-report.pdf"
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 _CHUNKS = [a + b + c for a in _ALPHABET for b in _ALPHABET for c in _ALPHABET]
 _SPACE = 31**12
-_MULT = 1_000_000_007 * 7919  # odd and not a multiple of 31: a bijection of the space
+_MULT = 486_802_372_015_383_105  # ≈ 0.618 × the space, prime to 31: a bijection
 
 
 def code_for(table_salt: int, counter: int) -> str:
@@ -203,10 +207,10 @@ class Generator:
     template_version_id, the shared PDFs' sha256, the permit number prefix.
     """
 
-    def __init__(self, *, n, today, config, ids, seed, number_prefix, long_open=0):
+    def __init__(self, *, n, now, today, config, ids, seed, number_prefix, long_open=0):
         self.n = n
-        self.today = today
-        self.now = dt.datetime.combine(today, dt.time(16, 0), tzinfo=UTC)
+        self.today = today  # history ends yesterday; only open visits are from today
+        self.now = now
         self.cfg = config
         self.ids = ids
         self.rng = random.Random(seed)
@@ -218,7 +222,6 @@ class Generator:
         self.numbers_per_year: dict[int, int] = {}
         self.permits_per_year: dict[int, int] = {}
         self.long_open_codes: list[str] = []
-        self.open_visit_codes: list[str] = []
         self.stats = dict.fromkeys(COLUMNS, 0)
 
     def _next(self, table: str) -> int:
@@ -237,7 +240,7 @@ class Generator:
         for index in range(self.n):
             forced_long = index >= self.n - self.long_open
             if forced_long:  # recent, under construction, one long history with an open visit
-                applied = self.today - dt.timedelta(days=400 + index % 200)
+                applied = self.today - dt.timedelta(days=900 + index % 300)
             else:
                 applied = start + dt.timedelta(days=index * span // self.n)
             yield from self._application(applied, forced_long)
@@ -272,7 +275,7 @@ class Generator:
         inspector = rng.choice(self.inspectors)
 
         activities = [(self._at(applied), "application_received", "Application received", None)]
-        inspections = []  # (row, visits) built below
+        inspections = []  # (status, kind, visits) of each inspection
         t = issued + dt.timedelta(days=rng.randint(10, 90))
         reached_today = False
         long_index = len(names) - 2 if forced_long else -1
@@ -286,47 +289,79 @@ class Generator:
             else:
                 if position == long_index:
                     failures = rng.randint(25, 40)
-                    t = min(t, self.today - dt.timedelta(days=3 * (failures + 2)))
+                    t = min(t, self.today - dt.timedelta(days=15 * (failures + 2)))
                 elif rng.random() < 0.0025:
                     failures = rng.randint(20, 40)
                 else:
-                    failures = min(int(rng.expovariate(1.6)), 8)
+                    failures = min(int(rng.expovariate(0.85)), 8)
                 status, t, reached_today = self._visits(
-                    insp_id, kind, failures, t, visits, findings, orders, permits,
+                    insp_id,
+                    kind,
+                    failures,
+                    t,
+                    visits,
+                    findings,
+                    orders,
+                    permits,
                     force_open=position == long_index,
                 )
                 if position == long_index:
                     self.long_open_codes.append(insp_code)
                     reached_today = True
-            created = self._at(issued - dt.timedelta(days=1))
+            created = self._at(min(issued, self.today) - dt.timedelta(days=1))
             assigned = inspector if visits else None
-            yield "inspections_inspection", (
-                insp_id, insp_code, status, created, visits[-1][3] if visits else created,
-                app_id, assigned, inspector, type_id,
+            yield (
+                "inspections_inspection",
+                (
+                    insp_id,
+                    insp_code,
+                    status,
+                    created,
+                    visits[-1][3] if visits else created,
+                    app_id,
+                    assigned,
+                    inspector,
+                    type_id,
+                ),
             )
             for row in visits:
                 yield "inspections_visit", row
                 if row[2] == "closed":
-                    type_label = type_name
                     activities.append(
-                        (row[11], "visit_closed",
-                         f"{type_label}: visit {row[1]} closed, {row[8].replace('_', ' ')}",
-                         row[14])
+                        (
+                            row[11],
+                            "visit_closed",
+                            f"{type_name}: visit {row[1]} closed, {row[8].replace('_', ' ')}",
+                            row[14],
+                        )
                     )
-                elif row[2] == "open":
-                    self.open_visit_codes.append(insp_code)
             for row in findings:
                 yield "inspections_finding", row
             for row in orders:
                 yield "inspections_order", row
             inspections.append((status, kind, visits))
             for permit in permits:
-                permit_row = self._permit(permit, app_id, number, street, unit, postal, roll,
-                                          applicant, owner, work_type, type_name)
+                permit_row = self._permit(
+                    permit,
+                    app_id,
+                    number,
+                    street,
+                    unit,
+                    postal,
+                    roll,
+                    applicant,
+                    owner,
+                    work_type,
+                    type_name,
+                )
                 yield "occupancy_occupancypermit", permit_row
                 activities.append(
-                    (permit_row[10], "occupancy_permit_issued",
-                     f"Occupancy permit {permit_row[1]} issued (General)", permit_row[13])
+                    (
+                        permit_row[10],
+                        "occupancy_permit_issued",
+                        f"Occupancy permit {permit_row[1]} issued (General)",
+                        permit_row[13],
+                    )
                 )
             if not reached_today:
                 t += dt.timedelta(days=rng.randint(7, 60))
@@ -351,59 +386,108 @@ class Generator:
         permit_issued_on = issued if issued <= self.today else None
         last_activity = max(a[0] for a in activities)
         for at, verb, summary, actor in activities:
-            yield "permits_activity", (
-                self._next("permits_activity"), verb, summary[:300], at, actor, app_id,
-                cfg["municipality_id"],
+            yield (
+                "permits_activity",
+                (
+                    self._next("permits_activity"),
+                    verb,
+                    summary[:300],
+                    at,
+                    actor,
+                    app_id,
+                    cfg["municipality_id"],
+                ),
             )
         owner_email = f"{owner_first}.{owner_last}@example.com".lower().replace(" ", "")
         text = search_text(
-            number=number, unit=unit, street_address=street, city=city, postal_code=postal,
-            roll_number=roll, applicant_name=applicant, owner_name=owner,
+            number=number,
+            unit=unit,
+            street_address=street,
+            city=city,
+            postal_code=postal,
+            roll_number=roll,
+            applicant_name=applicant,
+            owner_name=owner,
         )
-        yield "permits_application", (
-            app_id, number, work_type, WORK_DESCRIPTIONS[work_type], street, unit, city, "ON",
-            postal, roll, f"Lot {rng.randint(1, 250)}, Plan M-{rng.randint(100, 2400)}",
-            applicant, owner_email if applicant == owner else "permits@example.com",
-            f"905-555-{rng.randint(0, 9999):04}", owner, owner_email,
-            f"905-555-{rng.randint(0, 9999):04}", app_status, applied, permit_issued_on,
-            occupied_on, completed_on, text, last_activity, self._at(applied), last_activity,
-            cfg["municipality_id"],
+        yield (
+            "permits_application",
+            (
+                app_id,
+                number,
+                work_type,
+                WORK_DESCRIPTIONS[work_type],
+                street,
+                unit,
+                city,
+                "ON",
+                postal,
+                roll,
+                f"Lot {rng.randint(1, 250)}, Plan M-{rng.randint(100, 2400)}",
+                applicant,
+                owner_email if applicant == owner else "permits@example.com",
+                f"905-555-{rng.randint(0, 9999):04}",
+                owner,
+                owner_email,
+                f"905-555-{rng.randint(0, 9999):04}",
+                app_status,
+                applied,
+                permit_issued_on,
+                occupied_on,
+                completed_on,
+                text,
+                last_activity,
+                self._at(applied),
+                last_activity,
+                cfg["municipality_id"],
+            ),
         )
 
-    def _visits(self, insp_id, kind, failures, t, visits, findings, orders, permits, *,
-                force_open=False):
+    def _visits(
+        self, insp_id, kind, failures, t, visits, findings, orders, permits, *, force_open=False
+    ):
         """Append the inspection's visits (and their findings, orders, permit); return the
         inspection status, the time after it, and whether its timeline reached today."""
         rng = self.rng
         occupancy = kind == InspectionKind.OCCUPANCY
         total = failures + 1
-        open_deficiencies: list[list] = []  # finding rows waiting for a correcting visit
+        pending = []  # deficiencies and orders waiting for the next (correcting) visit
         for sequence in range(1, total + 1):
             day = t
-            if day > self.today or (force_open and sequence == total):
-                # Today's work: an open visit (a draft), or a revisit not yet booked.
-                if force_open or (rng.random() < 0.35 and sequence > 0):
-                    visit_id = self._next("inspections_visit")
-                    started = self.now - dt.timedelta(hours=rng.randint(1, 6))
-                    visits.append((
-                        visit_id, sequence, "open", started, "on_site", "", "", None, "", "",
-                        "{}", None, "", "", None, insp_id, rng.choice(self.inspectors),
-                    ))
-                    for row in open_deficiencies:  # still outstanding
-                        findings.append(row)
+            if day >= self.today or (force_open and sequence == total):
+                # Today's work: an open visit (a draft), or a revisit not yet booked. What is
+                # pending stays outstanding (it is carried over to the open visit).
+                if force_open or rng.random() < 0.35:
+                    visits.append(
+                        (
+                            self._next("inspections_visit"),
+                            sequence,
+                            "open",
+                            self.now - dt.timedelta(hours=rng.randint(1, 6)),
+                            "on_site",
+                            "",
+                            "",
+                            None,
+                            "",
+                            "",
+                            "{}",
+                            None,
+                            "",
+                            "",
+                            None,
+                            insp_id,
+                            rng.choice(self.inspectors),
+                        )
+                    )
                     return "in_progress", day, True
-                for row in open_deficiencies:
-                    findings.append(row)
                 return ("revisit_required" if visits else "not_started"), day, True
             passed = sequence == total
             inspector = rng.choice(self.inspectors)
             visit_id = self._next("inspections_visit")
             started = self._at(day, 8, 15)
             closed = started + dt.timedelta(minutes=rng.randint(20, 110))
-            for row in open_deficiencies:  # corrected on this visit
-                row[7] = visit_id
-                findings.append(row)
-            open_deficiencies = []
+            for row in pending:  # corrected, or complied with, on this visit
+                row[-2] = visit_id
+            pending = []
             if occupancy:
                 if passed:
                     result = "granted_outstanding" if rng.random() < 0.2 else "granted_full"
@@ -413,49 +497,84 @@ class Generator:
                 result = "passed" if passed else "failed"
             failing = result in ("failed", "not_granted")
             reason = rng.choice(FAILURE_REASONS) if failing else ""
-            new_deficiencies = rng.choice((1, 2, 2, 3, 3, 4, 5)) if failing else 0
+            deficiencies = rng.choice((1, 1, 2, 2, 3, 3)) if failing else 0
             if result == "granted_outstanding":
-                new_deficiencies = 1
-            remarks = rng.choice((0, 0, 0, 1, 1, 2))
-            for number in range(new_deficiencies + remarks):
-                is_remark = number >= new_deficiencies
+                deficiencies = 1  # printed on the permit as an outstanding matter
+            remarks = rng.choice((0, 0, 0, 0, 1, 1))
+            for index in range(deficiencies + remarks):
+                is_remark = index >= deficiencies
                 finding_id = self._next("inspections_finding")
-                text = rng.choice(REMARKS if is_remark else DEFICIENCIES)
                 row = [
-                    finding_id, code_for(2, finding_id), day, text, is_remark, closed, inspector,
-                    None, visit_id,
+                    finding_id,
+                    code_for(2, finding_id),
+                    day,
+                    rng.choice(REMARKS if is_remark else DEFICIENCIES),
+                    is_remark,
+                    closed,
+                    inspector,
+                    None,
+                    visit_id,
                 ]
-                if is_remark or result == "granted_outstanding":
-                    findings.append(row)
-                else:
-                    open_deficiencies.append(row)
+                findings.append(row)
+                if failing and not is_remark:
+                    pending.append(row)
             if failing and rng.random() < 0.06:
                 order_id = self._next("inspections_order")
-                orders.append([
-                    order_id, code_for(3, order_id), "order_to_comply",
-                    "Owner, see application", "Correct the deficiencies listed in the report.",
-                    day + dt.timedelta(days=30), closed, inspector, None, visit_id,
-                ])
-            visits.append((
-                visit_id, sequence, "closed", started, "on_site", "", "",
-                rng.choice((30, 45, 60, 90)), result, reason, "{}", closed, SHARED_REPORT_PDF,
-                self.cfg["report_sha256"], inspector, insp_id, inspector,
-            ))
+                row = [
+                    order_id,
+                    code_for(3, order_id),
+                    "order_to_comply",
+                    "Owner, see application",
+                    "Correct the deficiencies listed in the report.",
+                    day + dt.timedelta(days=30),
+                    closed,
+                    inspector,
+                    None,
+                    visit_id,
+                ]
+                orders.append(row)
+                pending.append(row)
+            visits.append(
+                (
+                    visit_id,
+                    sequence,
+                    "closed",
+                    started,
+                    "on_site",
+                    "",
+                    "",
+                    rng.choice((30, 45, 60, 90)),
+                    result,
+                    reason,
+                    "{}",
+                    closed,
+                    SHARED_REPORT_PDF,
+                    self.cfg["report_sha256"],
+                    inspector,
+                    insp_id,
+                    inspector,
+                )
+            )
             if result in ("granted_full", "granted_outstanding"):
-                permits.append((visit_id, result, closed, inspector))
+                permits.append((visit_id, sequence, result, closed, inspector))
             t = day + dt.timedelta(days=rng.randint(2, 14) if failing else 0)
-        # Orders of a failed visit are complied with on the next visit of the inspection.
-        by_sequence = {row[1]: row[0] for row in visits}
-        sequence_of = {row[0]: row[1] for row in visits}
-        for row in orders:
-            next_visit = by_sequence.get(sequence_of[row[9]] + 1)
-            if next_visit is not None and visits[sequence_of[row[9]]][2] == "closed":
-                row[8] = next_visit
         return "closed", t, False
 
-    def _permit(self, permit, app_id, number, street, unit, postal, roll, applicant, owner,
-                work_type, type_name):
-        visit_id, result, issued_at, inspector = permit
+    def _permit(
+        self,
+        permit,
+        app_id,
+        number,
+        street,
+        unit,
+        postal,
+        roll,
+        applicant,
+        owner,
+        work_type,
+        type_name,
+    ):
+        visit_id, sequence, result, issued_at, inspector = permit
         cfg = self.cfg
         granted_on = issued_at.date()
         year = granted_on.year
@@ -466,31 +585,60 @@ class Generator:
         snapshot = {
             "municipality": cfg["municipality_snapshot"],
             "permit": {
-                "number": permit_number, "type_name": "General", "kind": "general",
-                "kind_label": "General (full occupancy)", "granted_on": granted_on.isoformat(),
-                "expires_on": None, "description": WORK_DESCRIPTIONS[work_type],
-                "portion_of_building": "", "result": result,
-                "result_label": "Granted and fully completed" if result == "granted_full"
+                "number": permit_number,
+                "type_name": "General",
+                "kind": "general",
+                "kind_label": "General (full occupancy)",
+                "granted_on": granted_on.isoformat(),
+                "expires_on": None,
+                "description": WORK_DESCRIPTIONS[work_type],
+                "portion_of_building": "",
+                "result": result,
+                "result_label": "Granted and fully completed"
+                if result == "granted_full"
                 else "Granted, but outstanding matters",
                 "issued_at": issued_at.isoformat(),
             },
             "application": {
-                "number": number, "full_address": full_address, "street_address": street,
-                "unit": unit, "city": cfg["city"], "province": "ON", "postal_code": postal,
-                "roll_number": roll, "legal_description": "",
-                "work_type_label": work_type, "description": WORK_DESCRIPTIONS[work_type],
-                "applicant_name": applicant, "owner_name": owner,
+                "number": number,
+                "full_address": full_address,
+                "street_address": street,
+                "unit": unit,
+                "city": cfg["city"],
+                "province": "ON",
+                "postal_code": postal,
+                "roll_number": roll,
+                "legal_description": "",
+                "work_type_label": work_type,
+                "description": WORK_DESCRIPTIONS[work_type],
+                "applicant_name": applicant,
+                "owner_name": owner,
             },
             "inspection": {"type_name": type_name},
             "visit": {
-                "sequence": 1, "inspector_name": cfg["inspector_ids"][inspector],
+                "sequence": sequence,
+                "inspector_name": cfg["inspector_ids"][inspector],
                 "closed_at": issued_at.isoformat(),
             },
             "outstanding_matters": [],
         }
         return (
-            self._next("occupancy_occupancypermit"), permit_number, result, granted_on, None,
-            WORK_DESCRIPTIONS[work_type], "", json.dumps(snapshot), SHARED_PERMIT_PDF,
-            cfg["permit_sha256"], issued_at, "issued", app_id, inspector,
-            cfg["municipality_id"], visit_id, cfg["template_version_id"], cfg["permit_type_id"],
+            self._next("occupancy_occupancypermit"),
+            permit_number,
+            result,
+            granted_on,
+            None,
+            WORK_DESCRIPTIONS[work_type],
+            "",
+            json.dumps(snapshot),
+            SHARED_PERMIT_PDF,
+            cfg["permit_sha256"],
+            issued_at,
+            "issued",
+            app_id,
+            inspector,
+            cfg["municipality_id"],
+            visit_id,
+            cfg["template_version_id"],
+            cfg["permit_type_id"],
         )

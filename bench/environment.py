@@ -58,8 +58,8 @@ def applications() -> int:
         value = int(raw)
     except ValueError:
         raise SystemExit(f"BENCH_APPLICATIONS={raw!r} is not a whole number.") from None
-    if value < 1000:
-        raise SystemExit("BENCH_APPLICATIONS must be at least 1000.")
+    if value < 20000:  # fewer leave too few inspections to start and close in a run
+        raise SystemExit("BENCH_APPLICATIONS must be at least 20000.")
     return value
 
 

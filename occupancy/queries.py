@@ -8,7 +8,9 @@ from occupancy.models import OccupancyPermit
 def permits_for_application(*, application) -> QuerySet[OccupancyPermit]:
     return (
         OccupancyPermit.objects.filter(application=application)
-        .select_related("permit_type", "issued_by", "visit__inspection__inspection_type")
+        .select_related(
+            "municipality", "permit_type", "issued_by", "visit__inspection__inspection_type"
+        )
         .order_by("issued_at", "id")
     )
 

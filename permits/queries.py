@@ -1,6 +1,7 @@
 """Read functions for pages: every one scoped to the user's municipalities."""
 
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 
 from permits import access
 from permits.models import Application, ApplicationStatus
@@ -18,10 +19,19 @@ def application_search(user, *, query: str = "", status: str = "") -> QuerySet[A
     or owner, newest activity first. On PostgreSQL each word is a LIKE '%word%' that the
     trigram index on search_text serves."""
     applications = access.scope(Application.objects.all(), user).select_related("municipality")
-    for term in search_terms(query):
+    terms = search_terms(query)
+    for term in terms:
         applications = applications.filter(search_text__contains=term)
     if status in ApplicationStatus.values:
         applications = applications.filter(status=status)
+    if terms:
+        # The same order, as an expression the last_activity_at indexes cannot serve: with
+        # them, PostgreSQL may walk the table newest first and read nearly all of it when the
+        # matches are old (0.45 s for "BP-2008-01" at 200000 applications). This way the
+        # trigram index finds every match (the paginator counts them anyway) and a top-N
+        # sort picks the page.
+        newest = Coalesce("last_activity_at", "created_at").desc()
+        return applications.order_by(newest, "-id")
     return applications.order_by("-last_activity_at", "-id")
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from inspections.models import InspectionKind, InspectionType
+from occupancy.models import OccupancyPermitType, PermitKind
 from permits.models import Application, ApplicationStatus, Membership, Municipality, Role
 
 PASSWORD = "a-long-test-password-123"
@@ -133,3 +134,35 @@ def framing_type_a(municipality_a):
     return InspectionType.objects.create(
         municipality=municipality_a, name="Framing", blds_type="Frame", display_order=30
     )
+
+
+# Occupancy permit types and templates (the shipped default template bodies).
+@pytest.fixture
+def general_type(municipality_a):
+    return OccupancyPermitType.objects.create(municipality=municipality_a, name="General")
+
+
+@pytest.fixture
+def partial_type(municipality_a):
+    return OccupancyPermitType.objects.create(
+        municipality=municipality_a,
+        name="Partial",
+        kind=PermitKind.PARTIAL,
+        needs_portion_of_building=True,
+    )
+
+
+@pytest.fixture
+def general_template(municipality_a, general_type):
+    return _make_template(municipality_a, general_type, "General occupancy permit", "general.html")
+
+
+@pytest.fixture
+def partial_template(municipality_a, partial_type):
+    return _make_template(municipality_a, partial_type, "Partial occupancy permit", "partial.html")
+
+
+def _make_template(*args):
+    from tests.occupancy.conftest import make_template
+
+    return make_template(*args)

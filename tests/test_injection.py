@@ -13,7 +13,7 @@ from occupancy.models import OccupancyPermitTemplate, OccupancyPermitTemplateVer
 from occupancy.services import GrantDetails, permit_template_preview, visit_finish_and_close
 from tests.conftest import client_for, make_application
 from tests.factories import make_finding, make_inspection, make_order
-from tests.occupancy.conftest import general_template, general_type, pdf_text  # noqa: F401
+from tests.occupancy.conftest import pdf_text
 
 SCRIPT = '<script>alert("x")</script>'
 MARKUP = '<b onmouseover="steal()">bold</b> & "quotes" \'single\''

@@ -5,12 +5,7 @@ from pypdf import PdfReader
 
 from inspections.models import Visit
 from occupancy.defaults import default_template_body
-from occupancy.models import (
-    OccupancyPermitTemplate,
-    OccupancyPermitTemplateVersion,
-    OccupancyPermitType,
-    PermitKind,
-)
+from occupancy.models import OccupancyPermitTemplate, OccupancyPermitTemplateVersion
 from tests.factories import make_inspection
 
 
@@ -27,31 +22,6 @@ def make_template(municipality, permit_type, name, filename):
     )
     OccupancyPermitTemplateVersion.objects.create(template=template, version=1, body=body)
     return template
-
-
-@pytest.fixture
-def general_type(municipality_a):
-    return OccupancyPermitType.objects.create(municipality=municipality_a, name="General")
-
-
-@pytest.fixture
-def partial_type(municipality_a):
-    return OccupancyPermitType.objects.create(
-        municipality=municipality_a,
-        name="Partial",
-        kind=PermitKind.PARTIAL,
-        needs_portion_of_building=True,
-    )
-
-
-@pytest.fixture
-def general_template(municipality_a, general_type):
-    return make_template(municipality_a, general_type, "General occupancy permit", "general.html")
-
-
-@pytest.fixture
-def partial_template(municipality_a, partial_type):
-    return make_template(municipality_a, partial_type, "Partial occupancy permit", "partial.html")
 
 
 @pytest.fixture

@@ -33,8 +33,9 @@ def test_seed_demo_twice_creates_everything_once(db, capsys):
 def test_demo_users_see_only_their_own_municipality(db):
     call_command("seed_demo", password="demo-password-1")
     User = get_user_model()
-    inspector, inspector2 = User.objects.get(username="inspector"), User.objects.get(
-        username="inspector2"
+    inspector, inspector2 = (
+        User.objects.get(username="inspector"),
+        User.objects.get(username="inspector2"),
     )
     assert inspector.check_password("demo-password-1")
     one = client_for(inspector).get("/").context["page_obj"].paginator.object_list

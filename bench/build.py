@@ -1,0 +1,299 @@
+"""Build (or reuse) the benchmark database: migrations, configuration through the ORM, then
+the bulk of the rows with PostgreSQL COPY, then VACUUM ANALYZE.
+
+During the COPY the bulk tables carry only their primary keys and unique constraints: their
+other indexes and foreign keys are dropped first and recreated afterwards from the
+definitions PostgreSQL reports, which also validates every foreign key and the partial
+unique index (one open visit per inspection) over the loaded rows. CHECK constraints stay
+in place throughout.
+
+A database is reused when its `bench_meta` says it was completely built, by this version of
+the builder, for the requested number of applications; otherwise it is dropped and rebuilt.
+"""
+
+import contextlib
+import hashlib
+import time
+
+import psycopg
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.db import connections
+from django.utils import timezone
+
+from bench import environment
+from bench.data import (
+    COLUMNS,
+    INSPECTION_TYPES,
+    SHARED_PERMIT_PDF,
+    SHARED_REPORT_PDF,
+    Generator,
+)
+
+BUILD_VERSION = 3
+PASSWORD = "bench-password-not-secret"
+BULK_TABLES = list(COLUMNS)
+SEED = 2026
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def _connect(url: str, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(url, **kwargs)
+
+
+def existing_build(url: str) -> dict | None:
+    try:
+        with _connect(url) as conn:
+            row = conn.execute("SELECT value FROM bench_meta WHERE key = 'build'").fetchone()
+    except psycopg.Error:
+        return None
+    return row[0] if row else None
+
+
+def ensure(n: int) -> dict:
+    """The benchmark database with `n` applications, built now unless it already exists."""
+    url = environment.database_url()
+    build = existing_build(url)
+    if build and build.get("applications") == n and build.get("version") == BUILD_VERSION:
+        log(f"reusing database {environment.database_name(url)} ({n} applications)")
+        return {**build, "reused": True}
+    started = time.monotonic()
+    _recreate_database(url)
+    log("migrating")
+    call_command("migrate", interactive=False, verbosity=0)
+    config = _configuration()
+    log(f"loading {n} applications with COPY")
+    stats = _load(url, n, config)
+    build = {
+        "applications": n,
+        "version": BUILD_VERSION,
+        "built_at": timezone.now().isoformat(timespec="seconds"),
+        "rows": stats["rows"],
+        "per_application": {table: round(count / n, 2) for table, count in stats["rows"].items()},
+        "long_open_inspections": stats["long_open"],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    with _connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
+        conn.execute(
+            "INSERT INTO bench_meta VALUES ('build', %s)", [psycopg.types.json.Jsonb(build)]
+        )
+    log(f"database built in {build['seconds']} s: {build['per_application']} per application")
+    return {**build, "reused": False}
+
+
+def _recreate_database(url: str) -> None:
+    name = environment.database_name(url)
+    connections.close_all()
+    with _connect(environment.maintenance_url(url), autocommit=True) as conn:
+        log(f"(re)creating database {name}")
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _configuration() -> dict:
+    """Municipalities, staff, inspection and permit types, the permit template: the rows
+    an administrator creates, made through the ORM and the services."""
+    from inspections.models import InspectionType
+    from occupancy.defaults import default_template_body
+    from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType
+    from occupancy.services import permit_template_preview, permit_template_save
+    from permits.models import Membership, Municipality, Role
+
+    User = get_user_model()
+    password = make_password(PASSWORD)  # hashed once, shared by every bench user
+    cities = []
+    for slug, name, city, staff in [
+        ("lakeport", "City of Lakeport", "Lakeport", 30),
+        ("northfield", "Township of Northfield", "Northfield", 3),
+    ]:
+        municipality = Municipality.objects.create(
+            slug=slug,
+            name=name,
+            city=city,
+            department_name="Building Division",
+            street_address="1 City Hall Square",
+            postal_code="L5B 3C1",
+            phone="905-555-0100",
+            email=f"building@{slug}.example.com",
+            chief_building_official="Alex Morgan",
+        )
+        inspectors = {}
+        for i in range(1, staff + 1):
+            user = User.objects.create(
+                username=f"{slug}-inspector-{i:02}",
+                first_name=["Daniel", "Priya", "Luc", "Mei", "Omar"][i % 5],
+                last_name=f"Inspector {i:02}",
+                password=password,
+            )
+            Membership.objects.create(user=user, municipality=municipality, role=Role.INSPECTOR)
+            inspectors[user.pk] = user.get_full_name()
+        for role in (Role.CLERK, Role.VIEWER):
+            user = User.objects.create(username=f"{slug}-{role}", password=password)
+            Membership.objects.create(user=user, municipality=municipality, role=role)
+        types = {}
+        for type_name, kind, order in INSPECTION_TYPES:
+            inspection_type = InspectionType.objects.create(
+                municipality=municipality, name=type_name, kind=kind, display_order=order
+            )
+            types[type_name] = (inspection_type.pk, kind)
+        permit_type = OccupancyPermitType.objects.create(
+            municipality=municipality, name="General", number_format="{prefix}-{year}-{seq:05}"
+        )
+        template = permit_template_save(
+            template=OccupancyPermitTemplate(
+                municipality=municipality,
+                permit_type=permit_type,
+                name="General occupancy permit",
+                body=default_template_body("general.html"),
+            ),
+            actor=None,
+        )
+        cities.append(
+            {
+                "municipality_id": municipality.pk,
+                "slug": slug,
+                "city": city,
+                "inspector_ids": inspectors,
+                "inspection_types": types,
+                "permit_type_id": permit_type.pk,
+                "template_version_id": template.versions.get().pk,
+                "municipality_snapshot": {
+                    "name": municipality.name,
+                    "department_name": municipality.department_name,
+                    "street_address": municipality.street_address,
+                    "city": municipality.city,
+                    "province": municipality.province,
+                    "postal_code": municipality.postal_code,
+                    "phone": municipality.phone,
+                    "email": municipality.email,
+                    "website": municipality.website,
+                    "chief_building_official": municipality.chief_building_official,
+                    "chief_building_official_title": (municipality.chief_building_official_title),
+                },
+            }
+        )
+    # One real permit PDF stands for every generated permit and inspection report.
+    first = Municipality.objects.get(pk=cities[0]["municipality_id"])
+    pdf = permit_template_preview(
+        body=default_template_body("general.html"),
+        permit_type=OccupancyPermitType.objects.get(pk=cities[0]["permit_type_id"]),
+        municipality=first,
+    )
+    for name in (SHARED_PERMIT_PDF, SHARED_REPORT_PDF):
+        path = environment.MEDIA_ROOT / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pdf)
+    digest = hashlib.sha256(pdf).hexdigest()
+    for city in cities:
+        city.update(permit_sha256=digest, report_sha256=digest)
+    connections.close_all()
+    return {"cities": cities}
+
+
+@contextlib.contextmanager
+def _without_secondary_constraints(url: str, tables: list[str]):
+    """Drop the tables' foreign keys and non-constraint indexes, recreate them afterwards."""
+    with _connect(url, autocommit=True) as conn:
+        fks = conn.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
+            [tables],
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
+            " WHERE indrelid = ANY(%s::regclass[]) AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+            " WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))",
+            [tables],
+        ).fetchall()
+        for table, name, _ in fks:
+            conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
+    yield
+    with _connect(url, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        started = time.monotonic()
+        for _, definition in indexes:
+            conn.execute(definition)
+        log(f"{len(indexes)} indexes recreated in {time.monotonic() - started:.1f} s")
+        started = time.monotonic()
+        for table, name, definition in fks:
+            conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        log(
+            f"{len(fks)} foreign keys recreated and validated in {time.monotonic() - started:.1f} s"
+        )
+
+
+def _load(url: str, n: int, config: dict) -> dict:
+    from occupancy.models import PermitNumberSequence
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    ids = {}
+    with _connect(url) as conn:
+        for table in BULK_TABLES:
+            ids[table] = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+    small = max(n // 100, 10)
+    big, little = config["cities"]
+    generators = [
+        Generator(
+            n=n - small,
+            now=now,
+            today=today,
+            config=big,
+            ids=ids,
+            seed=SEED,
+            number_prefix="BP",
+            long_open=max(20, n // 4000),
+        ),
+        Generator(
+            n=small, now=now, today=today, config=little, ids=ids, seed=SEED + 1, number_prefix="NF"
+        ),
+    ]
+    started = time.monotonic()
+    with _without_secondary_constraints(url, BULK_TABLES):
+        with contextlib.ExitStack() as stack:
+            copies = {}
+            for table, columns in COLUMNS.items():
+                conn = stack.enter_context(_connect(url))
+                conn.execute("SET synchronous_commit = off")
+                copies[table] = stack.enter_context(
+                    conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+                )
+            for generator in generators:
+                for table, row in generator.rows():
+                    copies[table].write_row(row)
+        log(f"rows copied in {time.monotonic() - started:.1f} s")
+    with _connect(url, autocommit=True) as conn:
+        for table in BULK_TABLES:
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT max(id) FROM {table}))"
+            )
+    for generator, city in zip(generators, config["cities"], strict=True):
+        PermitNumberSequence.objects.bulk_create(
+            PermitNumberSequence(
+                municipality_id=city["municipality_id"],
+                key="occupancy",
+                year=year,
+                last_value=count,
+            )
+            for year, count in generator.permits_per_year.items()
+        )
+    connections.close_all()
+    started = time.monotonic()
+    with _connect(url, autocommit=True) as conn:
+        # Vacuum too: a freshly loaded table would otherwise be vacuumed by autovacuum in
+        # the middle of the measurements.
+        conn.execute("VACUUM (ANALYZE)")
+    log(f"VACUUM ANALYZE in {time.monotonic() - started:.1f} s")
+    rows = {table: 0 for table in COLUMNS}
+    for generator in generators:
+        for table, count in generator.stats.items():
+            rows[table] += count
+    return {"rows": rows, "long_open": generators[0].long_open_codes}

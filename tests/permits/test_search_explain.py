@@ -1,0 +1,94 @@
+"""On PostgreSQL the application search is served by its trigram index
+(application_search_trgm_idx, migration permits 0002), for the paginator's count and for the
+page alike. The table is filled until the planner picks the index on its own (no
+enable_seqscan games): with only a few hundred rows a sequential scan is rightly cheaper."""
+
+import datetime
+import random
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from permits.models import Application
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the trigram index exists on PostgreSQL only"
+)
+
+ROWS = 3000
+INDEX = "application_search_trgm_idx"
+STREETS = (
+    "Maple Queen Elgin Brant Lakeshore Orchard Birch Victoria Mill Wellington Cedar Heritage "
+    "Sumac Riverside Church Hawthorne Dundas King Yonge Bloor Bathurst Spadina Kipling Keele "
+    "Jane Weston Dufferin Lansdowne Bayview Leslie Pape Broadview Parliament Jarvis Simcoe"
+).split()
+TYPES = "Street Road Avenue Crescent Drive Court Boulevard Lane Way Place".split()
+GIVEN = "Sarah David Priya Mohammed Jennifer Michael Aisha Liam Emily Wei Olivia Daniel".split()
+SURNAMES = "Thompson Nguyen MacDonald Patel Singh Tremblay Campbell Wilson Chen Fraser".split()
+
+
+def fill(municipality, rows: int) -> None:
+    """`rows` applications with varied addresses and owners, then fresh statistics."""
+    rng = random.Random(7)
+    now = timezone.now()
+    applications = []
+    for i in range(rows):
+        application = Application(
+            municipality=municipality,
+            number=f"B-{2006 + i % 20}-{i:05}",
+            description="New single detached dwelling",
+            street_address=f"{rng.randint(1, 2999)} {rng.choice(STREETS)} {rng.choice(TYPES)}",
+            city="Alpha",
+            postal_code=f"L{rng.randint(1, 9)}R {rng.randint(1, 9)}Y{rng.randint(0, 9)}",
+            roll_number=f"2402 {rng.randint(100, 999)} {rng.randint(10000, 99999)} 0000",
+            applicant_name=f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}",
+            owner_name=f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}",
+            applied_on=datetime.date(2006 + i % 20, 3, 1),
+            last_activity_at=now - datetime.timedelta(hours=i),
+        )
+        application.search_text = application.build_search_text()  # what save() stores
+        applications.append(application)
+    Application.objects.bulk_create(applications, batch_size=2000)
+    with connection.cursor() as cursor:
+        # What autovacuum does to a table in use: move the index's pending entries into the
+        # index proper, and gather statistics.
+        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [INDEX])
+        cursor.execute("ANALYZE permits_application")
+
+
+def search_plans(client, query: str) -> list[str]:
+    """EXPLAIN of every query the application list ran for `query` on search_text."""
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(reverse("permits:application_list"), {"q": query})
+    assert response.status_code == 200
+    plans = []
+    for sql in [q["sql"] for q in context.captured_queries if "search_text" in q["sql"]]:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+@pytest.mark.parametrize("query", ["Lakeshore Road", "Priya Chen", "B-2011-00105", "Zqxj"])
+def test_search_uses_the_trigram_index_for_count_and_page(inspector, municipality_a, query):
+    fill(municipality_a, ROWS)
+    plans = search_plans(client_for(inspector), query)
+    assert plans, "the search ran no query on search_text"
+    for plan in plans:
+        assert INDEX in plan, plan
+
+
+def test_search_results_stay_newest_first(inspector, municipality_a):
+    fill(municipality_a, ROWS)
+    response = client_for(inspector).get(reverse("permits:application_list"), {"q": "Lakeshore"})
+    page = list(response.context["page_obj"])
+    expected = list(
+        Application.objects.filter(search_text__contains="LAKESHORE").order_by(
+            "-last_activity_at", "-id"
+        )[:25]
+    )
+    assert page == expected and len(page) == 25

@@ -1,0 +1,208 @@
+"""Every page makes as many SQL queries with one row as with many (no N+1).
+
+Already covered elsewhere, not repeated here: the unfiltered application list
+(tests/permits/test_application_views.py), the Work view with many inspections (same file)
+and the inspection view with an open visit full of findings, orders and photos
+(tests/inspections/test_visit_views.py).
+"""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from inspections.models import Photo, Visit
+from occupancy.models import OccupancyPermit, OccupancyPermitType
+from permits.models import Activity
+from tests.conftest import client_for, make_application
+from tests.factories import (
+    jpeg_upload,
+    make_closed_visit,
+    make_finding,
+    make_inspection,
+    make_order,
+)
+from tests.occupancy.conftest import make_template
+
+TODAY = timezone.localdate()
+MANY = 30
+
+
+def queries(client, path) -> int:
+    """The number of queries one GET of `path` makes, file responses read to the end."""
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(path)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, path
+    return len(context.captured_queries)
+
+
+def make_permit(visit, template, user, number) -> OccupancyPermit:
+    application = visit.inspection.application
+    permit = OccupancyPermit(
+        municipality_id=application.municipality_id,
+        application=application,
+        visit=visit,
+        permit_type=template.permit_type,
+        template_version=template.versions.get(),
+        number=number,
+        result="granted_full",
+        granted_on=TODAY,
+        description="Single detached dwelling",
+        snapshot={"permit": {"number": number}},
+        pdf_sha256="0" * 64,
+        issued_by=user,
+    )
+    permit.pdf.save(f"{number}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"), save=False)
+    permit.save()
+    return permit
+
+
+def granted_visit(inspection, user, sequence) -> Visit:
+    visit = make_closed_visit(inspection, user, sequence=sequence, result="granted_full")
+    visit.report_pdf.save(f"report-{sequence}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"))
+    return visit
+
+
+def test_search_results_query_count_does_not_grow_with_matches(inspector, municipality_a):
+    client = client_for(inspector)
+    path = reverse("permits:application_list") + "?q=Maple+Crescent"
+    make_application(municipality_a, number="B-1")
+    one = queries(client, path)
+    for i in range(2, MANY + 2):
+        make_application(municipality_a, number=f"B-{i}", owner_name=f"Owner {i}")
+    assert queries(client, path) == one
+
+
+def test_work_view_query_count_does_not_grow_with_permits_and_history(
+    inspector, application_a, occupancy_type_a, permit_template
+):
+    client = client_for(inspector)
+    path = application_a.get_absolute_url()
+    inspection = make_inspection(application_a, occupancy_type_a)
+    make_permit(granted_visit(inspection, inspector, 1), permit_template, inspector, "OCC-1")
+    Activity.objects.create(application=application_a, actor=inspector, verb="x", summary="x")
+    one = queries(client, path)
+    for i in range(2, 8):
+        visit = granted_visit(make_inspection(application_a, occupancy_type_a), inspector, 1)
+        make_permit(visit, permit_template, inspector, f"OCC-{i}")
+    for _ in range(MANY):
+        Activity.objects.create(application=application_a, actor=inspector, verb="x", summary="x")
+    assert queries(client, path) == one
+
+
+def test_inspection_view_without_open_visit_query_count_does_not_grow_with_history(
+    inspector, occupancy, permit_template
+):
+    client = client_for(inspector)
+    path = occupancy.get_absolute_url()
+    make_permit(granted_visit(occupancy, inspector, 1), permit_template, inspector, "OCC-1")
+    one = queries(client, path)
+    for sequence in range(2, MANY + 2):
+        visit = granted_visit(occupancy, inspector, sequence)
+        make_finding(visit, inspector)
+        make_order(visit, inspector)
+        make_permit(visit, permit_template, inspector, f"OCC-{sequence}")
+    assert queries(client, path) == one
+
+
+def test_confirmation_page_query_count_does_not_grow_with_outstanding_matters(
+    inspector, occupancy, open_visit, permit_template
+):
+    client = client_for(inspector)
+    path = reverse("occupancy:visit_confirm", args=[occupancy.code])
+    Visit.objects.filter(pk=open_visit.pk).update(
+        result="granted_outstanding",
+        grant_draft={
+            "template": permit_template.pk,
+            "granted_on": TODAY.isoformat(),
+            "description": "Single detached dwelling",
+        },
+    )
+    make_finding(open_visit, inspector)
+    make_order(open_visit, inspector)
+    one = queries(client, path)
+    for _ in range(MANY):
+        make_finding(open_visit, inspector)
+        make_order(open_visit, inspector)
+    assert queries(client, path) == one
+
+
+def test_finding_and_order_edit_pages_query_count_does_not_grow_with_findings(
+    inspector, open_visit
+):
+    client = client_for(inspector)
+    finding = make_finding(open_visit, inspector)
+    order = make_order(open_visit, inspector)
+    order.findings.add(finding)
+    finding_path = reverse("inspections:finding_edit", args=[finding.code])
+    order_path = reverse("inspections:order_edit", args=[order.code])
+    one = (queries(client, finding_path), queries(client, order_path))
+    for _ in range(MANY):  # every one offered on the order form, every one linked
+        order.findings.add(make_finding(open_visit, inspector))
+    assert (queries(client, finding_path), queries(client, order_path)) == one
+
+
+def test_photo_query_count_does_not_grow_with_photos(inspector, occupancy, open_visit):
+    client = client_for(inspector)
+    client.post(
+        reverse("inspections:photos_add", args=[occupancy.code]),
+        {"photos": [jpeg_upload()], "description": "North wall"},
+    )
+    photo = Photo.objects.get()
+    paths = [
+        reverse("inspections:photo_thumbnail", args=[photo.code]),
+        reverse("inspections:photo_image", args=[photo.code]),
+    ]
+    one = [queries(client, path) for path in paths]
+    for _ in range(MANY):
+        Photo.objects.create(
+            visit=open_visit,
+            image=photo.image.name,
+            thumbnail=photo.thumbnail.name,
+            description="copy",
+            uploaded_by=inspector,
+        )
+    assert [queries(client, path) for path in paths] == one
+
+
+def test_permit_pdf_query_count_does_not_grow_with_permits(
+    inspector, application_a, occupancy, occupancy_type_a, permit_template
+):
+    client = client_for(inspector)
+    permit = make_permit(granted_visit(occupancy, inspector, 1), permit_template, inspector, "A")
+    path = reverse("occupancy:permit_pdf", args=[application_a.municipality.slug, permit.number])
+    one = queries(client, path)
+    for i in range(MANY):
+        visit = granted_visit(make_inspection(application_a, occupancy_type_a), inspector, 1)
+        make_permit(visit, permit_template, inspector, f"B-{i}")
+    assert queries(client, path) == one
+
+
+def test_report_query_count_does_not_grow_with_visits(inspector, occupancy):
+    client = client_for(inspector)
+    granted_visit(occupancy, inspector, 1)
+    path = reverse("inspections:visit_report", args=[occupancy.code, 1])
+    one = queries(client, path)
+    for sequence in range(2, MANY + 2):
+        granted_visit(occupancy, inspector, sequence)
+    assert queries(client, path) == one
+
+
+@pytest.fixture
+def permit_template(municipality_a):
+    permit_type = OccupancyPermitType.objects.create(municipality=municipality_a, name="General")
+    return make_template(municipality_a, permit_type, "General occupancy permit", "general.html")
+
+
+@pytest.fixture
+def occupancy(application_a, occupancy_type_a):
+    return make_inspection(application_a, occupancy_type_a)
+
+
+@pytest.fixture
+def open_visit(occupancy, inspector):
+    return Visit.objects.create(inspection=occupancy, sequence=1, started_by=inspector)
