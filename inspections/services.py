@@ -90,7 +90,10 @@ def visit_start(*, inspection: Inspection, actor) -> Visit:
     In progress and is assigned to the actor when unassigned; an Activity.
     """
     inspection = (
-        Inspection.objects.select_for_update()
+        # Lock the inspection row only: a lock on the joined type, application or
+        # municipality rows would make every close of the municipality wait for the others
+        # (and deadlock against the permit-number lock; found by make loadtest).
+        Inspection.objects.select_for_update(of=("self",))
         .select_related("application", "inspection_type")
         .get(pk=inspection.pk)
     )
@@ -243,7 +246,9 @@ def finding_set_corrected(*, finding: Finding, visit: Visit, actor, corrected: b
     Side effects: Finding.corrected_on_visit; an Activity.
     """
     visit = _lock_open_visit(visit)
-    finding = Finding.objects.select_for_update().select_related("visit").get(pk=finding.pk)
+    finding = (
+        Finding.objects.select_for_update(of=("self",)).select_related("visit").get(pk=finding.pk)
+    )
     if (
         finding.visit.inspection_id != visit.inspection_id
         or finding.visit.sequence >= visit.sequence
@@ -382,7 +387,7 @@ def order_set_complied(*, order: Order, visit: Visit, actor, complied: bool) -> 
     Side effects: Order.complied_on_visit; an Activity.
     """
     visit = _lock_open_visit(visit)
-    order = Order.objects.select_for_update().select_related("visit").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("visit").get(pk=order.pk)
     if order.visit.inspection_id != visit.inspection_id or order.visit.sequence >= visit.sequence:
         raise VisitError("Only orders from earlier visits of this inspection carry over.")
     if complied and order.complied_on_visit_id not in (None, visit.pk):
@@ -501,7 +506,10 @@ def visit_close(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("visit_close must run inside a transaction")
     inspection = (
-        Inspection.objects.select_for_update()
+        # Lock the inspection row only: a lock on the joined type, application or
+        # municipality rows would make every close of the municipality wait for the others
+        # (and deadlock against the permit-number lock; found by make loadtest).
+        Inspection.objects.select_for_update(of=("self",))
         .select_related("application__municipality", "inspection_type")
         .get(pk=visit.inspection_id)
     )
