@@ -194,6 +194,15 @@ def _section(results: dict, details: dict) -> str:
                 "```",
                 "",
             ]
+    if results.get("import_burlington"):
+        imported = results["import_burlington"]
+        out += [
+            "### Import of the Burlington file",
+            "",
+            f"{imported['summary']} ({imported['rows_per_second']} rows/s, into the bench "
+            "database, rolled back afterwards).",
+            "",
+        ]
     out.append(END)
     return "\n".join(out)
 

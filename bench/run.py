@@ -144,6 +144,41 @@ def _sequential(session, actions) -> dict:
     return sequential
 
 
+def _time_burlington_import() -> dict | None:
+    """Import the City of Burlington's permits into a new municipality and time it (issue 9);
+    rolled back afterwards so the bench database keeps its size."""
+    from django.db import transaction
+
+    from permits.importing.mapping import load_mapping
+    from permits.importing.services import applications_import
+    from permits.models import Municipality
+
+    csv = environment.ROOT.parent / "shared" / "data" / "burlington-on-building-permits.csv"
+    if not csv.is_file():
+        return None
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            municipality = Municipality.objects.create(
+                slug="bench-burlington", name="Bench: City of Burlington"
+            )
+            report = applications_import(
+                municipality=municipality, data=csv.read_bytes(), mapping=load_mapping("burlington")
+            )
+            raise Rollback
+    except Rollback:
+        pass
+    return {
+        "rows": report.rows,
+        "applications": report.applications,
+        "rows_per_second": round(report.rows_per_second),
+        "summary": report.summary(),
+    }
+
+
 def main(*, database: dict, started: float) -> None:
     log("picking targets")
     picked = targets.pick(database=database, seed=int(time.time()), closes=CLOSES, starts=STARTS)
@@ -208,6 +243,11 @@ def main(*, database: dict, started: float) -> None:
         for session in sessions:
             session.close()
     details["load_after"] = os.getloadavg()
+    log("timing the import of the Burlington file")
+    imported = _time_burlington_import()
+    if imported:
+        results["import_burlington"] = imported
+        log(imported["summary"])
     log("explaining the searches")
     explain = inprocess.explain_searches(
         picked.usernames[0], {kind: terms[0] for kind, terms in picked.searches.items()}
