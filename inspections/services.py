@@ -239,6 +239,23 @@ def finding_delete(*, finding: Finding, actor) -> None:
     )
 
 
+def _lock_carried_over(model, item, visit: Visit, *, plural: str):
+    """Lock a finding or order from an earlier visit of the same inspection as `visit`."""
+    item = model.objects.select_for_update(of=("self",)).select_related("visit").get(pk=item.pk)
+    if item.visit.inspection_id != visit.inspection_id or item.visit.sequence >= visit.sequence:
+        raise VisitError(f"Only {plural} from earlier visits of this inspection carry over.")
+    return item
+
+
+def _check_marking(marked_on_id, visit: Visit, *, mark: bool, what: str, done: str) -> None:
+    """Marking on this visit needs the item unmarked (or marked here); undoing needs it
+    marked on this very visit."""
+    if mark and marked_on_id not in (None, visit.pk):
+        raise VisitError(f"That {what} was already marked {done} on an earlier visit.")
+    if not mark and marked_on_id != visit.pk:
+        raise VisitError(f"That {what} was not marked {done} on this visit.")
+
+
 @transaction.atomic
 def finding_set_corrected(*, finding: Finding, visit: Visit, actor, corrected: bool) -> Finding:
     """Mark a deficiency from an earlier visit corrected on this (open) visit, or undo that.
@@ -246,20 +263,12 @@ def finding_set_corrected(*, finding: Finding, visit: Visit, actor, corrected: b
     Side effects: Finding.corrected_on_visit; an Activity.
     """
     visit = _lock_open_visit(visit)
-    finding = (
-        Finding.objects.select_for_update(of=("self",)).select_related("visit").get(pk=finding.pk)
-    )
-    if (
-        finding.visit.inspection_id != visit.inspection_id
-        or finding.visit.sequence >= visit.sequence
-    ):
-        raise VisitError("Only deficiencies from earlier visits of this inspection carry over.")
+    finding = _lock_carried_over(Finding, finding, visit, plural="deficiencies")
     if finding.is_remark:
         raise VisitError("A remark does not need correcting.")
-    if corrected and finding.corrected_on_visit_id not in (None, visit.pk):
-        raise VisitError("That deficiency was already marked corrected on an earlier visit.")
-    if not corrected and finding.corrected_on_visit_id != visit.pk:
-        raise VisitError("That deficiency was not marked corrected on this visit.")
+    _check_marking(
+        finding.corrected_on_visit_id, visit, mark=corrected, what="deficiency", done="corrected"
+    )
     finding.corrected_on_visit = visit if corrected else None
     finding.save(update_fields=["corrected_on_visit"])
     application_record_activity(
@@ -387,13 +396,10 @@ def order_set_complied(*, order: Order, visit: Visit, actor, complied: bool) -> 
     Side effects: Order.complied_on_visit; an Activity.
     """
     visit = _lock_open_visit(visit)
-    order = Order.objects.select_for_update(of=("self",)).select_related("visit").get(pk=order.pk)
-    if order.visit.inspection_id != visit.inspection_id or order.visit.sequence >= visit.sequence:
-        raise VisitError("Only orders from earlier visits of this inspection carry over.")
-    if complied and order.complied_on_visit_id not in (None, visit.pk):
-        raise VisitError("That order was already marked complied with on an earlier visit.")
-    if not complied and order.complied_on_visit_id != visit.pk:
-        raise VisitError("That order was not marked complied with on this visit.")
+    order = _lock_carried_over(Order, order, visit, plural="orders")
+    _check_marking(
+        order.complied_on_visit_id, visit, mark=complied, what="order", done="complied with"
+    )
     order.complied_on_visit = visit if complied else None
     order.save(update_fields=["complied_on_visit"])
     application_record_activity(
