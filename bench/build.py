@@ -98,11 +98,11 @@ def _recreate_database(url: str) -> None:
 def _configuration() -> dict:
     """Municipalities, staff, inspection and permit types, the permit template: the rows
     an administrator creates, made through the ORM and the services."""
+    from core.models import Membership, Municipality, Role
     from inspections.models import InspectionType
     from occupancy.defaults import default_template_body
     from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType
     from occupancy.services import permit_template_preview, permit_template_save
-    from permits.models import Membership, Municipality, Role
 
     User = get_user_model()
     password = make_password(PASSWORD)  # hashed once, shared by every bench user

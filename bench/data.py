@@ -176,7 +176,7 @@ FAILURE_REASONS = ["deficiencies", "deficiencies", "deficiencies", "information_
 SHARED_PERMIT_PDF = "occupancy/bench/generated-permit.pdf"
 SHARED_REPORT_PDF = "reports/bench/generated-report.pdf"
 
-# Codes are public identifiers in URLs: 12 characters of permits.codes' alphabet. Generated
+# Codes are public identifiers in URLs: 12 characters of core.codes' alphabet. Generated
 # ones are a scrambled counter (unique, look random); the app's own random codes are
 # 31**12 ≈ 8e17 wide, so a clash with them is not a practical concern.
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"

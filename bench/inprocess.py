@@ -100,7 +100,7 @@ def write_permit_html(inspection_code: str) -> dict:
         template_context(permit.snapshot, logo_data_uri=_logo_data_uri(permit.municipality)),
     )
     environment.PERMIT_HTML.write_text(html, encoding="utf-8")
-    from permits.pdf import render_pdf
+    from core.pdf import render_pdf
 
     same = hashlib.sha256(render_pdf(html)).hexdigest() == permit.pdf_sha256
     return {"permit": permit.number, "html_bytes": len(html.encode()), "pdf_identical": same}
@@ -132,7 +132,7 @@ def pdf_reuse_gain(rounds: int = 20) -> dict:
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from permits.pdf import InlineOnlyFetcher, _font_config, render_pdf
+    from core.pdf import InlineOnlyFetcher, _font_config, render_pdf
 
     html = environment.PERMIT_HTML.read_text(encoding="utf-8")
 

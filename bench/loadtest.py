@@ -65,7 +65,8 @@ from inspections.models import InspectionType, Inspection
 from occupancy.defaults import default_template_body
 from occupancy.models import OccupancyPermitType, OccupancyPermitTemplate
 from occupancy.services import permit_template_save
-from permits.models import Application, Membership, Municipality, ApplicationStatus
+from core.models import Membership, Municipality
+from permits.models import Application, ApplicationStatus
 import json, sys
 closers, each = int(sys.argv[1]), int(sys.argv[2])
 m = Municipality.objects.create(slug="load", name="Town of Load", city="Load")

@@ -149,9 +149,9 @@ def _time_burlington_import() -> dict | None:
     rolled back afterwards so the bench database keeps its size."""
     from django.db import transaction
 
-    from permits.importing.mapping import load_mapping
-    from permits.importing.services import applications_import
-    from permits.models import Municipality
+    from core.models import Municipality
+    from exchange.importing.mapping import load_mapping
+    from exchange.importing.services import applications_import
 
     csv = environment.ROOT.parent / "shared" / "data" / "burlington-on-building-permits.csv"
     if not csv.is_file():

@@ -13,10 +13,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.urls import reverse
 
+from core.models import Municipality
 from inspections.models import Inspection, InspectionKind, InspectionStatus, VisitStatus
 from inspections.services import visit_start
 from occupancy.models import OccupancyPermit, OccupancyPermitTemplate
-from permits.models import Application, Municipality
+from permits.models import Application
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 
-from permits.pdf import render_pdf
+from core.pdf import render_pdf
 
 
 @login_not_required

@@ -37,9 +37,14 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    # Threshold's apps, lowest layer first (docs/architecture.md): each imports only those
+    # listed before it, a contract `make lint` enforces.
+    "core",
     "permits",
     "inspections",
     "occupancy",
+    "exchange",
+    "demo",
 ]
 
 MIDDLEWARE = [

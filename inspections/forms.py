@@ -2,8 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from core.fields import IdChoiceField, IdMultipleChoiceField
 from inspections.models import Finding, InspectionType, Order, Visit
-from permits.fields import IdChoiceField, IdMultipleChoiceField
 
 
 class DateInput(forms.DateInput):
@@ -145,7 +145,7 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         )
 
     def clean_photos(self):
-        from permits.images import PhotoRejected, process_photo
+        from core.images import PhotoRejected, process_photo
 
         uploads = self.cleaned_data["photos"]
         if not uploads:

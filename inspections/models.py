@@ -5,8 +5,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from permits.codes import new_code
-from permits.models import Application, Municipality, WorkType
+from core.codes import new_code
+from core.models import Municipality
+from permits.models import Application, WorkType
 
 
 class InspectionKind(models.TextChoices):

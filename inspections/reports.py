@@ -5,10 +5,10 @@ import base64
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.pdf import render_pdf
+from core.people import person_name
 from inspections import rules
 from inspections.models import Visit
-from permits.pdf import render_pdf
-from permits.people import person_name
 
 
 def _data_uri(field_file) -> str:

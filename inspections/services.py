@@ -15,6 +15,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.timezone import localtime
 
+from core.audit import describe_changes
+from core.images import ProcessedPhoto
+from core.people import person_name
 from inspections.models import (
     FAILING_RESULTS,
     Finding,
@@ -26,9 +29,7 @@ from inspections.models import (
     Visit,
     VisitStatus,
 )
-from permits.images import ProcessedPhoto
-from permits.people import person_name
-from permits.services import application_record_activity, describe_changes
+from permits.services import application_record_activity
 
 
 class VisitError(Exception):

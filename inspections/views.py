@@ -3,8 +3,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import access
 from inspections import queries, services
-from inspections.access import get_finding, get_inspection, get_order, get_photo
 from inspections.forms import (
     FindingForm,
     InspectionAddForm,
@@ -13,9 +13,10 @@ from inspections.forms import (
     VisitDraftForm,
 )
 from inspections.models import Finding, InspectionStatus
+from inspections.queries import get_finding, get_inspection, get_order, get_photo
 from inspections.services import VisitError
 from occupancy import queries as occupancy_queries
-from permits import access
+from permits import queries as permits_queries
 
 RECORD = "inspections.change_visit"
 
@@ -86,7 +87,7 @@ def _open_visit_or_back(request, inspection):
 
 @require_POST
 def inspection_add(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
-    application = access.get_application(
+    application = permits_queries.get_application(
         request.user, municipality, number, perm="inspections.add_inspection"
     )
     form = InspectionAddForm(request.POST, application=application)

@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core.pdf import PdfRenderError
 from occupancy import services
 from occupancy.admin_forms import (
     OccupancyPermitTemplateForm,
@@ -22,7 +23,6 @@ from occupancy.models import (
     PermitStatus,
 )
 from occupancy.template_validation import VARIABLES, validate_template_body
-from permits.pdf import PdfRenderError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -13,9 +13,9 @@ import mimetypes
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
+from core.pdf import PdfRenderError, render_pdf
+from core.people import person_name
 from inspections import rules
-from permits.pdf import PdfRenderError, render_pdf
-from permits.people import person_name
 
 
 class SandboxEngine(Engine):

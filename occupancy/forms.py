@@ -1,11 +1,11 @@
 from django import forms
 from django.utils import timezone
 
+from core.fields import IdChoiceField
 from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin
 from inspections.models import FAILING_RESULTS, GRANT_RESULTS, FailureReason, InspectionKind
 from occupancy.models import OccupancyPermitTemplate
-from permits.fields import IdChoiceField
 
 
 class VisitResultForm(DistinctIdsMixin, forms.Form):

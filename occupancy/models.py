@@ -3,8 +3,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import Municipality
 from inspections.models import Visit, VisitResult
-from permits.models import Application, Municipality
+from permits.models import Application
 
 
 class PermitKind(models.TextChoices):

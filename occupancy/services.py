@@ -13,6 +13,9 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import activity_record
+from core.files import FilesWrittenGuard
+from core.pdf import PdfRenderError
 from inspections import services as inspection_services
 from inspections.models import GRANT_RESULTS, Visit, VisitResult
 from occupancy.documents import build_snapshot, render_permit_pdf
@@ -23,14 +26,8 @@ from occupancy.models import (
     PermitKind,
 )
 from occupancy.numbering import NumberFormatError, next_permit_number
-from permits.files import FilesWrittenGuard
 from permits.models import ApplicationStatus
-from permits.pdf import PdfRenderError
-from permits.services import (
-    activity_record,
-    application_record_activity,
-    application_set_status,
-)
+from permits.services import application_record_activity, application_set_status
 
 logger = logging.getLogger(__name__)
 

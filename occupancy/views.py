@@ -4,18 +4,18 @@ from django.shortcuts import redirect, render
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_POST
 
+from core import access
+from core.people import person_name
 from inspections import queries as inspection_queries
-from inspections.access import get_inspection
 from inspections.forms import VisitDraftForm
 from inspections.models import GRANT_RESULTS, VisitResult
+from inspections.queries import get_inspection
 from inspections.rules import outstanding_findings, outstanding_orders
 from inspections.services import VisitError, visit_save_draft
 from inspections.views import inspection_page
 from occupancy.forms import VisitResultForm
 from occupancy.models import OccupancyPermit
 from occupancy.services import CloseError, GrantDetails, visit_finish_and_close
-from permits import access
-from permits.people import person_name
 
 RECORD = "inspections.change_visit"
 

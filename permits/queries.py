@@ -2,8 +2,9 @@
 
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
-from permits import access
+from core import access
 from permits.models import Application, ApplicationStatus
 
 MAX_SEARCH_TERMS = 6
@@ -38,3 +39,15 @@ def application_search(user, *, query: str = "", status: str = "") -> QuerySet[A
 def application_history(*, application, limit: int = 100):
     """The audit trail of an application, newest first."""
     return application.activities.select_related("actor").order_by("-at", "-id")[:limit]
+
+
+def get_application(user, municipality_slug: str, number: str, *, perm: str | None = None):
+    application = (
+        Application.objects.select_related("municipality")
+        .filter(municipality__slug=municipality_slug, number=number)
+        .first()
+    )
+    if application is None:
+        raise Http404("No such application.")
+    access.check(user, application.municipality_id, perm)
+    return application

@@ -2,24 +2,9 @@
 
 from django.utils import timezone
 
-from permits.models import Activity, Application, ApplicationStatus
-
-
-def activity_record(
-    *, municipality_id: int, actor, verb: str, summary: str, application=None
-) -> Activity:
-    """Write an audit entry: who did what, when.
-
-    Side effects: one Activity row.
-    """
-    return Activity.objects.create(
-        municipality_id=municipality_id,
-        application=application,
-        actor=actor,
-        verb=verb,
-        summary=summary[:300],
-        at=timezone.now(),
-    )
+from core.audit import activity_record
+from core.models import Activity
+from permits.models import Application, ApplicationStatus
 
 
 def application_record_activity(
@@ -68,22 +53,3 @@ def application_set_status(
         verb="status_changed",
         summary=f"Status {previous} → {application.get_status_display()}: {reason}",
     )
-
-
-def describe_changes(before: dict, after: dict) -> str:
-    """'description: "a" → "b"; remark: no → yes' for the fields that changed."""
-
-    def show(value):
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if value in (None, ""):
-            return "—"
-        text = str(value)
-        return f"“{text[:60]}{'…' if len(text) > 60 else ''}”"
-
-    changed = [
-        f"{name}: {show(before[name])} → {show(after[name])}"
-        for name in after
-        if before.get(name) != after[name]
-    ]
-    return "; ".join(changed) or "no change"

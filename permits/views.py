@@ -6,9 +6,8 @@ from django.views.decorators.http import require_GET
 
 from inspections import queries as inspection_queries
 from occupancy import queries as occupancy_queries
-from permits import access
 from permits.forms import ApplicationSearchForm
-from permits.queries import application_history, application_search
+from permits.queries import application_history, application_search, get_application
 
 PAGE_SIZE = 25
 
@@ -38,7 +37,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def application_detail(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
     """The Work view: the application's header, its Inspections and its Occupancy permits."""
-    application = access.get_application(request.user, municipality, number)
+    application = get_application(request.user, municipality, number)
     return render(
         request,
         "permits/application_detail.html",

@@ -10,9 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from core.models import Membership, Municipality, Role
 from inspections.models import InspectionKind, InspectionType
 from occupancy.models import OccupancyPermitType, PermitKind
-from permits.models import Application, ApplicationStatus, Membership, Municipality, Role
+from permits.models import Application, ApplicationStatus
 
 PASSWORD = "a-long-test-password-123"
 

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Activity
 from inspections.models import Photo, Visit
 from occupancy.models import OccupancyPermit, OccupancyPermitType
-from permits.models import Activity
 from tests.conftest import client_for, make_application
 from tests.factories import (
     jpeg_upload,

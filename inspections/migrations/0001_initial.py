@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import inspections.models
-import permits.codes
+import core.codes
 from django.conf import settings
 from django.db import migrations, models
 
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             name='Finding',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default=permits.codes.new_code, editable=False, max_length=16, unique=True)),
+                ('code', models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True)),
                 ('discovery_date', models.DateField(default=django.utils.timezone.localdate)),
                 ('description', models.TextField(max_length=5000)),
                 ('is_remark', models.BooleanField(default=False, verbose_name='This is a remark only')),
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             name='Inspection',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default=permits.codes.new_code, editable=False, max_length=16, unique=True)),
+                ('code', models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True)),
                 ('status', models.CharField(choices=[('not_started', 'Not started'), ('in_progress', 'Visit in progress'), ('revisit_required', 'Not passed – new visit required'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='not_started', max_length=20)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
             name='Photo',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default=permits.codes.new_code, editable=False, max_length=16, unique=True)),
+                ('code', models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True)),
                 ('image', models.ImageField(upload_to=inspections.models.photo_upload_to)),
                 ('thumbnail', models.ImageField(upload_to=inspections.models.thumbnail_upload_to)),
                 ('width', models.PositiveIntegerField(default=0)),
@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
             name='Order',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default=permits.codes.new_code, editable=False, max_length=16, unique=True)),
+                ('code', models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True)),
                 ('order_type', models.CharField(choices=[('order_to_comply', 'Order to Comply'), ('order_not_to_cover', 'Order Not to Cover'), ('order_to_uncover', 'Order to Uncover'), ('stop_work', 'Stop Work Order'), ('unsafe_building', 'Unsafe Building Order'), ('emergency', 'Emergency Order')], max_length=30)),
                 ('issued_to', models.CharField(help_text='Name, role and contact of the person the order is issued to.', max_length=300)),
                 ('description', models.TextField(max_length=5000)),

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.models import Role
 from inspections.models import Visit
-from permits.models import Role
 from tests.browser.conftest import assert_errors_described, log_in_with_cookie
 from tests.conftest import PASSWORD, make_application, make_user
 from tests.factories import make_finding, make_inspection, make_order

@@ -6,6 +6,7 @@ import hashlib
 import pytest
 from django.urls import reverse
 
+from core.models import Activity
 from occupancy.models import (
     OccupancyPermit,
     OccupancyPermitTemplate,
@@ -14,7 +15,6 @@ from occupancy.models import (
     PermitKind,
 )
 from occupancy.services import GrantDetails, visit_finish_and_close
-from permits.models import Activity
 from tests.conftest import client_for
 from tests.factories import make_inspection
 from tests.occupancy.conftest import pdf_text

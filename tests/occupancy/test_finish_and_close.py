@@ -291,7 +291,7 @@ def media_files(settings) -> list[str]:
 def test_renderer_crash_changes_nothing_and_retry_succeeds(
     inspector, occupancy, open_visit, general_template, settings, monkeypatch
 ):
-    import permits.pdf
+    import core.pdf
 
     client = client_for(inspector)
     make_finding(open_visit, inspector, description="Typed on site", is_remark=True)
@@ -301,7 +301,7 @@ def test_renderer_crash_changes_nothing_and_retry_succeeds(
     def crash(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(permits.pdf.HTML, "write_pdf", crash)
+    monkeypatch.setattr(core.pdf.HTML, "write_pdf", crash)
     response = confirm(client, occupancy)
     assert messages_of(response) == [
         "Nothing was closed: The PDF could not be produced (RuntimeError). Try again; if it "

@@ -3,20 +3,21 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from permits import access
+from core import access
 from permits.models import Application
+from permits.queries import get_application
 from tests.conftest import make_application
 
 
 def test_application_of_another_municipality_is_a_404(inspector_b, application_a):
     with pytest.raises(Http404):
-        access.get_application(inspector_b, "alpha", application_a.number)
+        get_application(inspector_b, "alpha", application_a.number)
 
 
 def test_read_only_user_changing_something_is_a_403(viewer, application_a):
-    assert access.get_application(viewer, "alpha", application_a.number) == application_a
+    assert get_application(viewer, "alpha", application_a.number) == application_a
     with pytest.raises(PermissionDenied):
-        access.get_application(
+        get_application(
             viewer, "alpha", application_a.number, perm="inspections.add_inspection"
         )
 

@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from core.models import Activity, Membership
 from inspections.models import DefaultInspection, Finding, Inspection, Visit
-from permits.models import Activity, Membership, WorkType
+from permits.models import WorkType
 from tests.conftest import client_for, make_application
 from tests.factories import make_finding, make_inspection
 
@@ -86,7 +87,7 @@ def municipality_post(municipality, logo):
 
 
 def test_letterhead_logo_is_validated_like_a_photo(admin_user, municipality_a):
-    url = reverse("admin:permits_municipality_change", args=[municipality_a.pk])
+    url = reverse("admin:core_municipality_change", args=[municipality_a.pk])
     client = client_for(admin_user)
     fake = SimpleUploadedFile("logo.png", b"<html><script>alert(1)</script></html>")
     response = client.post(url, municipality_post(municipality_a, fake))

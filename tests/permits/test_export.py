@@ -16,6 +16,16 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Municipality
+from exchange.exporting import (
+    INSPECTION_FIELDS,
+    PERMIT_FIELDS,
+    REQUIRED_INSPECTION_FIELDS,
+    REQUIRED_PERMIT_FIELDS,
+    blds_files,
+)
+from exchange.importing.mapping import load_mapping
+from exchange.importing.services import applications_import
 from inspections.models import (
     BldsInspectionType,
     Finding,
@@ -31,16 +41,7 @@ from occupancy.models import (
     PermitKind,
     PermitStatus,
 )
-from permits.exporting import (
-    INSPECTION_FIELDS,
-    PERMIT_FIELDS,
-    REQUIRED_INSPECTION_FIELDS,
-    REQUIRED_PERMIT_FIELDS,
-    blds_files,
-)
-from permits.importing.mapping import load_mapping
-from permits.importing.services import applications_import
-from permits.models import Application, Municipality
+from permits.models import Application
 from tests.conftest import client_for, make_user
 from tests.factories import make_closed_visit, make_inspection
 
@@ -313,8 +314,8 @@ def test_export_blds_command_writes_the_files(demo, tmp_path):
 
 def test_admin_downloads_the_blds_zip_from_the_municipality_page(demo):
     admin = client_for(get_user_model().objects.get(username="admin"))
-    url = reverse("admin:permits_municipality_export_blds", args=[demo.pk])
-    page = admin.get(reverse("admin:permits_municipality_change", args=[demo.pk])).content
+    url = reverse("admin:core_municipality_export_blds", args=[demo.pk])
+    page = admin.get(reverse("admin:core_municipality_change", args=[demo.pk])).content
     assert f'href="{url}">Download BLDS open data (zip)</a>'.encode() in page
 
     response = admin.get(url)
@@ -330,11 +331,11 @@ def test_admin_downloads_the_blds_zip_from_the_municipality_page(demo):
 
 
 def test_blds_download_is_for_staff_who_may_view(municipality_a, inspector):
-    url = reverse("admin:permits_municipality_export_blds", args=[municipality_a.pk])
+    url = reverse("admin:core_municipality_export_blds", args=[municipality_a.pk])
     assert "login/?next=" in client_for(inspector).get(url)["Location"]
     staff = make_user("staff_only", is_staff=True)
     assert client_for(staff).get(url).status_code == 403
     admin = client_for(make_user("root", is_staff=True, is_superuser=True))
-    missing = reverse("admin:permits_municipality_export_blds", args=[999999])
+    missing = reverse("admin:core_municipality_export_blds", args=[999999])
     assert admin.get(missing).status_code == 404
     assert admin.post(url).status_code == 405

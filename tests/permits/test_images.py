@@ -1,4 +1,4 @@
-"""permits.images: untrusted uploads in, clean JPEGs out.
+"""core.images: untrusted uploads in, clean JPEGs out.
 
 Every fixture is generated in memory with Pillow so the tests document exactly what
 each input contains.
@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageCms, ImageFile
 
-from permits.images import (
+from core.images import (
     DAMAGED,
     EMPTY,
     NOT_AN_IMAGE,

@@ -11,12 +11,13 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from permits.importing.mapping import MappingError, builtin_mappings, load_mapping
-from permits.importing.normalise import split_address, title_case
-from permits.importing.reading import ImportFileError
-from permits.importing.records import Rejection
-from permits.importing.services import applications_import
-from permits.models import Activity, Application, ApplicationStatus, Municipality, Role
+from core.models import Activity, Municipality, Role
+from exchange.importing.mapping import MappingError, builtin_mappings, load_mapping
+from exchange.importing.normalise import split_address, title_case
+from exchange.importing.reading import ImportFileError
+from exchange.importing.records import Rejection
+from exchange.importing.services import applications_import
+from permits.models import Application, ApplicationStatus
 from permits.queries import application_search
 from tests.conftest import make_user
 

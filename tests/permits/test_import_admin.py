@@ -11,10 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Activity
+from exchange.importing import admin_views, forms
 from inspections.services import inspection_add, visit_start
 from occupancy.models import OccupancyPermit, OccupancyPermitType
-from permits.importing import admin_views, forms
-from permits.models import Activity, Application, ApplicationStatus
+from permits.models import Application, ApplicationStatus
 from tests.conftest import client_for, make_user
 from tests.occupancy.conftest import make_template
 from tests.permits.test_import import BURLINGTON_CSV, burlington_csv, burlington_row

@@ -5,10 +5,10 @@ import pytest
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from core.pdf import InlineOnlyFetcher, _reusable_stylesheets, render_pdf
 from occupancy.defaults import default_template_body
 from occupancy.documents import render_permit_html, sample_snapshot, template_context
 from occupancy.models import OccupancyPermitType
-from permits.pdf import InlineOnlyFetcher, _reusable_stylesheets, render_pdf
 
 
 def permit_html(municipality, filename: str) -> str:

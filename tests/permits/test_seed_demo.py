@@ -1,9 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from core.models import Membership
 from inspections.models import Inspection, Visit
 from occupancy.models import OccupancyPermitTemplate
-from permits.models import Application, Membership
+from permits.models import Application
 from tests.conftest import client_for
 
 

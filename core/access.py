@@ -1,0 +1,85 @@
+"""Who may see and do what, scoped to the user's municipalities.
+
+Membership says *where* a user works and in which role; the Django group named after the
+role says *what* that role may do (its permissions, editable in the admin). Every view loads
+objects through an access helper: another municipality's object is a 404 (its existence is
+not revealed), and a member whose role lacks the permission gets a 403.
+"""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from core.models import Municipality, Role
+
+_CACHE_ATTR = "_threshold_access"
+
+
+class _UserAccess:
+    def __init__(self, user):
+        self.is_superuser = user.is_active and user.is_superuser
+        self.roles: dict[int, str] = {}
+        self.role_perms: dict[str, frozenset[str]] = {}
+        if not user.is_authenticated or not user.is_active:
+            return
+        self.roles = dict(user.memberships.values_list("municipality_id", "role"))
+        labels = {str(Role(role).label): role for role in set(self.roles.values())}
+        perms: dict[str, set[str]] = {role: set() for role in labels.values()}
+        rows = Group.objects.filter(name__in=labels).values_list(
+            "name", "permissions__content_type__app_label", "permissions__codename"
+        )
+        for group_name, app_label, codename in rows:
+            if codename:
+                perms[labels[group_name]].add(f"{app_label}.{codename}")
+        self.role_perms = {role: frozenset(p) for role, p in perms.items()}
+
+
+def _access(user) -> _UserAccess:
+    # Cached on the user object, which lives for one request.
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = _UserAccess(user)
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def municipality_ids(user) -> list[int] | None:
+    """The municipalities whose records the user may see; None means all (superuser)."""
+    access = _access(user)
+    if access.is_superuser:
+        return None
+    return list(access.roles)
+
+
+def scope(queryset, user, field: str = "municipality"):
+    """Restrict a queryset to the user's municipalities; `field` leads to the municipality."""
+    ids = municipality_ids(user)
+    if ids is None:
+        return queryset
+    return queryset.filter(**{f"{field}__in": ids})
+
+
+def role_in(user, municipality_id: int) -> str | None:
+    return _access(user).roles.get(municipality_id)
+
+
+def can(user, municipality_id: int, perm: str) -> bool:
+    """Whether the user may do `perm` (e.g. "inspections.add_visit") in that municipality."""
+    access = _access(user)
+    if access.is_superuser:
+        return True
+    role = access.roles.get(municipality_id)
+    return role is not None and perm in access.role_perms.get(role, frozenset())
+
+
+def check(user, municipality_id: int, perm: str | None) -> None:
+    """404 outside the user's municipalities, 403 when the role lacks `perm`."""
+    access = _access(user)
+    if not access.is_superuser and municipality_id not in access.roles:
+        raise Http404("No such record.")
+    if perm is not None and not can(user, municipality_id, perm):
+        raise PermissionDenied("Your role does not allow this.")
+
+
+def user_municipalities(user):
+    return scope(Municipality.objects.all(), user, field="id")

@@ -1,0 +1,30 @@
+from django import template
+
+from core.people import person_name as _person_name
+
+register = template.Library()
+
+
+@register.filter
+def person_name(user) -> str:
+    return _person_name(user)
+
+
+@register.filter
+def field_id(bound_field) -> str:
+    return bound_field.id_for_label
+
+
+@register.filter
+def result_label(value: str) -> str:
+    from inspections.models import VisitResult
+
+    try:
+        return VisitResult(value).label
+    except ValueError:
+        return value or ""
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

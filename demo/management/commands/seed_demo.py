@@ -1,0 +1,305 @@
+"""Fill the database with a realistic demo: two Ontario municipalities, their staff, inspection
+types, occupancy permit types and templates, and about forty building-permit applications with
+their inspections and visit history.
+
+    python manage.py seed_demo [--password P]
+
+Idempotent: every row is found by its natural key (municipality slug, username, inspection
+type and permit type name, template name, application number within its municipality)
+before it is created. Configuration rows (municipalities, users, memberships, inspection and
+permit types) are brought back to the demo values on a re-run; templates and applications are
+only created when missing, so edits made while trying the demo (a new template version, a
+closed visit) are kept. An application's inspections, visits, findings and orders are created
+together with the application. No occupancy permit is created: permits need their PDF.
+
+Passwords: with --password every demo user gets that password, also on a re-run. Without it,
+users created by this run get a generated password that is printed once; existing users keep
+theirs.
+
+Permit templates: each occupancy/default_templates/*.html file carries a copy of
+permit.css between the /* BEGIN permit.css */ and /* END permit.css */ markers in its <style>
+element, so the file renders on its own. When storing a template body this command replaces
+that copy with the current permit.css: edit permit.css, not the copies.
+
+Data tables and the generator live in permits/management/demo_data.py; the generator uses
+random.Random(2026) and fixed dates, so every run yields the same data.
+"""
+
+import random
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import Membership, Municipality
+from demo import data as demo_data
+from inspections.models import Finding, Inspection, InspectionType, Order, Visit, VisitStatus
+from occupancy.defaults import default_template_body
+from occupancy.models import (
+    OccupancyPermitTemplate,
+    OccupancyPermitTemplateVersion,
+    OccupancyPermitType,
+)
+from permits.models import Application
+
+LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
+
+
+def aware(value):
+    return timezone.make_aware(value, timezone.get_default_timezone())
+
+
+class Command(BaseCommand):
+    help = "Create demo municipalities, users, configuration and applications (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            help="Password of every demo user (also resets it on a re-run). "
+            "Without it, new users get a generated password, printed once.",
+        )
+
+    def handle(self, *args, password=None, **options):
+        if password is not None and not password.strip():
+            raise CommandError("--password must not be empty.")
+        self.created: dict[str, int] = {}
+        with transaction.atomic():
+            municipalities = self.seed_municipalities()
+            users, password_note = self.seed_users(municipalities, password)
+            for municipality in municipalities.values():
+                self.seed_inspection_types(municipality)
+                self.seed_permit_types_and_templates(municipality, users["admin"])
+            rng = random.Random(demo_data.SEED)
+            for slug, municipality in municipalities.items():
+                types = {t.name: t for t in municipality.inspection_types.all()}
+                staff = self.staff_of(slug, users)
+                for data in demo_data.build_applications(slug, rng):
+                    self.seed_application(municipality, data, types, staff)
+        self.report(municipalities, password_note)
+
+    def count(self, label: str, created: bool) -> None:
+        self.created[label] = self.created.get(label, 0) + int(created)
+
+    def seed_municipalities(self) -> dict[str, Municipality]:
+        municipalities = {}
+        for values in demo_data.MUNICIPALITIES:
+            values = dict(values)
+            slug = values.pop("slug")
+            municipality, created = Municipality.objects.update_or_create(
+                slug=slug, defaults=values
+            )
+            self.count("Municipalities", created)
+            municipalities[slug] = municipality
+        return municipalities
+
+    def seed_users(self, municipalities, password):
+        User = get_user_model()
+        usernames = [row[0] for row in demo_data.USERS]
+        existing = set(
+            User.objects.filter(username__in=usernames).values_list("username", flat=True)
+        )
+        generated = None
+        if password is None and len(existing) < len(usernames):
+            generated = secrets.token_urlsafe(9)
+        users, created_names = {}, []
+        self.inspector_password = password
+        for username, first_name, last_name, slug, role in demo_data.USERS:
+            superuser = username in demo_data.SUPERUSERS
+            user, created = User.objects.update_or_create(
+                username=username,
+                defaults={
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "email": f"{first_name}.{last_name}@example.com".lower(),
+                    "is_active": True,
+                    "is_staff": superuser,
+                    "is_superuser": superuser,
+                },
+            )
+            self.count("Users", created)
+            if password is not None or created:
+                user.set_password(password if password is not None else generated)
+                user.save(update_fields=["password"])
+            if created:
+                created_names.append(username)
+                if username == "inspector" and generated is not None:
+                    self.inspector_password = generated
+            if slug is not None:
+                _, created = Membership.objects.update_or_create(
+                    user=user, municipality=municipalities[slug], defaults={"role": role}
+                )
+                self.count("Memberships", created)
+            users[username] = user
+        if password is not None:
+            note = f"Password of {', '.join(usernames)} set to the one given with --password."
+        elif generated is not None:
+            note = (
+                f"Generated password for {', '.join(created_names)}: {generated}"
+                " (shown only now; run with --password P to choose one)."
+            )
+            if existing:
+                note += f" Passwords of {', '.join(sorted(existing))} unchanged."
+        else:
+            note = "Passwords unchanged (all users existed); run with --password P to reset them."
+        return users, note
+
+    def seed_inspection_types(self, municipality):
+        for name, kind, blds_type, order in demo_data.INSPECTION_TYPES:
+            _, created = InspectionType.objects.update_or_create(
+                municipality=municipality,
+                name=name,
+                defaults={"kind": kind, "blds_type": blds_type, "display_order": order},
+            )
+            self.count("Inspection types", created)
+
+    def seed_permit_types_and_templates(self, municipality, admin) -> None:
+        permit_types = {}
+        for values in demo_data.PERMIT_TYPES:
+            values = {**demo_data.PERMIT_TYPE_DEFAULTS, **values}
+            name = values.pop("name")
+            permit_types[name], created = OccupancyPermitType.objects.update_or_create(
+                municipality=municipality, name=name, defaults=values
+            )
+            self.count("Occupancy permit types", created)
+        for name, type_name, filename in demo_data.PERMIT_TEMPLATES:
+            template, created = OccupancyPermitTemplate.objects.get_or_create(
+                municipality=municipality,
+                name=name,
+                defaults={
+                    "permit_type": permit_types[type_name],
+                    "body": default_template_body(filename),
+                    "version": 1,
+                },
+            )
+            self.count("Occupancy permit templates", created)
+            # Every template body in use has its version row; keep that true for old rows too.
+            _, created = OccupancyPermitTemplateVersion.objects.get_or_create(
+                template=template,
+                version=template.version,
+                defaults={"body": template.body, "created_by": admin},
+            )
+            self.count("Template versions", created)
+
+    @staticmethod
+    def staff_of(slug: str, users) -> dict:
+        if slug == "town-of-example":
+            return {"inspector": users["inspector"], "clerk": users["clerk"]}
+        return {"inspector": users["inspector2"], "clerk": users["inspector2"]}
+
+    def seed_application(self, municipality, data, types, staff) -> None:
+        fields = {k: v for k, v in data.items() if k not in ("inspections", "last_activity")}
+        number = fields.pop("number")
+        application, created = Application.objects.get_or_create(
+            municipality=municipality,
+            number=number,
+            defaults={**fields, "last_activity_at": aware(data["last_activity"])},
+        )
+        self.count("Applications", created)
+        if not created:
+            return  # its history was written with it; a re-run leaves it as it is now
+        inspector = staff["inspector"]
+        for spec in data["inspections"]:
+            inspection = Inspection.objects.create(
+                application=application,
+                inspection_type=types[spec["type"]],
+                status=spec["status"],
+                assigned_inspector=inspector,
+                created_by=staff["clerk"],
+                created_at=aware(spec["added_at"]),
+            )
+            self.count("Inspections", True)
+            visits, later = {}, []
+            for visit_spec in spec["visits"]:
+                visit, resolved_later = self.seed_visit(inspection, visit_spec, inspector)
+                visits[visit.sequence] = visit
+                later += resolved_later
+            # Deficiencies corrected and orders complied with on a later visit.
+            for row, field, sequence in later:
+                setattr(row, field, visits[sequence])
+                row.save(update_fields=[field])
+
+    def seed_visit(self, inspection, spec, inspector) -> tuple[Visit, list]:
+        visit = Visit.objects.create(
+            inspection=inspection,
+            sequence=spec["sequence"],
+            status=VisitStatus.CLOSED,
+            started_by=inspector,
+            started_at=aware(spec["started_at"]),
+            site_conditions=spec["site_conditions"],
+            time_used_minutes=spec["time_used_minutes"],
+            result=spec["result"],
+            failure_reason=spec["failure_reason"],
+            closed_by=inspector,
+            closed_at=aware(spec["closed_at"]),
+        )
+        self.count("Visits", True)
+        findings, later = [], []
+        for finding in spec["findings"]:
+            row = Finding.objects.create(
+                visit=visit,
+                discovery_date=finding["discovery_date"],
+                description=finding["description"],
+                is_remark=finding["is_remark"],
+                created_by=inspector,
+                created_at=aware(spec["started_at"]),
+            )
+            findings.append(row)
+            if finding["corrected_on_sequence"] is not None:
+                later.append((row, "corrected_on_visit", finding["corrected_on_sequence"]))
+            self.count("Findings", True)
+        application = inspection.application
+        for order_spec in spec["orders"]:
+            order = Order.objects.create(
+                visit=visit,
+                order_type=order_spec["order_type"],
+                issued_to=f"{application.applicant_name}, permit applicant, "
+                f"{application.applicant_phone}",
+                description=order_spec["description"],
+                comply_by=order_spec["comply_by"],
+                created_by=inspector,
+                created_at=aware(spec["started_at"]),
+            )
+            order.findings.set(row for row in findings if not row.is_remark)
+            if order_spec["complied_on_sequence"] is not None:
+                later.append((order, "complied_on_visit", order_spec["complied_on_sequence"]))
+            self.count("Orders", True)
+        return visit, later
+
+    def report(self, municipalities, password_note: str) -> None:
+        ids = [m.pk for m in municipalities.values()]
+        User = get_user_model()
+        totals = {
+            "Municipalities": Municipality.objects.filter(pk__in=ids).count(),
+            "Users": User.objects.filter(username__in=[row[0] for row in demo_data.USERS]).count(),
+            "Memberships": Membership.objects.filter(municipality__in=ids).count(),
+            "Inspection types": InspectionType.objects.filter(municipality__in=ids).count(),
+            "Occupancy permit types": OccupancyPermitType.objects.filter(
+                municipality__in=ids
+            ).count(),
+            "Occupancy permit templates": OccupancyPermitTemplate.objects.filter(
+                municipality__in=ids
+            ).count(),
+            "Template versions": OccupancyPermitTemplateVersion.objects.filter(
+                template__municipality__in=ids
+            ).count(),
+            "Applications": Application.objects.filter(municipality__in=ids).count(),
+            "Inspections": Inspection.objects.filter(application__municipality__in=ids).count(),
+            "Visits": Visit.objects.filter(inspection__application__municipality__in=ids).count(),
+            "Findings": Finding.objects.filter(
+                visit__inspection__application__municipality__in=ids
+            ).count(),
+            "Orders": Order.objects.filter(
+                visit__inspection__application__municipality__in=ids
+            ).count(),
+        }
+        self.stdout.write("Demo data (created now / total):")
+        for label, total in totals.items():
+            self.stdout.write(f"  {label:<28}{self.created.get(label, 0):>4} /{total:>4}")
+        self.stdout.write(password_note)
+        if self.inspector_password is not None:
+            login = f"Log in at {LOGIN_URL} as inspector / {self.inspector_password}"
+        else:
+            login = f"Log in at {LOGIN_URL} as inspector with its current password."
+        self.stdout.write(self.style.SUCCESS(login))

@@ -1,0 +1,116 @@
+"""Cleaning of imported values: spacing, civic addresses (unit split out, title case), postal
+codes, provinces and dates."""
+
+import datetime
+import functools
+import re
+
+from core.models import Province
+
+DIRECTIONS = {"N", "S", "E", "W", "NE", "NW", "SE", "SW"}
+_DESIGNATOR = r"(?:(?:UNIT|SUITE|STE|APT|APARTMENT)\b\.?|#)"
+_UNIT = r"(?P<unit>[A-Z0-9][A-Z0-9-]{0,19})"
+_TRAILING_UNIT = re.compile(rf"^(?P<street>.*[A-Z].*?)[\s,]+{_DESIGNATOR}\s*{_UNIT}$", re.I)
+_LEADING_UNIT = re.compile(rf"^{_DESIGNATOR}\s*{_UNIT}\s*[,-]?\s+(?P<street>\d.*)$", re.I)
+_UNIT_PREFIX = re.compile(rf"^{_DESIGNATOR}\s*", re.I)
+_LETTERS = re.compile(r"[^\W\d_]+")
+_POSTAL_CODE = re.compile(r"[A-Z]\d[A-Z]\d[A-Z]\d")
+_PROVINCES = {
+    **{code.casefold(): code for code in Province.values},
+    **{str(label).casefold(): code for code, label in Province.choices},
+    "ont": "ON",
+    "que": "QC",
+    "pq": "QC",
+}
+
+
+def clean_text(value: str) -> str:
+    """Trimmed, with runs of spaces, tabs and line breaks collapsed to one space."""
+    return " ".join(value.split())
+
+
+def _capitalise_word(word: str) -> str:
+    def letters(match: re.Match) -> str:
+        start, run = match.start(), match.group()
+        before = word[start - 1] if start else ""
+        if before.isdigit() or (before == "'" and len(run) == 1):
+            return run  # 2nd, 3rd; Walker's
+        return run[0].upper() + run[1:]
+
+    return _LETTERS.sub(letters, word.lower())
+
+
+def title_case(text: str) -> str:
+    """`1268 ABBEY CRT.` → `1268 Abbey Crt.`; text already in mixed case is kept as it is.
+    Civic numbers (1268A) and a trailing direction (E, NW) stay upper case."""
+    if not text or text != text.upper():
+        return text
+    words = text.split(" ")
+    out = []
+    for index, word in enumerate(words):
+        if index == 0 and word[:1].isdigit():
+            out.append(word)
+        elif index == len(words) - 1 and index > 0 and word in DIRECTIONS:
+            out.append(word)
+        else:
+            out.append(_capitalise_word(word))
+    return " ".join(out)
+
+
+def clean_unit(value: str) -> str:
+    """`Unit 25`, `#25`, `suite 25` → `25`."""
+    return _UNIT_PREFIX.sub("", clean_text(value)).upper()
+
+
+@functools.lru_cache(maxsize=8192)
+def split_address(address: str, unit: str = "") -> tuple[str, str]:
+    """A civic address as (street address, unit): spaces collapsed, the unit designator
+    (`UNIT 25`, `SUITE 4`, `#3`, before or after the street) split out, title case.
+    A unit given separately wins over one found in the address."""
+    text = clean_text(address).strip(" ,")
+    found = ""
+    match = _TRAILING_UNIT.match(text) or _LEADING_UNIT.match(text)
+    if match:
+        text, found = match.group("street").strip(" ,"), match.group("unit")
+    unit = clean_unit(unit) or found.upper()
+    return title_case(text), unit
+
+
+def clean_postal_code(value: str) -> str:
+    """Canadian postal codes as `L7R 3Y4`; anything else trimmed and upper-cased."""
+    compact = re.sub(r"\s+", "", value).upper()
+    if _POSTAL_CODE.fullmatch(compact):
+        return f"{compact[:3]} {compact[3:]}"
+    return clean_text(value).upper()
+
+
+def clean_province(value: str) -> str:
+    """`ON`, `on`, `Ontario`, `Ont.` → `ON`; an unknown value is returned for validation to
+    refuse with its own message."""
+    text = clean_text(value).rstrip(".")
+    return _PROVINCES.get(text.casefold(), text)
+
+
+class DateParser:
+    """Parses dates in the formats of a mapping; each distinct text is parsed once."""
+
+    def __init__(self, formats: tuple[str, ...]):
+        self.formats = formats
+        self._cache: dict[str, datetime.date] = {}
+
+    def example(self) -> str:
+        return datetime.datetime(2024, 10, 3).strftime(self.formats[0])
+
+    def parse(self, text: str) -> datetime.date:
+        """The date, or ValueError when no format fits."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        for fmt in self.formats:
+            try:
+                value = datetime.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+            self._cache[text] = value
+            return value
+        raise ValueError(text)

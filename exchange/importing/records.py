@@ -1,0 +1,203 @@
+"""From CSV rows to application records: values mapped and cleaned, rows of one permit number
+merged, each record validated as the model would. No database access."""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from exchange.importing.mapping import DATE_FIELDS, Mapping
+from exchange.importing.normalise import (
+    DateParser,
+    clean_postal_code,
+    clean_province,
+    clean_text,
+    clean_unit,
+    split_address,
+    title_case,
+)
+from exchange.importing.reading import CsvRow, ImportFileError
+from permits.models import Application
+
+# Model fields that validation leaves alone: set by the importer or checked by the database.
+_NOT_VALIDATED = ["municipality", "search_text", "last_activity_at", "created_at", "updated_at"]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    number: str
+    reason: str
+
+
+@dataclass
+class Record:
+    """One application as it will be saved: the values of its permit number's newest row."""
+
+    number: str
+    values: dict[str, Any]
+    lines: list[int]  # every row merged into it, in file order
+
+    @property
+    def line(self) -> int:
+        return self.lines[0]
+
+
+@dataclass
+class Prepared:
+    records: list[Record] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    rows: int = 0
+    skipped: int = 0  # blank rows
+    merged: int = 0  # rows folded into a newer row of the same permit number
+
+
+class RowError(ValueError):
+    pass
+
+
+class RowReader:
+    """Turns one CSV row into the application values it gives, per the mapping."""
+
+    def __init__(self, mapping: Mapping, header: list[str], on_create: dict[str, str]):
+        self.mapping = mapping
+        self.on_create = on_create
+        self.width = len(header)
+        index = {name.casefold(): i for i, name in reversed(list(enumerate(header)))}
+        missing = [c for c in mapping.required_columns if c.casefold() not in index]
+        if missing:
+            raise ImportFileError(
+                f"The file has no column {', '.join(missing)} (mapping {mapping.name}). "
+                f"Its columns: {', '.join(h for h in header if h) or 'none'}. "
+                "Is it the right mapping?"
+            )
+        self.columns = {
+            target: [(name, index.get(name.casefold())) for name in names]
+            for target, names in mapping.columns.items()
+        }
+        self.dates = DateParser(mapping.date_formats)
+
+    def _cell(self, cells: list[str], target: str) -> tuple[str, str]:
+        name, i = self.columns[target][0]
+        return name, clean_text(cells[i]) if i is not None else ""
+
+    def values(self, cells: list[str]) -> dict[str, Any]:
+        if len(cells) < self.width:
+            raise RowError(f"it has {len(cells)} values, the header names {self.width} columns")
+        if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
+            raise RowError(f"it has {len(cells)} values, the header names {self.width} columns")
+        values: dict[str, Any] = {}
+        for target in self.columns:
+            if target == "description":
+                parts = [clean_text(cells[i]) for _, i in self.columns[target] if i is not None]
+                text = " – ".join(dict.fromkeys(p for p in parts if p))
+                if text:
+                    values["description"] = text
+                continue
+            column, text = self._cell(cells, target)
+            if target in DATE_FIELDS:
+                if text:
+                    try:
+                        values[target] = self.dates.parse(text)
+                    except ValueError:
+                        raise RowError(
+                            f"{column} {text!r} is not a date "
+                            f"(expected e.g. {self.dates.example()!r})"
+                        ) from None
+                continue
+            if target in self.mapping.values:
+                mapped = self.mapping.map_value(target, text)
+                if mapped is None:
+                    known = ", ".join(self.mapping.known_values[target])
+                    what = f"unknown {target.replace('_', ' ')} {text!r}" if text else "no value"
+                    raise RowError(f"{column}: {what} (known: {known})")
+                values[target] = mapped
+            elif text:
+                values[target] = text
+        if not values.get("number"):
+            raise RowError(f"no permit number ({self.columns['number'][0][0]} is empty)")
+        if "applied_on" not in values:
+            raise RowError(f"no applied date ({self.columns['applied_on'][0][0]} is empty)")
+        self._clean_address(values)
+        return values
+
+    def number_of(self, cells: list[str]) -> str:
+        i = self.columns["number"][0][1]
+        return clean_text(cells[i]) if i is not None and i < len(cells) else ""
+
+    def _clean_address(self, values: dict[str, Any]) -> None:
+        address = values.pop("address", None) or values.get("street_address", "")
+        if not address:
+            column = self.columns.get("address", self.columns.get("street_address"))[0][0]
+            raise RowError(f"no address ({column} is empty)")
+        values["street_address"], unit = split_address(address, values.get("unit", ""))
+        if unit:
+            values["unit"] = unit
+        if "city" in values:
+            values["city"] = title_case(values["city"])
+        if "province" in values:
+            values["province"] = clean_province(values["province"])
+        if "postal_code" in values:
+            values["postal_code"] = clean_postal_code(values["postal_code"])
+        if "unit" in values:
+            values["unit"] = clean_unit(values["unit"])
+
+
+def _newest_first_key(item: tuple[int, dict]) -> tuple:
+    line, values = item
+    return (
+        values["applied_on"],
+        values.get("permit_issued_on") or datetime.date.min,
+        line,
+    )
+
+
+def prepare(rows: Iterable[CsvRow], *, reader: RowReader, on_create: dict[str, str]) -> Prepared:
+    """Rows → records, one per permit number (the newest row's values, the earliest applied
+    date), and the rows that cannot be imported with their reasons."""
+    out = Prepared()
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    for row in rows:
+        out.rows += 1
+        if not any(cell.strip() for cell in row.cells):
+            out.skipped += 1
+            continue
+        if row.problem:
+            out.rejections.append(Rejection(row.line, "", row.problem))
+            continue
+        try:
+            values = reader.values(row.cells)
+        except RowError as exc:
+            out.rejections.append(Rejection(row.line, reader.number_of(row.cells), str(exc)))
+            continue
+        groups.setdefault(values["number"], []).append((row.line, values))
+    for number, items in groups.items():
+        newest = max(items, key=_newest_first_key)[1]
+        values = {**newest, "applied_on": min(v["applied_on"] for _, v in items)}
+        lines = [line for line, _ in items]
+        problem = validate(values, on_create=on_create)
+        if problem:
+            out.rejections += [Rejection(line, number, problem) for line in lines]
+            continue
+        out.merged += len(items) - 1
+        out.records.append(Record(number=number, values=values, lines=lines))
+    out.rejections.sort(key=lambda r: r.line)
+    return out
+
+
+def validate(values: dict[str, Any], *, on_create: dict[str, str]) -> str:
+    """Why the model would refuse these values, or "" when it takes them."""
+    issued, applied = values.get("permit_issued_on"), values["applied_on"]
+    if issued is not None and issued < applied:
+        return f"issued date {issued:%Y-%m-%d} is before the applied date {applied:%Y-%m-%d}"
+    application = Application(**{**on_create, **values})
+    try:
+        application.clean_fields(exclude=_NOT_VALIDATED)
+    except ValidationError as exc:
+        return "; ".join(
+            f"{name.replace('_', ' ')}: {' '.join(messages)}"
+            for name, messages in exc.message_dict.items()
+        )
+    return ""

@@ -1,0 +1,259 @@
+"""The batch importer of applications: a municipality's permits from its old system."""
+
+import datetime
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from core.models import Activity, Municipality
+from exchange.importing.mapping import Mapping
+from exchange.importing.reading import decode, read_rows
+from exchange.importing.records import Record, Rejection, RowReader, prepare
+from permits.models import Application, ApplicationStatus
+
+BATCH_SIZE = 500
+PREVIEW_ROWS = 20
+_STATUS_ORDER = {status: rank for rank, status in enumerate(ApplicationStatus.values)}
+_DATE_FIELDS_FOR_ACTIVITY = ("applied_on", "permit_issued_on", "occupied_on", "completed_on")
+
+
+@dataclass
+class PreviewRow:
+    action: str  # "create", "update" or "unchanged"
+    line: int
+    application: Application
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    mapping: str
+    source: str
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    merged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    preview: list[PreviewRow] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def applications(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        verbs = ("would be created", "would be updated") if self.dry_run else ("created", "updated")
+        created, updated = verbs
+        text = (
+            f"{_count(self.rows, 'row')} read: {_count(self.created, 'application')} {created}, "
+            f"{self.updated:,} {updated}, {self.unchanged:,} unchanged, "
+            f"{_count(self.skipped, 'row')} skipped (blank), "
+            f"{_count(len(self.rejected), 'row')} rejected"
+        )
+        if self.merged:
+            text += f"; {_count(self.merged, 'row')} merged into the newest row of their permit"
+        text += f". {self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s."
+        return ("Dry run, nothing saved. " if self.dry_run else "") + text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@dataclass
+class _Outcome:
+    record: Record
+    action: str
+    application: Application
+    changed: list[str]
+
+
+def applications_import(
+    *,
+    municipality: Municipality,
+    data: bytes,
+    mapping: Mapping,
+    source_name: str = "",
+    actor=None,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    preview_limit: int = PREVIEW_ROWS,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import the applications of a CSV file into a municipality, keyed on the permit
+    number: new numbers are created, known ones updated when a mapped value changed.
+
+    Rows of one number become one application (the newest row's values, the earliest
+    applied date). Rows that cannot be imported are reported with their line and reason;
+    the others still go in. Each batch of `batch_size` applications is one transaction.
+    An update never moves an application's status back (work may have moved on in Threshold)
+    and never touches the mapping's `on_create` fields.
+
+    Side effects: Application rows created and updated, each with an Activity ("imported",
+    "import_updated") by `actor`; with dry_run every batch is rolled back.
+    Raises ImportFileError when the file as a whole cannot be read.
+    """
+    started = time.perf_counter()
+    source = source_name or "a CSV file"
+    report = ImportReport(mapping=mapping.name, source=source, dry_run=dry_run)
+    decoded = decode(data)
+    report.notes += decoded.notes
+    header, rows = read_rows(decoded, delimiter=mapping.delimiter)
+    on_create = {"city": municipality.city, "province": municipality.province}
+    on_create.update(mapping.on_create)
+    reader = RowReader(mapping, header, on_create)
+    prepared = prepare(rows, reader=reader, on_create=on_create)
+    report.rows, report.skipped, report.merged = prepared.rows, prepared.skipped, prepared.merged
+    report.rejected = prepared.rejections
+
+    records = prepared.records
+    context = _BatchContext(
+        municipality=municipality,
+        on_create=on_create,
+        actor=actor,
+        label=f"{source} (mapping {mapping.name})",
+        now=timezone.now(),
+    )
+    for start in range(0, len(records), batch_size):
+        with transaction.atomic():
+            outcomes, refused = _save_batch_or_each(context, records[start : start + batch_size])
+            if dry_run:
+                transaction.set_rollback(True)
+        for outcome in outcomes:
+            setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+            if len(report.preview) < preview_limit:
+                report.preview.append(
+                    PreviewRow(
+                        action={"created": "create", "updated": "update"}.get(
+                            outcome.action, outcome.action
+                        ),
+                        line=outcome.record.line,
+                        application=outcome.application,
+                        changed=outcome.changed,
+                    )
+                )
+        report.rejected += refused
+        if progress is not None:
+            progress(min(start + batch_size, len(records)), len(records))
+    report.rejected.sort(key=lambda r: r.line)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _BatchContext:
+    municipality: Municipality
+    on_create: dict[str, str]
+    actor: Any
+    label: str
+    now: datetime.datetime
+
+
+def _save_batch_or_each(
+    context: _BatchContext, records: list[Record]
+) -> tuple[list[_Outcome], list[Rejection]]:
+    """The batch in bulk; if the database refuses it, each record on its own, so that one
+    bad record costs only itself."""
+    try:
+        with transaction.atomic():
+            return _save_batch(context, records), []
+    except DatabaseError:
+        pass
+    outcomes, refused = [], []
+    for record in records:
+        try:
+            with transaction.atomic():
+                outcomes += _save_batch(context, [record])
+        except DatabaseError as exc:
+            reason = f"the database refused it: {' '.join(str(exc).split())[:200]}"
+            refused += [Rejection(line, record.number, reason) for line in record.lines]
+    return outcomes, refused
+
+
+def _save_batch(context: _BatchContext, records: list[Record]) -> list[_Outcome]:
+    existing = {
+        application.number: application
+        for application in Application.objects.filter(
+            municipality=context.municipality, number__in=[r.number for r in records]
+        )
+    }
+    outcomes: list[_Outcome] = []
+    update_fields: set[str] = set()
+    for record in records:
+        application = existing.get(record.number)
+        if application is None:
+            application = Application(
+                municipality=context.municipality, **{**context.on_create, **record.values}
+            )
+            application.last_activity_at = _last_activity(record.values)
+            application.search_text = application.build_search_text()
+            outcomes.append(_Outcome(record, "created", application, []))
+            continue
+        changed = _apply(application, record.values)
+        if changed:
+            application.updated_at = context.now
+            application.search_text = application.build_search_text()
+            update_fields.update(changed)
+        outcomes.append(
+            _Outcome(record, "updated" if changed else "unchanged", application, changed)
+        )
+
+    created = [o.application for o in outcomes if o.action == "created"]
+    updated = [o.application for o in outcomes if o.action == "updated"]
+    Application.objects.bulk_create(created)
+    if updated:
+        Application.objects.bulk_update(
+            updated, [*sorted(update_fields), "search_text", "updated_at"]
+        )
+    Activity.objects.bulk_create(
+        _activity(context, outcome) for outcome in outcomes if outcome.action != "unchanged"
+    )
+    return outcomes
+
+
+def _apply(application: Application, values: dict[str, Any]) -> list[str]:
+    """Set the values that differ on the application; the names of the fields changed."""
+    changed = []
+    for name, value in values.items():
+        if getattr(application, name) == value:
+            continue
+        if name == "status" and _STATUS_ORDER[value] < _STATUS_ORDER[application.status]:
+            continue
+        setattr(application, name, value)
+        changed.append(name)
+    return changed
+
+
+def _last_activity(values: dict[str, Any]) -> datetime.datetime:
+    """Imported applications sort among the others by their latest date, not the import's."""
+    latest = max(values[name] for name in _DATE_FIELDS_FOR_ACTIVITY if values.get(name))
+    return timezone.make_aware(datetime.datetime.combine(latest, datetime.time.min))
+
+
+def _activity(context: _BatchContext, outcome: _Outcome) -> Activity:
+    lines = outcome.record.lines
+    where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+    if outcome.action == "created":
+        verb, summary = "imported", f"Imported from {context.label}, {where}"
+    else:
+        fields = ", ".join(name.replace("_", " ") for name in outcome.changed)
+        verb, summary = "import_updated", f"Updated from {context.label}, {where}: {fields}"
+    return Activity(
+        application=outcome.application,
+        actor=context.actor,
+        verb=verb,
+        summary=summary[:300],
+        at=context.now,
+    )
