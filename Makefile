@@ -46,8 +46,11 @@ loadtest: install
 bench: install
 	$(PY) -m bench
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]): the layers and
+# "views read other apps only through their queries.py".
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 clean:
 	rm -rf $(VENV) .pytest_cache
