@@ -62,7 +62,7 @@ import django; django.setup()
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from inspections.models import InspectionType, Inspection
-from occupancy.defaults import default_template_body
+from occupancy.defaults import default_template
 from occupancy.models import OccupancyPermitType, OccupancyPermitTemplate
 from occupancy.services import permit_template_save
 from core.models import Membership, Municipality
@@ -73,7 +73,7 @@ m = Municipality.objects.create(slug="load", name="Town of Load", city="Load")
 kind = InspectionType.objects.create(municipality=m, name="Occupancy", kind="occupancy")
 ptype = OccupancyPermitType.objects.create(municipality=m, name="General")
 template = permit_template_save(template=OccupancyPermitTemplate(
-    municipality=m, permit_type=ptype, name="General", body=default_template_body("general.html")),
+    municipality=m, permit_type=ptype, name="General", **default_template("general.html")._asdict()),
     actor=None)
 User = get_user_model()
 plan = {"template": template.pk, "inspectors": {}}
@@ -173,14 +173,14 @@ def run() -> dict:
             steps = [
                 (f"/inspections/{code}/visits/start", {}),
                 (
-                    f"/inspections/{code}/result",
+                    f"/occupancy/inspections/{code}/result",
                     {
                         "action": "finish", "visit_type": "on_site", "result": "granted_full",
                         "template": plan["template"], "granted_on": time.strftime("%Y-%m-%d"),
                         "description": "Whole building", "failure_reason": "",
                     },
                 ),
-                (f"/inspections/{code}/close", {}),
+                (f"/occupancy/inspections/{code}/close", {}),
             ]  # fmt: skip
             for path, data in steps:
                 status, url, body = session.post(path, data)

@@ -55,7 +55,8 @@ class Link:
 
 _pages: dict[str, Page] = {}
 _sections: dict[str, dict[str, Section]] = defaultdict(dict)
-_links: dict[str, list[Callable[[Iterable], Mapping[object, list[Link]]]]] = defaultdict(list)
+LinkFunction = Callable[[list], Mapping[object, list[Link]]]
+_links: dict[str, dict[LinkFunction, int]] = defaultdict(dict)
 
 
 def register_page(page: Page) -> None:
@@ -67,16 +68,16 @@ def register_section(section: Section) -> None:
     _sections[section.page][section.name] = section
 
 
-def register_links(name: str, function: Callable[[Iterable], Mapping[object, list[Link]]]):
-    if function not in _links[name]:
-        _links[name].append(function)
+def register_links(name: str, function: LinkFunction, *, order: int = 100) -> None:
+    """Contribute links to the named list: `function(objects)` returns {object key: links}."""
+    _links[name][function] = order
 
 
 def links(name: str, objects: Iterable) -> dict[object, list[Link]]:
     """Every registered contribution to the named list, merged per object key."""
     objects = list(objects)
     merged: dict[object, list[Link]] = defaultdict(list)
-    for function in _links[name]:
+    for function, _ in sorted(_links[name].items(), key=lambda item: item[1]):
         for key, found in function(objects).items():
             merged[key].extend(found)
     return dict(merged)

@@ -6,4 +6,6 @@ class InspectionsConfig(AppConfig):
     verbose_name = "Inspections"
 
     def ready(self):
-        from inspections import signals  # noqa: F401 - connects the receivers
+        from inspections import sections, signals  # noqa: F401 - signals connects receivers
+
+        sections.register()

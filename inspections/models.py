@@ -121,6 +121,15 @@ class Inspection(models.Model):
         return reverse("inspections:inspection_detail", kwargs={"code": self.code})
 
     @property
+    def is_finished(self) -> bool:
+        """Closed or cancelled: no new visit can start."""
+        return self.status in (InspectionStatus.CLOSED, InspectionStatus.CANCELLED)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == InspectionStatus.CLOSED
+
+    @property
     def is_occupancy(self) -> bool:
         return self.inspection_type.kind == InspectionKind.OCCUPANCY
 
@@ -179,9 +188,6 @@ class Visit(models.Model):
     )
     result = models.CharField(max_length=30, choices=VisitResult, blank=True)
     failure_reason = models.CharField(max_length=30, choices=FailureReason, blank=True)
-    # What the inspector typed for a grant (template, date, description …) while the visit is
-    # a draft; the issued permit keeps its own copy. Read and written by the occupancy app.
-    grant_draft = models.JSONField(default=dict, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -201,7 +207,7 @@ class Visit(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["inspection"],
-                condition=Q(status="open"),
+                condition=Q(status=VisitStatus.OPEN),
                 name="visit_one_open_per_inspection",
             ),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="visit_sequence_positive"),
@@ -214,12 +220,12 @@ class Visit(models.Model):
             ),
             # A closed visit always has its result, its closer and its time.
             models.CheckConstraint(
-                condition=Q(status="open")
+                condition=Q(status=VisitStatus.OPEN)
                 | (~Q(result="") & Q(closed_by__isnull=False) & Q(closed_at__isnull=False)),
                 name="visit_closed_has_result",
             ),
             models.CheckConstraint(
-                condition=Q(failure_reason="") | Q(result__in=["not_granted", "failed"]),
+                condition=Q(failure_reason="") | Q(result__in=FAILING_RESULTS),
                 name="visit_failure_reason_only_when_failing",
             ),
             models.CheckConstraint(

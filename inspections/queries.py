@@ -7,6 +7,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from core import access
+from inspections import rules
 from inspections.models import (
     Finding,
     Inspection,
@@ -90,6 +91,11 @@ def carried_over_orders(*, visit) -> QuerySet[Order]:
         .prefetch_related(Prefetch("findings", queryset=Finding.objects.order_by("id")))
         .order_by("created_at", "id")
     )
+
+
+def outstanding_matters(*, visit) -> tuple[list[Finding], list[Order]]:
+    """The deficiencies and orders still outstanding at this visit (inspections.rules)."""
+    return list(rules.outstanding_findings(visit)), list(rules.outstanding_orders(visit))
 
 
 def visit_photos(*, visit) -> QuerySet[Photo]:

@@ -138,9 +138,9 @@ def visit_save_draft(
     time_used_minutes: int | None,
     result: str = "",
     failure_reason: str = "",
-    grant_draft: dict | None = None,
 ) -> Visit:
     """Save what was typed in Inspection & visit result; the visit stays an open draft.
+    (A grant's draft is occupancy's: see occupancy.services.visit_result_save_draft.)
 
     Side effects: the Visit row's draft fields.
     """
@@ -151,7 +151,6 @@ def visit_save_draft(
     visit.time_used_minutes = time_used_minutes
     visit.result = result
     visit.failure_reason = failure_reason if result in FAILING_RESULTS else ""
-    visit.grant_draft = grant_draft or {}
     visit.save(
         update_fields=[
             "visit_type",
@@ -160,7 +159,6 @@ def visit_save_draft(
             "time_used_minutes",
             "result",
             "failure_reason",
-            "grant_draft",
         ]
     )
     return visit

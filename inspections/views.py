@@ -3,75 +3,25 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import access
+from core import pages
 from inspections import queries, services
 from inspections.forms import (
     FindingForm,
     InspectionAddForm,
     OrderForm,
     PhotoUploadForm,
-    VisitDraftForm,
 )
-from inspections.models import Finding, InspectionStatus
 from inspections.queries import get_finding, get_inspection, get_order, get_photo
+from inspections.sections import linkable_findings
 from inspections.services import VisitError
-from occupancy import queries as occupancy_queries
 from permits import queries as permits_queries
 
-RECORD = "inspections.change_visit"
 
-
-def _linkable_findings(visit):
-    """Findings an order or a photo may point at: this inspection's, up to this visit."""
-    return Finding.objects.filter(
-        visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence
-    ).order_by("visit__sequence", "discovery_date", "id")
-
-
-def inspection_page(request, inspection, *, status=200, **forms) -> HttpResponse:
-    """The inspection view; `forms` replaces a blank form with one that has errors."""
-    user = request.user
-    municipality_id = inspection.application.municipality_id
-    visit = queries.open_visit(inspection=inspection)
-    can_record = access.can(user, municipality_id, RECORD)
-    context = {
-        "inspection": inspection,
-        "application": inspection.application,
-        "visit": visit,
-        "can_record": can_record and visit is not None,
-        "can_start_visit": access.can(user, municipality_id, "inspections.add_visit")
-        and visit is None
-        and inspection.status not in (InspectionStatus.CLOSED, InspectionStatus.CANCELLED),
-        "closed_visits": list(queries.closed_visits(inspection=inspection)),
-    }
-    context["permits_by_visit"] = occupancy_queries.permits_by_visit(
-        visits=[v.pk for v in context["closed_visits"]]
+def inspection_page(request, inspection, *, status=200, **bound_forms) -> HttpResponse:
+    """The inspection view; `bound_forms` replaces a blank form with one that has errors."""
+    return pages.render_page(
+        request, "inspection", status=status, bound_forms=bound_forms, inspection=inspection
     )
-    if visit is not None:
-        linkable = _linkable_findings(visit)
-        context.update(
-            findings=list(queries.visit_findings(visit=visit)),
-            carried_findings=list(queries.carried_over_findings(visit=visit)),
-            orders=list(queries.visit_orders(visit=visit)),
-            carried_orders=list(queries.carried_over_orders(visit=visit)),
-            photos=list(queries.visit_photos(visit=visit)),
-            finding_form=forms.get("finding_form") or FindingForm(),
-            order_form=forms.get("order_form") or OrderForm(findings=linkable),
-            photo_form=forms.get("photo_form") or PhotoUploadForm(findings=linkable),
-            visit_form=forms.get("visit_form") or VisitDraftForm(instance=visit),
-            result_form=forms.get("result_form") or occupancy_queries.result_form(visit=visit),
-        )
-    sections = {
-        "finding_form": ("findings", "Deficiencies & remarks"),
-        "order_form": ("orders", "Orders"),
-        "photo_form": ("photos", "Photos"),
-        "visit_form": ("result", "Inspection & visit result"),
-        "result_form": ("result", "Inspection & visit result"),
-    }
-    context["form_errors"] = list(
-        dict.fromkeys(sections[name] for name, form in forms.items() if form.errors)
-    )
-    return render(request, "inspections/inspection_detail.html", context, status=status)
 
 
 def _back(inspection, anchor: str = ""):
@@ -203,7 +153,7 @@ def order_add(request: HttpRequest, code: str) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.add_order")
     if (visit := _open_visit_or_back(request, inspection)) is None:
         return _back(inspection)
-    form = OrderForm(request.POST, findings=_linkable_findings(visit))
+    form = OrderForm(request.POST, findings=linkable_findings(visit))
     if not form.is_valid():
         return inspection_page(request, inspection, status=400, order_form=form)
     try:
@@ -222,7 +172,7 @@ def order_edit(request: HttpRequest, code: str) -> HttpResponse:
     if not order.visit.is_open:
         messages.warning(request, "That visit is closed: its orders can no longer change.")
         return _back(inspection)
-    form = OrderForm(request.POST or None, instance=order, findings=_linkable_findings(order.visit))
+    form = OrderForm(request.POST or None, instance=order, findings=linkable_findings(order.visit))
     if request.method == "POST" and form.is_valid():
         try:
             services.order_update(order=order, actor=request.user, **form.cleaned_data)
@@ -274,7 +224,7 @@ def photos_add(request: HttpRequest, code: str) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.add_photo")
     if (visit := _open_visit_or_back(request, inspection)) is None:
         return _back(inspection)
-    form = PhotoUploadForm(request.POST, request.FILES, findings=_linkable_findings(visit))
+    form = PhotoUploadForm(request.POST, request.FILES, findings=linkable_findings(visit))
     if not form.is_valid():
         return inspection_page(request, inspection, status=400, photo_form=form)
     try:

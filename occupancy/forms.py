@@ -3,14 +3,15 @@ from django.utils import timezone
 
 from core.fields import IdChoiceField
 from inspections import rules
-from inspections.forms import DateInput, DistinctIdsMixin
-from inspections.models import FAILING_RESULTS, GRANT_RESULTS, FailureReason, InspectionKind
-from occupancy.models import OccupancyPermitTemplate
+from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
+from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind, VisitResult
+from occupancy.models import GrantDraft, OccupancyPermitTemplate
+from occupancy.rules import GrantDetails, grant_refusals, granted_on_refusal
 
 
 class VisitResultForm(DistinctIdsMixin, forms.Form):
     """Result for this visit and, for a grant, what the occupancy permit says. The
-    refusals of inspections.rules are shown at the Result field."""
+    refusals of occupancy.rules.grant_refusals are shown at their fields."""
 
     result = forms.ChoiceField(label="Result for this visit", widget=forms.RadioSelect)
     failure_reason = forms.ChoiceField(
@@ -73,14 +74,30 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
                 del self.fields[name]
 
     @classmethod
+    def from_saved_draft(cls, visit) -> "VisitResultForm":
+        """The form bound to what was saved with Save draft, to validate it for the close."""
+        data = {k: ("" if v is None else v) for k, v in cls.initial_from_draft(visit).items()}
+        return cls(data, visit=visit)
+
+    @classmethod
     def initial_from_draft(cls, visit) -> dict:
-        draft = dict(visit.grant_draft or {})
-        return {"result": visit.result, "failure_reason": visit.failure_reason, **draft}
+        """The saved result and grant draft of the visit, as the form's initial data."""
+        initial = {"result": visit.result, "failure_reason": visit.failure_reason}
+        draft = GrantDraft.objects.filter(visit=visit).first()
+        if draft is not None:
+            initial.update(
+                template=draft.template_id,
+                granted_on=draft.granted_on,
+                description=draft.description,
+                portion_of_building=draft.portion_of_building,
+                expires_on=draft.expires_on,
+            )
+        return initial
 
     def clean_granted_on(self):
         granted_on = self.cleaned_data.get("granted_on")
-        if granted_on and granted_on > timezone.localdate():
-            raise forms.ValidationError("The occupancy granted date cannot be in the future.")
+        if refusal := granted_on_refusal(granted_on):
+            raise forms.ValidationError(refusal)
         return granted_on
 
     def clean_description(self):
@@ -90,51 +107,53 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         return (self.cleaned_data.get("portion_of_building") or "").strip()
 
     def validate_for_close(self) -> bool:
-        """Full validation for Finish and Close (a draft may be incomplete)."""
-        self.is_valid()  # field errors first; the rules below add theirs to the same form
-        data = self.cleaned_data
-        result = data.get("result")
+        """Full validation for Finish and Close (a draft may be incomplete): the field
+        checks, then occupancy.rules.grant_refusals, each refusal at its field."""
+        self.is_valid()
+        result = self.cleaned_data.get("result")
         if result is None:
             return False
-        refusal = rules.result_refusal(visit=self.visit, kind=self.kind, result=result)
-        if refusal:
-            self.add_error("result", refusal)
-        if result in FAILING_RESULTS and not data.get("failure_reason"):
-            self.add_error("failure_reason", "Choose the reason the inspection was not passed.")
-        if result in GRANT_RESULTS:
-            template = data.get("template")
-            if template is None and "template" not in self.errors:
-                self.add_error("template", "Choose the template for the occupancy permit PDF.")
-            if not data.get("granted_on") and "granted_on" not in self.errors:
-                self.add_error("granted_on", "Enter the date occupancy is granted.")
-            if not data.get("description"):
-                self.add_error("description", "Describe the occupancy this permit grants.")
-            if template is not None:
-                permit_type = template.permit_type
-                if permit_type.needs_portion_of_building and not data.get("portion_of_building"):
-                    self.add_error(
-                        "portion_of_building",
-                        f"A {permit_type.name} permit names the portion of the building it covers.",
-                    )
-                if permit_type.needs_expiry_date and not data.get("expires_on"):
-                    self.add_error(
-                        "expires_on", f"A {permit_type.name} permit needs an expiry date."
-                    )
-            granted_on, expires_on = data.get("granted_on"), data.get("expires_on")
-            if granted_on and expires_on and expires_on <= granted_on:
-                self.add_error("expires_on", "The expiry date must be after the granted date.")
+        refusals = grant_refusals(
+            visit=self.visit,
+            result=result,
+            failure_reason=self.cleaned_data.get("failure_reason", ""),
+            grant=self.grant(),
+        )
+        self.add_refusals(refusals)
         return not self.errors
 
-    def draft(self) -> dict:
-        """The grant fields as JSON for Visit.grant_draft."""
-        data = self.cleaned_data
+    def grant(self) -> GrantDetails | None:
+        """The grant fields as typed (None for a general inspection)."""
         if self.kind != InspectionKind.OCCUPANCY:
-            return {}
-        template = data.get("template")
-        return {
-            "template": template.pk if template else None,
-            "granted_on": data["granted_on"].isoformat() if data.get("granted_on") else None,
-            "description": data.get("description", ""),
-            "portion_of_building": data.get("portion_of_building", ""),
-            "expires_on": data["expires_on"].isoformat() if data.get("expires_on") else None,
-        }
+            return None
+        data = self.cleaned_data
+        return GrantDetails(
+            template=data.get("template"),
+            granted_on=data.get("granted_on"),
+            description=data.get("description", ""),
+            portion_of_building=data.get("portion_of_building", ""),
+            expires_on=data.get("expires_on"),
+        )
+
+    def add_refusals(self, refusals: dict[str, str]) -> None:
+        """Show refusals of occupancy.rules.grant_refusals at their fields."""
+        for field, message in refusals.items():
+            if field not in self.errors:
+                self.add_error(field if field in self.fields else None, message)
+
+    def is_grant(self) -> bool:
+        return self.cleaned_data.get("result") in GRANT_RESULTS
+
+    def result_label(self) -> str:
+        return VisitResult(self.cleaned_data["result"]).label
+
+    def failure_reason_label(self) -> str:
+        return dict(self.fields["failure_reason"].choices).get(
+            self.cleaned_data.get("failure_reason"), ""
+        )
+
+
+def visit_details_form(visit, data=None) -> VisitDraftForm:
+    """Visit type, notes, site conditions and time used: inspections' form, shown in the
+    Inspection & visit result section occupancy owns."""
+    return VisitDraftForm(data, instance=visit)

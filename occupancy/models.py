@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import Municipality
-from inspections.models import Visit, VisitResult
+from inspections.models import GRANT_RESULTS, Visit, VisitResult
 from permits.models import Application
 
 
@@ -64,7 +64,14 @@ class OccupancyPermitTemplate(models.Model):
         OccupancyPermitType, on_delete=models.PROTECT, related_name="templates"
     )
     name = models.CharField(max_length=100)
-    body = models.TextField(help_text="HTML in the Django template language, with print CSS.")
+    body = models.TextField(
+        help_text="HTML in the Django template language; its print CSS goes in the stylesheet."
+    )
+    stylesheet = models.TextField(
+        blank=True,
+        help_text="Print CSS for this template (WeasyPrint): @page, fonts, layout. Images "
+        "only as data: URIs; no @import.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     is_active = models.BooleanField("active", default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -87,6 +94,8 @@ class OccupancyPermitTemplateVersion(models.Model):
     )
     version = models.PositiveIntegerField()
     body = models.TextField()
+    # The CSS of this version, frozen with its body: issued permits re-render from both.
+    stylesheet = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -102,6 +111,25 @@ class OccupancyPermitTemplateVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} v{self.version}"
+
+
+class GrantDraft(models.Model):
+    """What the inspector has typed for a grant on an open visit (Save draft): the template,
+    the granted date, the description, the portion and the expiry. Finish and Close reads
+    it back; the issued permit keeps its own copy, so the draft may change or go until then."""
+
+    visit = models.OneToOneField(Visit, on_delete=models.CASCADE, related_name="grant_draft")
+    template = models.ForeignKey(
+        OccupancyPermitTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_on = models.DateField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    portion_of_building = models.CharField(max_length=300, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Grant draft of {self.visit}"
 
 
 class PermitNumberSequence(models.Model):
@@ -177,7 +205,7 @@ class OccupancyPermit(models.Model):
                 fields=["municipality", "number"], name="occupancy_permit_number_unique"
             ),
             models.CheckConstraint(
-                condition=Q(result__in=["granted_full", "granted_outstanding"]),
+                condition=Q(result__in=GRANT_RESULTS),
                 name="occupancy_permit_result_is_a_grant",
             ),
             models.CheckConstraint(
@@ -196,6 +224,10 @@ class OccupancyPermit(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == PermitStatus.REVOKED
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Issued occupancy permits are legal records and are never deleted.")

@@ -17,14 +17,7 @@ def permits_for_application(*, application) -> QuerySet[OccupancyPermit]:
 
 def permits_by_visit(*, visits) -> dict[int, OccupancyPermit]:
     """The permit issued on each of these visits, if any, in one query."""
-    permits = OccupancyPermit.objects.filter(visit__in=visits).select_related("permit_type")
+    permits = OccupancyPermit.objects.filter(visit__in=visits).select_related(
+        "municipality", "permit_type"
+    )
     return {permit.visit_id: permit for permit in permits}
-
-
-def result_form(*, visit, data=None):
-    """The Result for this visit form of the inspection view, filled from the saved draft."""
-    from occupancy.forms import VisitResultForm
-
-    if data is not None:
-        return VisitResultForm(data, visit=visit)
-    return VisitResultForm(visit=visit, initial=VisitResultForm.initial_from_draft(visit))

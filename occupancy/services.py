@@ -18,31 +18,23 @@ from core.files import FilesWrittenGuard
 from core.pdf import PdfRenderError
 from inspections import services as inspection_services
 from inspections.models import GRANT_RESULTS, Visit, VisitResult
-from occupancy.documents import build_snapshot, render_permit_pdf
+from inspections.services import VisitError, VisitNotOpen
+from occupancy.documents import render_permit_pdf, version_stylesheet_key
+from occupancy.exceptions import CloseError, GrantRefused, RevocationRefused, VisitAlreadyClosed
 from occupancy.models import (
+    GrantDraft,
     OccupancyPermit,
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     PermitKind,
 )
 from occupancy.numbering import NumberFormatError, next_permit_number
+from occupancy.rules import GrantDetails, grant_refusals
+from occupancy.snapshot import PermitSnapshot
 from permits.models import ApplicationStatus
 from permits.services import application_record_activity, application_set_status
 
 logger = logging.getLogger(__name__)
-
-
-class CloseError(Exception):
-    """The close was refused or failed and nothing changed; str(exc) is for the user."""
-
-
-@dataclasses.dataclass(frozen=True)
-class GrantDetails:
-    template: OccupancyPermitTemplate
-    granted_on: datetime.date
-    description: str
-    portion_of_building: str = ""
-    expires_on: datetime.date | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +46,9 @@ class CloseOutcome:
 def current_template_version(template: OccupancyPermitTemplate) -> OccupancyPermitTemplateVersion:
     """The version a permit issued now is rendered with (created if a save missed it)."""
     version, _ = OccupancyPermitTemplateVersion.objects.get_or_create(
-        template=template, version=template.version, defaults={"body": template.body}
+        template=template,
+        version=template.version,
+        defaults={"body": template.body, "stylesheet": template.stylesheet},
     )
     return version
 
@@ -72,18 +66,12 @@ def occupancy_permit_issue(
     template = grant.template
     permit_type = template.permit_type
     application = visit.inspection.application
-    if template.municipality_id != application.municipality_id or not template.is_active:
-        raise CloseError("Choose one of the municipality's active occupancy permit templates.")
-    if permit_type.needs_portion_of_building and not grant.portion_of_building.strip():
-        raise CloseError(f"A {permit_type.name} permit needs the portion of the building.")
-    if permit_type.needs_expiry_date and grant.expires_on is None:
-        raise CloseError(f"A {permit_type.name} permit needs an expiry date.")
     issued_at = timezone.now()
     try:
         number = next_permit_number(permit_type=permit_type, year=grant.granted_on.year)
     except NumberFormatError as exc:
         raise CloseError(f"The number format of {permit_type.name} is not valid: {exc}") from exc
-    snapshot = build_snapshot(
+    snapshot = PermitSnapshot.from_grant(
         visit=visit,
         permit_type=permit_type,
         number=number,
@@ -95,10 +83,14 @@ def occupancy_permit_issue(
         portion_of_building=grant.portion_of_building,
         issued_at=issued_at,
         inspector=actor,
-    )
+    ).to_json()
     version = current_template_version(template)
     pdf = render_permit_pdf(
-        body=version.body, snapshot=snapshot, municipality=application.municipality
+        body=version.body,
+        stylesheet=version.stylesheet,
+        stylesheet_key=version_stylesheet_key(version),
+        snapshot=snapshot,
+        municipality=application.municipality,
     )
     permit = OccupancyPermit(
         municipality_id=application.municipality_id,
@@ -128,6 +120,42 @@ def occupancy_permit_issue(
     return permit
 
 
+@transaction.atomic
+def visit_result_save_draft(
+    *,
+    visit: Visit,
+    actor,
+    visit_fields: dict,
+    result: str = "",
+    failure_reason: str = "",
+    grant: GrantDetails | None = None,
+) -> Visit:
+    """Save draft in Inspection & visit result: the visit's fields and result (inspections)
+    and, for an occupancy inspection, the grant draft. The visit stays open.
+
+    Refused with VisitAlreadyClosed when the visit was closed meanwhile.
+    Side effects: the Visit row's draft fields; the visit's GrantDraft created or updated.
+    """
+    try:
+        visit = inspection_services.visit_save_draft(
+            visit=visit, actor=actor, result=result, failure_reason=failure_reason, **visit_fields
+        )
+    except VisitNotOpen as exc:
+        raise VisitAlreadyClosed(str(exc)) from exc
+    if grant is not None:
+        GrantDraft.objects.update_or_create(
+            visit=visit,
+            defaults={
+                "template": grant.template,
+                "granted_on": grant.granted_on,
+                "description": grant.description,
+                "portion_of_building": grant.portion_of_building,
+                "expires_on": grant.expires_on,
+            },
+        )
+    return visit
+
+
 def visit_finish_and_close(
     *,
     visit: Visit,
@@ -143,14 +171,19 @@ def visit_finish_and_close(
     open for a new visit after a failing result; a general (full) permit moves the
     application to Occupied. After commit, the applicant is e-mailed the documents.
     If anything fails, no row changes and every file written is removed again.
-    A second close of the same visit raises VisitNotOpen naming who closed it and when.
+    A second close of the same visit raises VisitAlreadyClosed naming who closed it and when;
+    a close the rules refuse (occupancy.rules.grant_refusals, checked again under the visit
+    lock) raises GrantRefused with the message for each field.
     """
     is_grant = result in GRANT_RESULTS
-    if is_grant and grant is None:
-        raise CloseError("Choose the permit template, the granted date and a description.")
     try:
         with FilesWrittenGuard() as files, transaction.atomic():
             visit = inspection_services.lock_visit_for_close(visit)
+            refusals = grant_refusals(
+                visit=visit, result=result, failure_reason=failure_reason, grant=grant
+            )
+            if refusals:
+                raise GrantRefused(refusals)
             permit = None
             if is_grant:
                 permit = occupancy_permit_issue(
@@ -172,6 +205,10 @@ def visit_finish_and_close(
                     reason=f"occupancy permit {permit.number} issued",
                 )
             transaction.on_commit(lambda: _email_applicant(visit=visit, permit=permit))
+    except VisitNotOpen as exc:
+        raise VisitAlreadyClosed(str(exc)) from exc
+    except VisitError as exc:
+        raise CloseError(f"Nothing was closed: {exc}") from exc
     except PdfRenderError as exc:
         raise CloseError(
             f"Nothing was closed: {exc} Try again; if it persists, call support."
@@ -213,11 +250,12 @@ def _email_applicant(*, visit: Visit, permit: OccupancyPermit | None) -> None:
 def permit_template_save(
     *, template: OccupancyPermitTemplate, actor, change_note: str = ""
 ) -> OccupancyPermitTemplate:
-    """Save a permit template as a new version (the body must have been validated).
+    """Save a permit template as a new version (body and stylesheet must have been
+    validated).
 
     Issued permits keep pointing at the version they were rendered with.
     Side effects: the template saved with version + 1 (1 for a new one); one
-    OccupancyPermitTemplateVersion holding the body.
+    OccupancyPermitTemplateVersion holding the body and the stylesheet.
     """
     if template.pk is None:
         template.version = 1
@@ -232,7 +270,11 @@ def permit_template_save(
         template.version = last + 1
         template.save()
     OccupancyPermitTemplateVersion.objects.create(
-        template=template, version=template.version, body=template.body, created_by=actor
+        template=template,
+        version=template.version,
+        body=template.body,
+        stylesheet=template.stylesheet,
+        created_by=actor,
     )
     activity_record(
         municipality_id=template.municipality_id,
@@ -263,18 +305,25 @@ def permit_template_copy(*, template: OccupancyPermitTemplate, actor) -> Occupan
         permit_type_id=template.permit_type_id,
         name=candidate[:100],
         body=template.body,
+        stylesheet=template.stylesheet,
         is_active=False,
     )
     return permit_template_save(template=copy, actor=actor)
 
 
-def permit_template_preview(*, body: str, permit_type, municipality) -> bytes:
-    """Render a template body with sample data; writes nothing anywhere."""
-    from occupancy.documents import render_permit_pdf, sample_snapshot
+def permit_template_preview(
+    *, body: str, stylesheet: str = "", permit_type, municipality
+) -> bytes:
+    """Render a template body and stylesheet with sample data; writes nothing anywhere.
+    The stylesheet as typed is cached by its text, not under a saved version's key."""
+    from occupancy.documents import render_permit_pdf
 
     return render_permit_pdf(
         body=body,
-        snapshot=sample_snapshot(permit_type=permit_type, municipality=municipality),
+        stylesheet=stylesheet,
+        snapshot=PermitSnapshot.sample(
+            permit_type=permit_type, municipality=municipality
+        ).to_json(),
         municipality=municipality,
     )
 
@@ -293,14 +342,14 @@ def occupancy_permit_revoke(
 
     reason = reason.strip()
     if not reason:
-        raise CloseError("Write the reason for the revocation.")
+        raise RevocationRefused("Write the reason for the revocation.")
     if revoked_on < permit.granted_on:
-        raise CloseError("A permit cannot be revoked before the date it was granted.")
+        raise RevocationRefused("A permit cannot be revoked before the date it was granted.")
     try:
         with FilesWrittenGuard() as files, transaction.atomic():
             permit = OccupancyPermit.objects.select_for_update().get(pk=permit.pk)
             if permit.status == PermitStatus.REVOKED:
-                raise CloseError(f"Occupancy permit {permit.number} is already revoked.")
+                raise RevocationRefused(f"Occupancy permit {permit.number} is already revoked.")
             revocation = OccupancyPermitRevocation(
                 permit=permit, reason=reason, revoked_on=revoked_on, revoked_by=actor
             )
@@ -317,5 +366,5 @@ def occupancy_permit_revoke(
                 summary=f"Occupancy permit {permit.number} revoked: {reason[:200]}",
             )
     except PdfRenderError as exc:
-        raise CloseError(f"Nothing was revoked: {exc}") from exc
+        raise RevocationRefused(f"Nothing was revoked: {exc}") from exc
     return revocation

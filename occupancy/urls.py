@@ -5,9 +5,9 @@ from occupancy import views
 app_name = "occupancy"
 
 urlpatterns = [
-    path("inspections/<str:code>/result", views.visit_result, name="visit_result"),
-    path("inspections/<str:code>/confirm", views.visit_confirm, name="visit_confirm"),
-    path("inspections/<str:code>/close", views.visit_close, name="visit_close"),
+    path("occupancy/inspections/<str:code>/result", views.visit_result, name="visit_result"),
+    path("occupancy/inspections/<str:code>/confirm", views.visit_confirm, name="visit_confirm"),
+    path("occupancy/inspections/<str:code>/close", views.visit_close, name="visit_close"),
     path(
         "occupancy/<slug:municipality>/<str:number>.pdf",
         views.permit_pdf,

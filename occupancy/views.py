@@ -1,23 +1,29 @@
+"""Finish and Close (Save draft, the confirmation step, the close) and the permit download.
+
+The inspection page is inspections', rendered by name through core.pages; occupancy adds
+its Inspection & visit result section to it (occupancy.sections)."""
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_POST
 
-from core import access
+from core import access, pages
 from core.people import person_name
 from inspections import queries as inspection_queries
-from inspections.forms import VisitDraftForm
-from inspections.models import GRANT_RESULTS, VisitResult
-from inspections.queries import get_inspection
-from inspections.rules import outstanding_findings, outstanding_orders
-from inspections.services import VisitError, visit_save_draft
-from inspections.views import inspection_page
-from occupancy.forms import VisitResultForm
+from occupancy.exceptions import CloseError, GrantRefused, VisitAlreadyClosed
+from occupancy.forms import VisitResultForm, visit_details_form
 from occupancy.models import OccupancyPermit
-from occupancy.services import CloseError, GrantDetails, visit_finish_and_close
+from occupancy.services import visit_finish_and_close, visit_result_save_draft
 
 RECORD = "inspections.change_visit"
+
+
+def _inspection_page(request, inspection, **bound_forms) -> HttpResponse:
+    return pages.render_page(
+        request, "inspection", status=400, bound_forms=bound_forms, inspection=inspection
+    )
 
 
 def _already_closed(request, inspection) -> HttpResponse:
@@ -38,28 +44,26 @@ def _already_closed(request, inspection) -> HttpResponse:
 def visit_result(request: HttpRequest, code: str) -> HttpResponse:
     """Inspection & visit result: Save draft, or Finish and Close Inspection (which asks
     for a confirmation next)."""
-    inspection = get_inspection(request.user, code, perm=RECORD)
+    inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
     visit = inspection_queries.open_visit(inspection=inspection)
     if visit is None:
         return _already_closed(request, inspection)
-    visit_form = VisitDraftForm(request.POST, instance=visit)
+    visit_form = visit_details_form(visit, data=request.POST)
     result_form = VisitResultForm(request.POST, visit=visit)
     finishing = request.POST.get("action") == "finish"
     result_ok = result_form.validate_for_close() if finishing else result_form.is_valid()
     if not (visit_form.is_valid() and result_ok):
-        return inspection_page(
-            request, inspection, status=400, visit_form=visit_form, result_form=result_form
-        )
+        return _inspection_page(request, inspection, visit_form=visit_form, result_form=result_form)
     try:
-        visit_save_draft(
+        visit_result_save_draft(
             visit=visit,
             actor=request.user,
-            **visit_form.cleaned_data,
+            visit_fields=visit_form.cleaned_data,
             result=result_form.cleaned_data["result"],
             failure_reason=result_form.cleaned_data["failure_reason"],
-            grant_draft=result_form.draft(),
+            grant=result_form.grant(),
         )
-    except VisitError:
+    except VisitAlreadyClosed:
         return _already_closed(request, inspection)
     if finishing:
         return redirect("occupancy:visit_confirm", code=inspection.code)
@@ -67,24 +71,18 @@ def visit_result(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(inspection.get_absolute_url() + "#result")
 
 
-def _saved_result_form(visit) -> VisitResultForm:
-    draft = VisitResultForm.initial_from_draft(visit)
-    data = {k: ("" if v is None else v) for k, v in draft.items()}
-    return VisitResultForm(data, visit=visit)
-
-
 @require_GET
 def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
     """The confirmation step of Finish and Close Inspection (works without JavaScript)."""
-    inspection = get_inspection(request.user, code, perm=RECORD)
+    inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
     visit = inspection_queries.open_visit(inspection=inspection)
     if visit is None:
         return _already_closed(request, inspection)
-    form = _saved_result_form(visit)
+    form = VisitResultForm.from_saved_draft(visit)
     if not form.validate_for_close():
         messages.error(request, "The result is not complete yet: see the messages below.")
-        return inspection_page(request, inspection, status=400, result_form=form)
-    data = form.cleaned_data
+        return _inspection_page(request, inspection, result_form=form)
+    findings, orders = inspection_queries.outstanding_matters(visit=visit)
     return render(
         request,
         "occupancy/visit_confirm.html",
@@ -92,14 +90,12 @@ def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
             "inspection": inspection,
             "application": inspection.application,
             "visit": visit,
-            "result_label": VisitResult(data["result"]).label,
-            "failure_reason": dict(form.fields["failure_reason"].choices).get(
-                data["failure_reason"], ""
-            ),
-            "is_grant": data["result"] in GRANT_RESULTS,
-            "data": data,
-            "outstanding_findings": list(outstanding_findings(visit)),
-            "outstanding_orders": list(outstanding_orders(visit)),
+            "result_label": form.result_label(),
+            "failure_reason": form.failure_reason_label(),
+            "is_grant": form.is_grant(),
+            "data": form.cleaned_data,
+            "outstanding_findings": findings,
+            "outstanding_orders": orders,
         },
     )
 
@@ -107,37 +103,30 @@ def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def visit_close(request: HttpRequest, code: str) -> HttpResponse:
     """Yes, close the inspection."""
-    inspection = get_inspection(request.user, code, perm=RECORD)
+    inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
     visit = inspection_queries.open_visit(inspection=inspection)
     if visit is None:
         return _already_closed(request, inspection)
-    form = _saved_result_form(visit)
+    form = VisitResultForm.from_saved_draft(visit)
     if not form.validate_for_close():
         messages.error(request, "Nothing was closed: the result is not complete.")
-        return inspection_page(request, inspection, status=400, result_form=form)
-    data = form.cleaned_data
-    grant = None
-    if data["result"] in GRANT_RESULTS:
-        grant = GrantDetails(
-            template=data["template"],
-            granted_on=data["granted_on"],
-            description=data["description"],
-            portion_of_building=data.get("portion_of_building", ""),
-            expires_on=data.get("expires_on"),
-        )
+        return _inspection_page(request, inspection, result_form=form)
     try:
         outcome = visit_finish_and_close(
             visit=visit,
             actor=request.user,
-            result=data["result"],
-            failure_reason=data["failure_reason"],
-            grant=grant,
+            result=form.cleaned_data["result"],
+            failure_reason=form.cleaned_data["failure_reason"],
+            grant=form.grant(),
         )
-    except VisitError as exc:
-        if "already closed" in str(exc):
-            return _already_closed(request, inspection)
-        messages.error(request, f"Nothing was closed: {exc}")
-        return redirect(inspection.get_absolute_url() + "#result")
+    except VisitAlreadyClosed:
+        return _already_closed(request, inspection)
+    except GrantRefused as exc:
+        # Something changed between the confirmation and the close (another tab, another
+        # inspector): show the refusals at their fields, as the form would.
+        messages.error(request, "Nothing was closed: the result is not complete.")
+        form.add_refusals(exc.refusals)
+        return _inspection_page(request, inspection, result_form=form)
     except CloseError as exc:
         messages.error(request, str(exc))
         return redirect(inspection.get_absolute_url() + "#result")
@@ -145,7 +134,7 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
         messages.success(
             request, f"Inspection closed. Occupancy permit {outcome.permit.number} issued."
         )
-    elif outcome.visit.inspection.status == "closed":
+    elif outcome.visit.inspection.is_closed:
         messages.success(request, "Inspection closed. Inspection report issued.")
     else:
         messages.success(

@@ -4,10 +4,9 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from inspections import queries as inspection_queries
-from occupancy import queries as occupancy_queries
+from core import pages
 from permits.forms import ApplicationSearchForm
-from permits.queries import application_history, application_search, get_application
+from permits.queries import application_search, get_application
 
 PAGE_SIZE = 25
 
@@ -38,16 +37,4 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_detail(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
     """The Work view: the application's header, its Inspections and its Occupancy permits."""
     application = get_application(request.user, municipality, number)
-    return render(
-        request,
-        "permits/application_detail.html",
-        {
-            "application": application,
-            "inspections": inspection_queries.inspection_rows(application=application),
-            "inspection_form": inspection_queries.add_inspection_form(
-                user=request.user, application=application
-            ),
-            "permits": occupancy_queries.permits_for_application(application=application),
-            "history": application_history(application=application),
-        },
-    )
+    return pages.render_page(request, "application", application=application)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.models import Activity
 from inspections.models import Photo, Visit
-from occupancy.models import OccupancyPermit, OccupancyPermitType
+from occupancy.models import GrantDraft, OccupancyPermit, OccupancyPermitType
 from tests.conftest import client_for, make_application
 from tests.factories import (
     jpeg_upload,
@@ -114,13 +114,12 @@ def test_confirmation_page_query_count_does_not_grow_with_outstanding_matters(
 ):
     client = client_for(inspector)
     path = reverse("occupancy:visit_confirm", args=[occupancy.code])
-    Visit.objects.filter(pk=open_visit.pk).update(
-        result="granted_outstanding",
-        grant_draft={
-            "template": permit_template.pk,
-            "granted_on": TODAY.isoformat(),
-            "description": "Single detached dwelling",
-        },
+    Visit.objects.filter(pk=open_visit.pk).update(result="granted_outstanding")
+    GrantDraft.objects.create(
+        visit=open_visit,
+        template=permit_template,
+        granted_on=TODAY,
+        description="Single detached dwelling",
     )
     make_finding(open_visit, inspector)
     make_order(open_visit, inspector)

@@ -16,15 +16,5 @@ def field_id(bound_field) -> str:
 
 
 @register.filter
-def result_label(value: str) -> str:
-    from inspections.models import VisitResult
-
-    try:
-        return VisitResult(value).label
-    except ValueError:
-        return value or ""
-
-
-@register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from inspections.models import Inspection, InspectionStatus, Visit, VisitStatus
-from occupancy.models import OccupancyPermit
+from occupancy.models import GrantDraft, OccupancyPermit
 from tests.browser.conftest import jpeg_file, log_in_with_cookie
 from tests.conftest import PASSWORD, make_application
 from tests.occupancy.conftest import pdf_text
@@ -251,21 +251,17 @@ def test_a_second_tab_confirming_the_same_close_issues_no_second_permit(
     inspection = Inspection.objects.create(
         application=application_a, inspection_type=occupancy_type_a, assigned_inspector=inspector
     )
-    Visit.objects.create(
-        inspection=inspection,
-        sequence=1,
-        started_by=inspector,
-        result="granted_full",
-        grant_draft={
-            "template": permit_templates["general"].pk,
-            "granted_on": TODAY.isoformat(),
-            "description": PERMIT_TEXT,
-            "portion_of_building": "",
-            "expires_on": None,
-        },
+    visit = Visit.objects.create(
+        inspection=inspection, sequence=1, started_by=inspector, result="granted_full"
+    )
+    GrantDraft.objects.create(
+        visit=visit,
+        template=permit_templates["general"],
+        granted_on=TODAY,
+        description=PERMIT_TEXT,
     )
     log_in_with_cookie(context, live_server, inspector)
-    confirm_url = f"/inspections/{inspection.code}/confirm"
+    confirm_url = f"/occupancy/inspections/{inspection.code}/confirm"
     page.goto(confirm_url)
     second = context.new_page()
     pages.watch(second)

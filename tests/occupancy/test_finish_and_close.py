@@ -309,7 +309,7 @@ def test_renderer_crash_changes_nothing_and_retry_succeeds(
     ]
     visit = Visit.objects.get()
     assert visit.status == VisitStatus.OPEN
-    assert visit.grant_draft["description"] == "Keep this text"
+    assert visit.grant_draft.description == "Keep this text"
     assert visit.findings.get().description == "Typed on site"
     assert not OccupancyPermit.objects.exists()
     assert not PermitNumberSequence.objects.filter(last_value__gt=0).exists()

@@ -1,0 +1,144 @@
+"""What the inspections app shows on pages (see core.pages): the inspection page it owns, with
+its Deficiencies & remarks, Orders, Photos and All visits sections, and the Inspections
+section of the Work view. Registered in InspectionsConfig.ready()."""
+
+from django.urls import reverse
+
+from core import access, pages
+from inspections import queries
+from inspections.forms import FindingForm, InspectionAddForm, OrderForm, PhotoUploadForm
+from inspections.models import Finding
+
+RECORD = "inspections.change_visit"
+VISIT_DOCUMENTS = "visit_documents"
+
+
+def linkable_findings(visit):
+    """Findings an order or a photo may point at: this inspection's, up to this visit."""
+    return Finding.objects.filter(
+        visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence
+    ).order_by("visit__sequence", "discovery_date", "id")
+
+
+def inspection_page_context(request, *, inspection) -> dict:
+    user = request.user
+    municipality_id = inspection.application.municipality_id
+    visit = queries.open_visit(inspection=inspection)
+    return {
+        "inspection": inspection,
+        "application": inspection.application,
+        "visit": visit,
+        "can_record": visit is not None and access.can(user, municipality_id, RECORD),
+        "can_start_visit": visit is None
+        and not inspection.is_finished
+        and access.can(user, municipality_id, "inspections.add_visit"),
+    }
+
+
+def _findings(request, page, forms):
+    if (visit := page["visit"]) is None:
+        return None
+    return {
+        "findings": list(queries.visit_findings(visit=visit)),
+        "carried_findings": list(queries.carried_over_findings(visit=visit)),
+        "finding_form": forms.get("finding_form") or FindingForm(),
+    }
+
+
+def _orders(request, page, forms):
+    if (visit := page["visit"]) is None:
+        return None
+    return {
+        "orders": list(queries.visit_orders(visit=visit)),
+        "carried_orders": list(queries.carried_over_orders(visit=visit)),
+        "order_form": forms.get("order_form") or OrderForm(findings=linkable_findings(visit)),
+    }
+
+
+def _photos(request, page, forms):
+    if (visit := page["visit"]) is None:
+        return None
+    return {
+        "photos": list(queries.visit_photos(visit=visit)),
+        "photo_form": forms.get("photo_form")
+        or PhotoUploadForm(findings=linkable_findings(visit)),
+    }
+
+
+def _report_links(visits) -> dict:
+    return {
+        visit.pk: [
+            pages.Link(
+                "Inspection report (PDF)",
+                reverse(
+                    "inspections:visit_report", args=[visit.inspection.code, visit.sequence]
+                ),
+            )
+        ]
+        for visit in visits
+        if visit.report_pdf
+    }
+
+
+def _visits(request, page, forms):
+    closed = list(queries.closed_visits(inspection=page["inspection"]))
+    for visit in closed:
+        visit.inspection = page["inspection"]  # for the links below, without a query each
+    documents = pages.links(VISIT_DOCUMENTS, closed)
+    for visit in closed:
+        visit.documents = documents.get(visit.pk, [])  # the report, and a permit if issued
+    return {"closed_visits": closed}
+
+
+def _application_inspections(request, page, forms):
+    application = page["application"]
+    can_add = access.can(request.user, application.municipality_id, "inspections.add_inspection")
+    return {
+        "inspections": queries.inspection_rows(application=application),
+        "inspection_form": InspectionAddForm(application=application) if can_add else None,
+    }
+
+
+def register() -> None:
+    pages.register_page(
+        pages.Page("inspection", "inspections/inspection_detail.html", inspection_page_context)
+    )
+    for order, (name, label, template, context, form) in enumerate(
+        [
+            ("findings", "Deficiencies & remarks", "findings", _findings, "finding_form"),
+            ("orders", "Orders", "orders", _orders, "order_form"),
+            ("photos", "Photos", "photos", _photos, "photo_form"),
+        ]
+    ):
+        pages.register_section(
+            pages.Section(
+                page="inspection",
+                name=name,
+                label=label,
+                template=f"inspections/sections/{template}.html",
+                context=context,
+                order=10 * (order + 1),
+                forms=(form,),
+            )
+        )
+    pages.register_section(
+        pages.Section(
+            page="inspection",
+            name="visits",
+            label="All visits",
+            template="inspections/sections/visits.html",
+            context=_visits,
+            order=90,
+        )
+    )
+    pages.register_links(VISIT_DOCUMENTS, _report_links, order=20)
+    pages.register_section(
+        pages.Section(
+            page="application",
+            name="inspections",
+            label="Inspections",
+            template="inspections/sections/application_inspections.html",
+            context=_application_inspections,
+            order=10,
+        )
+    )

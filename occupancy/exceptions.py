@@ -1,0 +1,27 @@
+"""What the occupancy app refuses or fails at, caught by type (never by message). Nothing
+changed when one of these is raised; str(exc) is written for the user."""
+
+
+class OccupancyError(Exception):
+    """Base of the occupancy app's refusals and failures."""
+
+
+class CloseError(OccupancyError):
+    """Finish and Close did not happen (e.g. a document could not be rendered)."""
+
+
+class VisitAlreadyClosed(CloseError):
+    """The visit was closed meanwhile (another tab, another inspector): nothing changed."""
+
+
+class GrantRefused(CloseError):
+    """The grant rules (occupancy.rules.grant_refusals) refuse the close; `refusals` maps
+    each form field to its message, so a view can show them at the fields."""
+
+    def __init__(self, refusals: dict[str, str]):
+        self.refusals = dict(refusals)
+        super().__init__(" ".join(self.refusals.values()))
+
+
+class RevocationRefused(OccupancyError):
+    """The revocation was refused or failed; the permit is unchanged."""

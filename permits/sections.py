@@ -1,0 +1,16 @@
+"""The Work view of an application, a page other apps add sections to (see core.pages):
+the application's header and details and its history are the permits app's; Inspections and
+Occupancy come from the apps above. Registered in PermitsConfig.ready()."""
+
+from core import pages
+from permits.queries import application_history
+
+
+def application_page_context(request, *, application) -> dict:
+    return {"application": application, "history": application_history(application=application)}
+
+
+def register() -> None:
+    pages.register_page(
+        pages.Page("application", "permits/application_detail.html", application_page_context)
+    )
