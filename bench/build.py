@@ -100,7 +100,7 @@ def _configuration() -> dict:
     an administrator creates, made through the ORM and the services."""
     from core.models import Membership, Municipality, Role
     from inspections.models import InspectionType
-    from occupancy.defaults import default_template_body
+    from occupancy.defaults import default_template
     from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType
     from occupancy.services import permit_template_preview, permit_template_save
 
@@ -149,7 +149,8 @@ def _configuration() -> dict:
                 municipality=municipality,
                 permit_type=permit_type,
                 name="General occupancy permit",
-                body=default_template_body("general.html"),
+                body=default_template("general.html").body,
+                stylesheet=default_template("general.html").stylesheet,
             ),
             actor=None,
         )
@@ -180,7 +181,8 @@ def _configuration() -> dict:
     # One real permit PDF stands for every generated permit and inspection report.
     first = Municipality.objects.get(pk=cities[0]["municipality_id"])
     pdf = permit_template_preview(
-        body=default_template_body("general.html"),
+        body=default_template("general.html").body,
+        stylesheet=default_template("general.html").stylesheet,
         permit_type=OccupancyPermitType.objects.get(pk=cities[0]["permit_type_id"]),
         municipality=first,
     )

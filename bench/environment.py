@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / "data"
 MEDIA_ROOT = DATA_DIR / "media"
 PERMIT_HTML = DATA_DIR / "permit.html"
+PERMIT_CSS = DATA_DIR / "permit.css"
 RESULTS = ROOT / "bench" / "results.json"
 PERFORMANCE_DOC = ROOT / "docs" / "performance.md"
 
@@ -72,6 +73,7 @@ def prepare() -> dict[str, str]:
         "MEDIA_ROOT": str(MEDIA_ROOT),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "BENCH_PERMIT_HTML": str(PERMIT_HTML),
+        "BENCH_PERMIT_CSS": str(PERMIT_CSS),
     }
     os.environ.update(env)
     return env

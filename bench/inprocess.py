@@ -90,8 +90,9 @@ def profile_operations(actions: dict, reserved: dict, username: str, repeats: in
 
 
 def write_permit_html(inspection_code: str) -> dict:
-    """The HTML of the permit Finish and Close issued on that inspection, exactly as its PDF
-    was rendered: the bare WeasyPrint baseline renders this same document."""
+    """The HTML and stylesheet of the permit Finish and Close issued on that inspection,
+    exactly as its PDF was rendered: the bare WeasyPrint baseline renders this same
+    document."""
     permit = OccupancyPermit.objects.select_related("template_version", "municipality").get(
         visit__inspection__code=inspection_code
     )
@@ -99,10 +100,13 @@ def write_permit_html(inspection_code: str) -> dict:
         permit.template_version.body,
         template_context(permit.snapshot, logo_data_uri=_logo_data_uri(permit.municipality)),
     )
+    stylesheet = permit.template_version.stylesheet
     environment.PERMIT_HTML.write_text(html, encoding="utf-8")
+    environment.PERMIT_CSS.write_text(stylesheet, encoding="utf-8")
     from core.pdf import render_pdf
 
-    same = hashlib.sha256(render_pdf(html)).hexdigest() == permit.pdf_sha256
+    pdf = render_pdf(html, stylesheet=stylesheet)
+    same = hashlib.sha256(pdf).hexdigest() == permit.pdf_sha256
     return {"permit": permit.number, "html_bytes": len(html.encode()), "pdf_identical": same}
 
 
@@ -129,25 +133,28 @@ def explain_searches(username: str, terms: dict[str, str]) -> dict[str, list[dic
 def pdf_reuse_gain(rounds: int = 20) -> dict:
     """Median render time of the permit HTML three ways, interleaved so that the load of
     the machine weighs on each alike."""
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     from core.pdf import InlineOnlyFetcher, _font_config, render_pdf
 
     html = environment.PERMIT_HTML.read_text(encoding="utf-8")
+    css = environment.PERMIT_CSS.read_text(encoding="utf-8")
+
+    def render(font_config):
+        sheet = CSS(string=css, font_config=font_config, url_fetcher=InlineOnlyFetcher())
+        HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
+            stylesheets=[sheet], font_config=font_config, pdf_variant=None
+        )
 
     def nothing_reused():
-        HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
-            font_config=FontConfiguration(), pdf_variant=None
-        )
+        render(FontConfiguration())
 
     def font_config_reused():  # permits/pdf.py before issue 7
-        HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
-            font_config=_font_config(), pdf_variant=None
-        )
+        render(_font_config())
 
-    def font_config_and_stylesheets_reused():  # permits/pdf.py now
-        render_pdf(html)
+    def font_config_and_stylesheets_reused():  # core/pdf.py now: parsed once per version
+        render_pdf(html, stylesheet=css, stylesheet_key="bench-permit")
 
     variants = [nothing_reused, font_config_reused, font_config_and_stylesheets_reused]
     times = {variant.__name__: [] for variant in variants}

@@ -73,7 +73,8 @@ m = Municipality.objects.create(slug="load", name="Town of Load", city="Load")
 kind = InspectionType.objects.create(municipality=m, name="Occupancy", kind="occupancy")
 ptype = OccupancyPermitType.objects.create(municipality=m, name="General")
 template = permit_template_save(template=OccupancyPermitTemplate(
-    municipality=m, permit_type=ptype, name="General", **default_template("general.html")._asdict()),
+    municipality=m, permit_type=ptype, name="General",
+    **default_template("general.html")._asdict()),
     actor=None)
 User = get_user_model()
 plan = {"template": template.pk, "inspectors": {}}

@@ -17,12 +17,20 @@ def bare_view(request: HttpRequest) -> HttpResponse:
 
 
 @functools.cache
-def _permit_html() -> str:
-    # The HTML of a permit issued by this run's Finish and Close (written by the driver).
-    return Path(os.environ["BENCH_PERMIT_HTML"]).read_text(encoding="utf-8")
+def _permit_html() -> tuple[str, str]:
+    # The HTML and stylesheet of a permit issued by this run's Finish and Close (written by
+    # the driver).
+    return (
+        Path(os.environ["BENCH_PERMIT_HTML"]).read_text(encoding="utf-8"),
+        Path(os.environ["BENCH_PERMIT_CSS"]).read_text(encoding="utf-8"),
+    )
 
 
 @login_not_required
 def bare_weasyprint(request: HttpRequest) -> HttpResponse:
     """The permit's PDF rendered from its finished HTML: WeasyPrint alone, no database."""
-    return HttpResponse(render_pdf(_permit_html()), content_type="application/pdf")
+    html, stylesheet = _permit_html()
+    return HttpResponse(
+        render_pdf(html, stylesheet=stylesheet, stylesheet_key="bench-permit"),
+        content_type="application/pdf",
+    )

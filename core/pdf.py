@@ -2,15 +2,18 @@
 
 The renderer never fetches anything: no network, no file outside what the HTML carries
 inline. Only `data:` URIs (the letterhead logo, embedded by the caller) are loaded, whatever
-a template or a description contains (see WeasyPrint's URL fetcher notes, CVE-2024-28184).
+a template, its stylesheet or a description contains (see WeasyPrint's URL fetcher notes,
+CVE-2024-28184).
 """
 
+import hashlib
 import logging
-import re
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 
 from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -46,67 +49,64 @@ def _font_config() -> FontConfiguration:
     return _local.font_config
 
 
-# Parsing a document's stylesheet is about a tenth of a permit's render, and every permit of
-# a template carries the same one. Plain <style> elements of the <head> are therefore parsed
-# once per thread and handed to WeasyPrint already parsed (as user-origin sheets, which
-# cascade the same way here: no other stylesheet and no style attribute is present, see
-# _reusable_stylesheets). Anything unusual renders the plain way.
-_HEAD = re.compile(r"<head(?:\s[^>]*)?>(.*?)</head\s*>", re.I | re.S)
-_PLAIN_STYLE = re.compile(r'<style(?:\s+type="text/css")?\s*>(.*?)</style\s*>', re.I | re.S)
-_ANY_STYLE = re.compile(r"<style[\s>/]", re.I)
-_HEAD_SURPRISES = ("<!--", "<script", "<template", "<noscript", "<svg", "<math")
-# Rules tied to one document (counters, layers, fonts, colour profiles) or to a fetch.
-_NOT_REUSABLE_CSS = ("@import", "url(", "@counter-style", "@layer", "@font-face", "@color-profile")
+# Parsing a permit's stylesheet is about a tenth of its render, and every permit of a
+# template version carries the same one: it is parsed once per thread and handed to
+# WeasyPrint parsed. It cascades as a user-origin sheet, below any <style> of the document.
 _STYLESHEETS_PER_THREAD = 16
+# WeasyPrint keeps these rules in dictionaries of one document, not in the parsed sheet:
+# a stylesheet with them is parsed again for every document, into that document's ones.
+_DOCUMENT_RULES = ("@counter-style", "@color-profile")
 
 
-def _parsed_stylesheet(css: str) -> CSS:
+def _parsed_stylesheet(css: str, key: Hashable) -> CSS:
+    """The parsed sheet cached under key; parsed again if the text under that key changed."""
     cache = getattr(_local, "stylesheets", None)
     if cache is None:
         cache = _local.stylesheets = OrderedDict()
-    sheet = cache.get(css)
-    if sheet is None:
-        sheet = CSS(string=css, font_config=_font_config(), url_fetcher=InlineOnlyFetcher())
-        cache[css] = sheet
-        if len(cache) > _STYLESHEETS_PER_THREAD:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(css)
+    cached = cache.get(key)
+    if cached is not None and cached[0] == css:
+        cache.move_to_end(key)
+        return cached[1]
+    sheet = CSS(string=css, font_config=_font_config(), url_fetcher=InlineOnlyFetcher())
+    cache[key] = (css, sheet)
+    cache.move_to_end(key)
+    if len(cache) > _STYLESHEETS_PER_THREAD:
+        cache.popitem(last=False)
     return sheet
 
 
-def _reusable_stylesheets(html: str) -> tuple[str, list[CSS]]:
-    """The document without its <head> stylesheets, and those parsed (cached); or the
-    document unchanged and no sheet when moving them could change the cascade."""
-    head = _HEAD.search(html)
-    if head is None or any(s in head.group(1).lower() for s in _HEAD_SURPRISES):
-        return html, []
-    styles = list(_PLAIN_STYLE.finditer(head.group(1)))
-    if not styles or any(
-        token in m.group(1).lower() for m in styles for token in _NOT_REUSABLE_CSS
-    ):
-        return html, []
-    parts, position = [], 0
-    for match in styles:
-        parts.append(html[position : head.start(1) + match.start()])
-        position = head.start(1) + match.end()
-    parts.append(html[position:])
-    rest = "".join(parts)
-    lowered = rest.lower()
-    if _ANY_STYLE.search(rest) or "<link" in lowered or "style=" in lowered:
-        return html, []
-    return rest, [_parsed_stylesheet(m.group(1)) for m in styles]
+def render_pdf(
+    html: str, *, stylesheet: str = "", stylesheet_key: Hashable = None, title: str = ""
+) -> bytes:
+    """Render a complete HTML document to PDF bytes, styled by its own <style> elements and
+    by `stylesheet` (print CSS kept apart from the HTML, e.g. a permit template version's).
 
-
-def render_pdf(html: str, *, title: str = "") -> bytes:
-    """Render a complete HTML document to PDF bytes."""
+    The stylesheet is parsed once per thread and cached under `stylesheet_key` (such as
+    ("permit-template-version", pk)), or under the hash of its text without a key; a
+    different text under the same key is parsed again, never served stale.
+    """
     fetcher = InlineOnlyFetcher()
     try:
-        html, stylesheets = _reusable_stylesheets(html)
+        options = {"font_config": _font_config(), "pdf_variant": None}
+        if stylesheet.strip():
+            lowered = stylesheet.lower()
+            if any(rule in lowered for rule in _DOCUMENT_RULES):
+                counter_style, color_profiles = CounterStyle(), {}
+                sheet = CSS(
+                    string=stylesheet,
+                    font_config=options["font_config"],
+                    counter_style=counter_style,
+                    color_profiles=color_profiles,
+                    url_fetcher=InlineOnlyFetcher(),
+                )
+                options.update(counter_style=counter_style, color_profiles=color_profiles)
+            else:
+                if stylesheet_key is None:
+                    stylesheet_key = hashlib.sha256(stylesheet.encode()).hexdigest()
+                sheet = _parsed_stylesheet(stylesheet, stylesheet_key)
+            options["stylesheets"] = [sheet]
         document = HTML(string=html, base_url=None, url_fetcher=fetcher)
-        pdf = document.write_pdf(
-            stylesheets=stylesheets, font_config=_font_config(), pdf_variant=None
-        )
+        pdf = document.write_pdf(**options)
     except Exception as exc:  # WeasyPrint raises many types; none may reach the user raw
         logger.exception("PDF rendering failed")
         raise PdfRenderError(f"The PDF could not be produced ({type(exc).__name__}).") from exc

@@ -92,6 +92,7 @@ class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
         "is_active",
         "version",
         "body",
+        "stylesheet",
         "available_variables",
     ]
     actions = ["copy_templates"]
@@ -141,15 +142,20 @@ class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
         form = self.get_form(request)(request.POST)
         form.is_valid()
         body = request.POST.get("body", "")
+        stylesheet = form.cleaned_data.get("stylesheet", "")
         permit_type = form.cleaned_data.get("permit_type")
         errors = list(form.errors.get("body", []))
+        errors += [f"Stylesheet: {error}" for error in form.errors.get("stylesheet", [])]
         if permit_type is None:
             errors.append("Choose the permit type before previewing.")
         if not errors:
             try:
                 validate_template_body(body)
                 pdf = services.permit_template_preview(
-                    body=body, permit_type=permit_type, municipality=permit_type.municipality
+                    body=body,
+                    stylesheet=stylesheet,
+                    permit_type=permit_type,
+                    municipality=permit_type.municipality,
                 )
             except ValidationError as exc:
                 errors += exc.messages
@@ -171,7 +177,7 @@ class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
 class OccupancyPermitTemplateVersionAdmin(ReadOnlyAdmin):
     list_display = ["template", "version", "created_by", "created_at"]
     list_filter = ["template__municipality"]
-    readonly_fields = ["template", "version", "body", "created_by", "created_at"]
+    readonly_fields = ["template", "version", "body", "stylesheet", "created_by", "created_at"]
 
 
 @admin.register(PermitNumberSequence)

@@ -1,3 +1,4 @@
+import tinycss2
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -56,20 +57,89 @@ class OccupancyPermitTypeForm(forms.ModelForm):
         return cleaned
 
 
+STYLESHEET_MAX_BYTES = 200 * 1024
+# Functions whose string arguments WeasyPrint fetches as URLs.
+_URL_FUNCTIONS = {"url", "src", "image-set", "-webkit-image-set"}
+
+
+def _stylesheet_urls(nodes):
+    """(line, url) of every URL a parsed stylesheet would fetch, at any depth."""
+    for node in nodes:
+        if node.type == "url":
+            yield node.source_line, node.value
+        elif node.type == "function":
+            if node.lower_name in _URL_FUNCTIONS:
+                for argument in node.arguments:
+                    if argument.type == "string":
+                        yield argument.source_line, argument.value
+            yield from _stylesheet_urls(node.arguments)
+        elif node.type in ("qualified-rule", "at-rule"):
+            yield from _stylesheet_urls(node.prelude)
+            yield from _stylesheet_urls(node.content or [])
+        elif node.type in ("() block", "[] block", "{} block"):
+            yield from _stylesheet_urls(node.content)
+
+
+def _imports(nodes):
+    for node in nodes:
+        if (node.type == "at-rule" and node.lower_at_keyword == "import") or (
+            node.type == "at-keyword" and node.lower_value == "import"
+        ):
+            yield node.source_line
+        elif node.type in ("qualified-rule", "at-rule"):
+            yield from _imports(node.content or [])
+        elif node.type in ("() block", "[] block", "{} block", "function"):
+            yield from _imports(getattr(node, "content", None) or node.arguments)
+
+
+def validate_template_stylesheet(css: str) -> None:
+    """Raise ValidationError listing what the PDF renderer would refuse to fetch, by line.
+
+    The renderer itself refuses every URL but data: (core.pdf.InlineOnlyFetcher); this
+    tells the administrator at the field instead of printing a permit without its image.
+    """
+    size = len(css.encode())
+    if size > STYLESHEET_MAX_BYTES:
+        raise ValidationError(
+            f"The stylesheet is {size / 1024:.0f} KB; at most "
+            f"{STYLESHEET_MAX_BYTES // 1024} KB is allowed."
+        )
+    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+    errors = [
+        f"Line {line}: @import is not allowed; put the rules in this stylesheet."
+        for line in _imports(rules)
+    ]
+    errors += [
+        f"Line {line}: url({url[:80]}) is not allowed; images and fonts must be data: URIs."
+        for line, url in _stylesheet_urls(rules)
+        if not url.strip().lower().startswith("data:")
+    ]
+    if errors:
+        raise ValidationError(list(dict.fromkeys(errors)))
+
+
 class OccupancyPermitTemplateForm(forms.ModelForm):
     class Meta:
         model = OccupancyPermitTemplate
-        fields = ["municipality", "permit_type", "name", "is_active", "body"]
+        fields = ["municipality", "permit_type", "name", "is_active", "body", "stylesheet"]
         widgets = {
             "body": forms.Textarea(
                 attrs={"class": "template-editor", "rows": 30, "spellcheck": "false"}
-            )
+            ),
+            "stylesheet": forms.Textarea(
+                attrs={"class": "template-editor", "rows": 20, "spellcheck": "false"}
+            ),
         }
 
     def clean_body(self):
         body = self.cleaned_data["body"]
         validate_template_body(body)
         return body
+
+    def clean_stylesheet(self):
+        stylesheet = self.cleaned_data["stylesheet"]
+        validate_template_stylesheet(stylesheet)
+        return stylesheet
 
     def clean(self):
         cleaned = super().clean()

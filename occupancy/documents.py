@@ -9,6 +9,7 @@ files), no tag libraries to load, autoescaping on.
 import base64
 import datetime
 import mimetypes
+from collections.abc import Hashable
 
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
@@ -159,12 +160,25 @@ def render_permit_html(body: str, context: dict) -> str:
         raise PdfRenderError(f"The permit template has an error: {exc}") from exc
 
 
-def render_permit_pdf(*, body: str, snapshot: dict, municipality) -> bytes:
-    """The permit's PDF from its template body and its snapshot."""
+def render_permit_pdf(
+    *,
+    body: str,
+    snapshot: dict,
+    municipality,
+    stylesheet: str = "",
+    stylesheet_key: Hashable = None,
+) -> bytes:
+    """The permit's PDF from its template body and stylesheet and its snapshot. A saved
+    version passes ("permit-template-version", pk) as the key: its CSS is parsed once."""
     html = render_permit_html(
         body, template_context(snapshot, logo_data_uri=_logo_data_uri(municipality))
     )
-    return render_pdf(html)
+    return render_pdf(html, stylesheet=stylesheet, stylesheet_key=stylesheet_key)
+
+
+def version_stylesheet_key(version) -> tuple[str, int]:
+    """The renderer's cache key of a saved template version's stylesheet."""
+    return ("permit-template-version", version.pk)
 
 
 def sample_snapshot(*, permit_type, municipality) -> dict:

@@ -162,8 +162,8 @@ def admin_client(admin_user):
 
 
 @FUZZ
-@given(body=hostile_text, name=hostile_text)
-def test_template_admin_form_and_preview(admin_client, general_template, body, name):
+@given(body=hostile_text, name=hostile_text, stylesheet=hostile_text)
+def test_template_admin_form_and_preview(admin_client, general_template, body, name, stylesheet):
     version = general_template.version
     data = {
         "municipality": general_template.municipality_id,
@@ -171,6 +171,7 @@ def test_template_admin_form_and_preview(admin_client, general_template, body, n
         "name": name,
         "is_active": "on",
         "body": body,
+        "stylesheet": stylesheet,
     }
     url = reverse("admin:occupancy_occupancypermittemplate_change", args=[general_template.pk])
     assert_no_server_error(admin_client.post(url, data))

@@ -4,7 +4,7 @@ import pytest
 from pypdf import PdfReader
 
 from inspections.models import Visit
-from occupancy.defaults import default_template_body
+from occupancy.defaults import default_template
 from occupancy.models import OccupancyPermitTemplate, OccupancyPermitTemplateVersion
 from tests.factories import make_inspection
 
@@ -16,11 +16,17 @@ def pdf_text(data: bytes) -> str:
 
 
 def make_template(municipality, permit_type, name, filename):
-    body = default_template_body(filename)
+    body, stylesheet = default_template(filename)
     template = OccupancyPermitTemplate.objects.create(
-        municipality=municipality, permit_type=permit_type, name=name, body=body
+        municipality=municipality,
+        permit_type=permit_type,
+        name=name,
+        body=body,
+        stylesheet=stylesheet,
     )
-    OccupancyPermitTemplateVersion.objects.create(template=template, version=1, body=body)
+    OccupancyPermitTemplateVersion.objects.create(
+        template=template, version=1, body=body, stylesheet=stylesheet
+    )
     return template
 
 

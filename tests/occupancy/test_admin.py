@@ -30,6 +30,7 @@ def template_post(template, **changes):
         "name": template.name,
         "is_active": "on",
         "body": template.body,
+        "stylesheet": template.stylesheet,
     }
     data.update(changes)
     return data
@@ -154,6 +155,8 @@ def test_copy_action_makes_an_inactive_copy(admin_user, general_template):
     )
     copy = OccupancyPermitTemplate.objects.get(name="Copy of General occupancy permit")
     assert (copy.is_active, copy.body, copy.version) == (False, general_template.body, 1)
+    assert copy.stylesheet == general_template.stylesheet != ""
+    assert copy.versions.get().stylesheet == general_template.stylesheet
 
 
 def test_used_template_cannot_be_deleted(

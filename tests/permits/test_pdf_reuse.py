@@ -1,40 +1,99 @@
-"""The PDF renderer reuses what it parsed: the document's stylesheet is parsed once per
+"""The PDF renderer reuses what it parsed: a template version's stylesheet is parsed once per
 thread, and the PDF is the same as WeasyPrint renders without any reuse."""
 
 import pytest
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from core.pdf import InlineOnlyFetcher, _reusable_stylesheets, render_pdf
-from occupancy.defaults import default_template_body
+import core.pdf
+from core.pdf import InlineOnlyFetcher, render_pdf
+from occupancy.defaults import default_template
 from occupancy.documents import render_permit_html, sample_snapshot, template_context
 from occupancy.models import OccupancyPermitType
+from tests.occupancy.conftest import pdf_text
+
+SHIPPED = ["general.html", "partial.html", "temporary.html"]
 
 
-def permit_html(municipality, filename: str) -> str:
+def permit_html(municipality, body: str) -> str:
     permit_type = OccupancyPermitType(municipality=municipality, name="General")
     snapshot = sample_snapshot(permit_type=permit_type, municipality=municipality)
-    return render_permit_html(default_template_body(filename), template_context(snapshot))
+    return render_permit_html(body, template_context(snapshot))
 
 
-@pytest.mark.parametrize("filename", ["general.html", "partial.html", "temporary.html"])
+@pytest.fixture
+def parses(monkeypatch):
+    """The stylesheets WeasyPrint is asked to parse (the real parser does the work)."""
+    seen = []
+
+    def counting_css(*args, **kwargs):
+        seen.append(kwargs.get("string"))
+        return CSS(*args, **kwargs)
+
+    monkeypatch.setattr(core.pdf, "CSS", counting_css)
+    return seen
+
+
+@pytest.mark.parametrize("filename", SHIPPED)
 def test_permit_pdf_is_byte_for_byte_what_weasyprint_renders_without_reuse(
     municipality_a, filename
 ):
-    html = permit_html(municipality_a, filename)
+    template = default_template(filename)
+    html = permit_html(municipality_a, template.body)
+    fonts = FontConfiguration()
     plain = HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
-        font_config=FontConfiguration(), pdf_variant=None
+        stylesheets=[CSS(string=template.stylesheet, font_config=fonts)],
+        font_config=fonts,
+        pdf_variant=None,
     )
-    assert render_pdf(html) == plain
-    assert render_pdf(html) == plain  # the second render uses the parsed stylesheet
+    key = ("permit-template-version", filename)
+    assert render_pdf(html, stylesheet=template.stylesheet, stylesheet_key=key) == plain
+    # The second render uses the parsed stylesheet.
+    assert render_pdf(html, stylesheet=template.stylesheet, stylesheet_key=key) == plain
 
 
-def test_stylesheet_is_parsed_once_and_taken_out_of_the_document(municipality_a):
-    html = permit_html(municipality_a, "general.html")
-    document, sheets = _reusable_stylesheets(html)
-    again, sheets_again = _reusable_stylesheets(html)
-    assert len(sheets) == 1 and sheets_again[0] is sheets[0]
-    assert document == again and "<style" not in document and "@page" not in document
+@pytest.mark.parametrize("filename", SHIPPED)
+def test_shipped_templates_print_as_they_did_with_the_css_inside_the_body(municipality_a, filename):
+    template = default_template(filename)
+    inline = template.body.replace("</head>", f"<style>{template.stylesheet}</style></head>")
+    assert render_pdf(
+        permit_html(municipality_a, template.body), stylesheet=template.stylesheet
+    ) == render_pdf(permit_html(municipality_a, inline))
+
+
+def test_a_versions_stylesheet_is_parsed_once_across_renders(municipality_a, parses):
+    template = default_template("general.html")
+    key = ("permit-template-version", "parsed-once")
+    for number in ("OCC-1", "OCC-2", "OCC-3"):
+        html = permit_html(municipality_a, template.body).replace("SAMPLE", number)
+        render_pdf(html, stylesheet=template.stylesheet, stylesheet_key=key)
+    assert parses == [template.stylesheet]
+
+
+def test_a_changed_stylesheet_under_the_same_key_is_parsed_again(parses):
+    html = "<html><body><h1>Permit</h1></body></html>"
+    key = ("permit-template-version", "changed")
+    before = render_pdf(html, stylesheet="h1 { text-transform: uppercase }", stylesheet_key=key)
+    after = render_pdf(html, stylesheet="h1 { text-transform: lowercase }", stylesheet_key=key)
+    assert (pdf_text(before), pdf_text(after)) == ("PERMIT", "permit")
+    assert len(parses) == 2
+
+
+def test_a_stylesheet_without_a_key_is_cached_by_its_text(parses):
+    html = "<html><body><p>Text</p></body></html>"
+    red, blue = "p.by-text { color: red }", "p.by-text { color: blue }"
+    for css in (red, red, blue):
+        render_pdf(html, stylesheet=css)
+    assert parses == [red, blue]
+
+
+def test_counter_styles_of_a_stylesheet_apply_to_the_document():
+    # WeasyPrint keeps @counter-style rules per document: such a sheet is parsed per render.
+    html = '<html><body><ol class="x"><li>one</li><li>two</li></ol></body></html>'
+    css = "@counter-style ticks { system: cyclic; symbols: 'Z'; suffix: ' ' }"
+    css += " ol { list-style: ticks }"
+    for _ in range(2):
+        assert "Z" in pdf_text(render_pdf(html, stylesheet=css, stylesheet_key="ticks"))
 
 
 @pytest.mark.parametrize(
@@ -47,12 +106,9 @@ def test_stylesheet_is_parsed_once_and_taken_out_of_the_document(municipality_a)
         '<style media="screen">p { color: red }</style>',
     ],
 )
-def test_unusual_stylesheets_are_left_to_weasyprint(head):
+def test_documents_with_their_own_styles_render_as_weasyprint_renders_them(head):
     html = f"<html><head>{head}</head><body><p>Text</p></body></html>"
-    assert _reusable_stylesheets(html) == (html, [])
-    assert render_pdf(html).startswith(b"%PDF")
-
-
-def test_style_attributes_keep_the_document_as_it_is():
-    html = '<html><head><style>p { color: red }</style></head><body><p style="x">T</p></body>'
-    assert _reusable_stylesheets(html) == (html, [])
+    plain = HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
+        font_config=FontConfiguration(), pdf_variant=None
+    )
+    assert render_pdf(html) == plain

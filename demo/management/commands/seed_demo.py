@@ -16,10 +16,8 @@ Passwords: with --password every demo user gets that password, also on a re-run.
 users created by this run get a generated password that is printed once; existing users keep
 theirs.
 
-Permit templates: each occupancy/default_templates/*.html file carries a copy of
-permit.css between the /* BEGIN permit.css */ and /* END permit.css */ markers in its <style>
-element, so the file renders on its own. When storing a template body this command replaces
-that copy with the current permit.css: edit permit.css, not the copies.
+Permit templates: each template stores the body of one occupancy/default_templates/*.html
+file and, as its stylesheet, occupancy/default_templates/permit.css (shared by all three).
 
 Data tables and the generator live in permits/management/demo_data.py; the generator uses
 random.Random(2026) and fixed dates, so every run yields the same data.
@@ -36,7 +34,7 @@ from django.utils import timezone
 from core.models import Membership, Municipality
 from demo import data as demo_data
 from inspections.models import Finding, Inspection, InspectionType, Order, Visit, VisitStatus
-from occupancy.defaults import default_template_body
+from occupancy.defaults import default_template
 from occupancy.models import (
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
@@ -164,12 +162,14 @@ class Command(BaseCommand):
             )
             self.count("Occupancy permit types", created)
         for name, type_name, filename in demo_data.PERMIT_TEMPLATES:
+            default = default_template(filename)
             template, created = OccupancyPermitTemplate.objects.get_or_create(
                 municipality=municipality,
                 name=name,
                 defaults={
                     "permit_type": permit_types[type_name],
-                    "body": default_template_body(filename),
+                    "body": default.body,
+                    "stylesheet": default.stylesheet,
                     "version": 1,
                 },
             )
@@ -178,7 +178,11 @@ class Command(BaseCommand):
             _, created = OccupancyPermitTemplateVersion.objects.get_or_create(
                 template=template,
                 version=template.version,
-                defaults={"body": template.body, "created_by": admin},
+                defaults={
+                    "body": template.body,
+                    "stylesheet": template.stylesheet,
+                    "created_by": admin,
+                },
             )
             self.count("Template versions", created)
 
