@@ -16,7 +16,6 @@ import hashlib
 import time
 
 import psycopg
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connections
@@ -31,7 +30,7 @@ from bench.data import (
     Generator,
 )
 
-BUILD_VERSION = 3
+BUILD_VERSION = 4  # 4: columns read from the models (no Visit.grant_draft)
 PASSWORD = "bench-password-not-secret"
 BULK_TABLES = list(COLUMNS)
 SEED = 2026
@@ -97,21 +96,21 @@ def _recreate_database(url: str) -> None:
 
 def _configuration() -> dict:
     """Municipalities, staff, inspection and permit types, the permit template: the rows
-    an administrator creates, made through the ORM and the services."""
-    from core.models import Membership, Municipality, Role
-    from inspections.models import InspectionType
+    an administrator creates, made with demo.builders (as the tests and the demo make them)
+    and the template through its service."""
+    from core.models import Municipality, Role
+    from demo import builders
     from occupancy.defaults import default_template
     from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType
     from occupancy.services import permit_template_preview, permit_template_save
 
-    User = get_user_model()
     password = make_password(PASSWORD)  # hashed once, shared by every bench user
     cities = []
     for slug, name, city, staff in [
         ("lakeport", "City of Lakeport", "Lakeport", 30),
         ("northfield", "Township of Northfield", "Northfield", 3),
     ]:
-        municipality = Municipality.objects.create(
+        municipality = builders.municipality(
             slug=slug,
             name=name,
             city=city,
@@ -124,24 +123,29 @@ def _configuration() -> dict:
         )
         inspectors = {}
         for i in range(1, staff + 1):
-            user = User.objects.create(
+            user = builders.staff_user(
                 username=f"{slug}-inspector-{i:02}",
+                municipality=municipality,
+                role=Role.INSPECTOR,
+                hashed_password=password,
                 first_name=["Daniel", "Priya", "Luc", "Mei", "Omar"][i % 5],
                 last_name=f"Inspector {i:02}",
-                password=password,
             )
-            Membership.objects.create(user=user, municipality=municipality, role=Role.INSPECTOR)
             inspectors[user.pk] = user.get_full_name()
         for role in (Role.CLERK, Role.VIEWER):
-            user = User.objects.create(username=f"{slug}-{role}", password=password)
-            Membership.objects.create(user=user, municipality=municipality, role=role)
+            builders.staff_user(
+                username=f"{slug}-{role}",
+                municipality=municipality,
+                role=role,
+                hashed_password=password,
+            )
         types = {}
         for type_name, kind, order in INSPECTION_TYPES:
-            inspection_type = InspectionType.objects.create(
+            inspection_type = builders.inspection_type(
                 municipality=municipality, name=type_name, kind=kind, display_order=order
             )
             types[type_name] = (inspection_type.pk, kind)
-        permit_type = OccupancyPermitType.objects.create(
+        permit_type = builders.permit_type(
             municipality=municipality, name="General", number_format="{prefix}-{year}-{seq:05}"
         )
         template = permit_template_save(

@@ -1,7 +1,11 @@
 """The benchmark's data: twenty years of a large city's building permits, as rows for COPY.
 
-A pure generator (no database): `Generator.rows()` yields (table, row) pairs in the column
-order of `COLUMNS`, with ids assigned here so that every foreign key is known up front.
+A pure generator (no database): `Generator.rows()` yields (table, values) pairs, each row
+written as a dict of column → value and turned into values in the column order of
+`COLUMNS`, with ids assigned here so that every foreign key is known up front. The columns
+are the models' own (`_meta.concrete_fields`): a row whose keys are not exactly its model's
+columns raises ColumnMismatch, so a schema change stops the build instead of loading values
+into the wrong columns.
 Everything derives from one random.Random(seed) and `today`, so a size always gives the
 same data.
 
@@ -17,45 +21,62 @@ visits); the last `long_open` applications each have one with an open visit.
 
 import datetime as dt
 import json
+import operator
 import random
 from types import SimpleNamespace
 
-from inspections.models import InspectionKind
+from core.models import Activity
+from inspections.models import Finding, Inspection, InspectionKind, Order, Visit
+from occupancy.models import OccupancyPermit
 from permits.models import Application
 
 UTC = dt.UTC
 
-COLUMNS = {
-    "permits_application": (
-        "id number work_type description street_address unit city province postal_code "
-        "roll_number legal_description applicant_name applicant_email applicant_phone "
-        "owner_name owner_email owner_phone status applied_on permit_issued_on occupied_on "
-        "completed_on search_text last_activity_at created_at updated_at municipality_id"
-    ).split(),
-    "inspections_inspection": (
-        "id code status created_at updated_at application_id assigned_inspector_id "
-        "created_by_id inspection_type_id"
-    ).split(),
-    "inspections_visit": (
-        "id sequence status started_at visit_type internal_notes site_conditions "
-        "time_used_minutes result failure_reason grant_draft closed_at report_pdf "
-        "report_sha256 closed_by_id inspection_id started_by_id"
-    ).split(),
-    "inspections_finding": (
-        "id code discovery_date description is_remark created_at created_by_id "
-        "corrected_on_visit_id visit_id"
-    ).split(),
-    "inspections_order": (
-        "id code order_type issued_to description comply_by created_at created_by_id "
-        "complied_on_visit_id visit_id"
-    ).split(),
-    "permits_activity": "id verb summary at actor_id application_id municipality_id".split(),
-    "occupancy_occupancypermit": (
-        "id number result granted_on expires_on description portion_of_building snapshot pdf "
-        "pdf_sha256 issued_at status application_id issued_by_id municipality_id visit_id "
-        "template_version_id permit_type_id"
-    ).split(),
-}
+# The tables loaded with COPY, in the order the build opens them.
+BULK_MODELS = (Application, Inspection, Visit, Finding, Order, Activity, OccupancyPermit)
+
+
+class ColumnMismatch(Exception):
+    """A generated row's keys are not its model's columns: the schema changed, the generator
+    did not."""
+
+    def __init__(self, model, row: dict):
+        columns = [field.column for field in model._meta.concrete_fields]
+        self.model = model
+        self.missing = sorted(set(columns) - set(row))
+        self.extra = sorted(set(row) - set(columns))
+        super().__init__(
+            f"bench rows for {model._meta.label} (table {model._meta.db_table}) do not match "
+            f"the model's columns: missing {self.missing or 'none'}, extra "
+            f"{self.extra or 'none'}. Bring bench/data.py's Generator up to date."
+        )
+
+
+class BulkTable:
+    """One model's table as COPY sees it: the model's columns, and a row dict turned into
+    values in that order, refused unless its keys are exactly those columns."""
+
+    def __init__(self, model):
+        self.model = model
+        self.name = model._meta.db_table
+        self.columns = tuple(field.column for field in model._meta.concrete_fields)
+        self._values = operator.itemgetter(*self.columns)
+
+    def values(self, row: dict) -> tuple:
+        if len(row) == len(self.columns):
+            try:
+                return self._values(row)
+            except KeyError:
+                pass
+        raise ColumnMismatch(self.model, row)
+
+
+def bulk_tables() -> dict[str, BulkTable]:
+    """Table name → BulkTable, read from the models now."""
+    return {model._meta.db_table: BulkTable(model) for model in BULK_MODELS}
+
+
+COLUMNS = {name: table.columns for name, table in bulk_tables().items()}
 
 # name, kind, display order (the same list as the demo's, so pages look alike)
 INSPECTION_TYPES = [
@@ -222,7 +243,8 @@ class Generator:
         self.numbers_per_year: dict[int, int] = {}
         self.permits_per_year: dict[int, int] = {}
         self.long_open_codes: list[str] = []
-        self.stats = dict.fromkeys(COLUMNS, 0)
+        self.tables = bulk_tables()
+        self.stats = dict.fromkeys(self.tables, 0)
 
     def _next(self, table: str) -> int:
         value = self.ids[table]
@@ -235,6 +257,13 @@ class Generator:
         return dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=UTC)
 
     def rows(self):
+        """(table, values) for COPY into the table's columns; ColumnMismatch when a row's
+        keys are not the model's columns."""
+        tables = self.tables
+        for table, row in self._rows():
+            yield table, tables[table].values(row)
+
+    def _rows(self):
         span = 20 * 365
         start = self.today - dt.timedelta(days=span)
         for index in range(self.n):
@@ -312,27 +341,28 @@ class Generator:
             assigned = inspector if visits else None
             yield (
                 "inspections_inspection",
-                (
-                    insp_id,
-                    insp_code,
-                    status,
-                    created,
-                    visits[-1][3] if visits else created,
-                    app_id,
-                    assigned,
-                    inspector,
-                    type_id,
-                ),
+                {
+                    "id": insp_id,
+                    "code": insp_code,
+                    "status": status,
+                    "created_at": created,
+                    "updated_at": visits[-1]["started_at"] if visits else created,
+                    "application_id": app_id,
+                    "assigned_inspector_id": assigned,
+                    "created_by_id": inspector,
+                    "inspection_type_id": type_id,
+                },
             )
             for row in visits:
                 yield "inspections_visit", row
-                if row[2] == "closed":
+                if row["status"] == "closed":
+                    result = row["result"].replace("_", " ")
                     activities.append(
                         (
-                            row[11],
+                            row["closed_at"],
                             "visit_closed",
-                            f"{type_name}: visit {row[1]} closed, {row[8].replace('_', ' ')}",
-                            row[14],
+                            f"{type_name}: visit {row['sequence']} closed, {result}",
+                            row["closed_by_id"],
                         )
                     )
             for row in findings:
@@ -357,10 +387,10 @@ class Generator:
                 yield "occupancy_occupancypermit", permit_row
                 activities.append(
                     (
-                        permit_row[10],
+                        permit_row["issued_at"],
                         "occupancy_permit_issued",
-                        f"Occupancy permit {permit_row[1]} issued (General)",
-                        permit_row[13],
+                        f"Occupancy permit {permit_row['number']} issued (General)",
+                        permit_row["issued_by_id"],
                     )
                 )
             if not reached_today:
@@ -388,15 +418,15 @@ class Generator:
         for at, verb, summary, actor in activities:
             yield (
                 "permits_activity",
-                (
-                    self._next("permits_activity"),
-                    verb,
-                    summary[:300],
-                    at,
-                    actor,
-                    app_id,
-                    cfg["municipality_id"],
-                ),
+                {
+                    "id": self._next("permits_activity"),
+                    "verb": verb,
+                    "summary": summary[:300],
+                    "at": at,
+                    "actor_id": actor,
+                    "application_id": app_id,
+                    "municipality_id": cfg["municipality_id"],
+                },
             )
         owner_email = f"{owner_first}.{owner_last}@example.com".lower().replace(" ", "")
         text = search_text(
@@ -411,35 +441,35 @@ class Generator:
         )
         yield (
             "permits_application",
-            (
-                app_id,
-                number,
-                work_type,
-                WORK_DESCRIPTIONS[work_type],
-                street,
-                unit,
-                city,
-                "ON",
-                postal,
-                roll,
-                f"Lot {rng.randint(1, 250)}, Plan M-{rng.randint(100, 2400)}",
-                applicant,
-                owner_email if applicant == owner else "permits@example.com",
-                f"905-555-{rng.randint(0, 9999):04}",
-                owner,
-                owner_email,
-                f"905-555-{rng.randint(0, 9999):04}",
-                app_status,
-                applied,
-                permit_issued_on,
-                occupied_on,
-                completed_on,
-                text,
-                last_activity,
-                self._at(applied),
-                last_activity,
-                cfg["municipality_id"],
-            ),
+            {
+                "id": app_id,
+                "number": number,
+                "work_type": work_type,
+                "description": WORK_DESCRIPTIONS[work_type],
+                "street_address": street,
+                "unit": unit,
+                "city": city,
+                "province": "ON",
+                "postal_code": postal,
+                "roll_number": roll,
+                "legal_description": f"Lot {rng.randint(1, 250)}, Plan M-{rng.randint(100, 2400)}",
+                "applicant_name": applicant,
+                "applicant_email": owner_email if applicant == owner else "permits@example.com",
+                "applicant_phone": f"905-555-{rng.randint(0, 9999):04}",
+                "owner_name": owner,
+                "owner_email": owner_email,
+                "owner_phone": f"905-555-{rng.randint(0, 9999):04}",
+                "status": app_status,
+                "applied_on": applied,
+                "permit_issued_on": permit_issued_on,
+                "occupied_on": occupied_on,
+                "completed_on": completed_on,
+                "search_text": text,
+                "last_activity_at": last_activity,
+                "created_at": self._at(applied),
+                "updated_at": last_activity,
+                "municipality_id": cfg["municipality_id"],
+            },
         )
 
     def _visits(
@@ -458,25 +488,24 @@ class Generator:
                 # pending stays outstanding (it is carried over to the open visit).
                 if force_open or rng.random() < 0.35:
                     visits.append(
-                        (
-                            self._next("inspections_visit"),
-                            sequence,
-                            "open",
-                            self.now - dt.timedelta(hours=rng.randint(1, 6)),
-                            "on_site",
-                            "",
-                            "",
-                            None,
-                            "",
-                            "",
-                            "{}",
-                            None,
-                            "",
-                            "",
-                            None,
-                            insp_id,
-                            rng.choice(self.inspectors),
-                        )
+                        {
+                            "id": self._next("inspections_visit"),
+                            "sequence": sequence,
+                            "status": "open",
+                            "started_at": self.now - dt.timedelta(hours=rng.randint(1, 6)),
+                            "visit_type": "on_site",
+                            "internal_notes": "",
+                            "site_conditions": "",
+                            "time_used_minutes": None,
+                            "result": "",
+                            "failure_reason": "",
+                            "closed_at": None,
+                            "report_pdf": "",
+                            "report_sha256": "",
+                            "closed_by_id": None,
+                            "inspection_id": insp_id,
+                            "started_by_id": rng.choice(self.inspectors),
+                        }
                     )
                     return "in_progress", day, True
                 return ("revisit_required" if visits else "not_started"), day, True
@@ -485,8 +514,8 @@ class Generator:
             visit_id = self._next("inspections_visit")
             started = self._at(day, 8, 15)
             closed = started + dt.timedelta(minutes=rng.randint(20, 110))
-            for row in pending:  # corrected, or complied with, on this visit
-                row[-2] = visit_id
+            for row, column in pending:  # corrected, or complied with, on this visit
+                row[column] = visit_id
             pending = []
             if occupancy:
                 if passed:
@@ -504,56 +533,55 @@ class Generator:
             for index in range(deficiencies + remarks):
                 is_remark = index >= deficiencies
                 finding_id = self._next("inspections_finding")
-                row = [
-                    finding_id,
-                    code_for(2, finding_id),
-                    day,
-                    rng.choice(REMARKS if is_remark else DEFICIENCIES),
-                    is_remark,
-                    closed,
-                    inspector,
-                    None,
-                    visit_id,
-                ]
+                row = {
+                    "id": finding_id,
+                    "code": code_for(2, finding_id),
+                    "discovery_date": day,
+                    "description": rng.choice(REMARKS if is_remark else DEFICIENCIES),
+                    "is_remark": is_remark,
+                    "created_at": closed,
+                    "created_by_id": inspector,
+                    "corrected_on_visit_id": None,
+                    "visit_id": visit_id,
+                }
                 findings.append(row)
                 if failing and not is_remark:
-                    pending.append(row)
+                    pending.append((row, "corrected_on_visit_id"))
             if failing and rng.random() < 0.06:
                 order_id = self._next("inspections_order")
-                row = [
-                    order_id,
-                    code_for(3, order_id),
-                    "order_to_comply",
-                    "Owner, see application",
-                    "Correct the deficiencies listed in the report.",
-                    day + dt.timedelta(days=30),
-                    closed,
-                    inspector,
-                    None,
-                    visit_id,
-                ]
+                row = {
+                    "id": order_id,
+                    "code": code_for(3, order_id),
+                    "order_type": "order_to_comply",
+                    "issued_to": "Owner, see application",
+                    "description": "Correct the deficiencies listed in the report.",
+                    "comply_by": day + dt.timedelta(days=30),
+                    "created_at": closed,
+                    "created_by_id": inspector,
+                    "complied_on_visit_id": None,
+                    "visit_id": visit_id,
+                }
                 orders.append(row)
-                pending.append(row)
+                pending.append((row, "complied_on_visit_id"))
             visits.append(
-                (
-                    visit_id,
-                    sequence,
-                    "closed",
-                    started,
-                    "on_site",
-                    "",
-                    "",
-                    rng.choice((30, 45, 60, 90)),
-                    result,
-                    reason,
-                    "{}",
-                    closed,
-                    SHARED_REPORT_PDF,
-                    self.cfg["report_sha256"],
-                    inspector,
-                    insp_id,
-                    inspector,
-                )
+                {
+                    "id": visit_id,
+                    "sequence": sequence,
+                    "status": "closed",
+                    "started_at": started,
+                    "visit_type": "on_site",
+                    "internal_notes": "",
+                    "site_conditions": "",
+                    "time_used_minutes": rng.choice((30, 45, 60, 90)),
+                    "result": result,
+                    "failure_reason": reason,
+                    "closed_at": closed,
+                    "report_pdf": SHARED_REPORT_PDF,
+                    "report_sha256": self.cfg["report_sha256"],
+                    "closed_by_id": inspector,
+                    "inspection_id": insp_id,
+                    "started_by_id": inspector,
+                }
             )
             if result in ("granted_full", "granted_outstanding"):
                 permits.append((visit_id, sequence, result, closed, inspector))
@@ -622,23 +650,23 @@ class Generator:
             },
             "outstanding_matters": [],
         }
-        return (
-            self._next("occupancy_occupancypermit"),
-            permit_number,
-            result,
-            granted_on,
-            None,
-            WORK_DESCRIPTIONS[work_type],
-            "",
-            json.dumps(snapshot),
-            SHARED_PERMIT_PDF,
-            cfg["permit_sha256"],
-            issued_at,
-            "issued",
-            app_id,
-            inspector,
-            cfg["municipality_id"],
-            visit_id,
-            cfg["template_version_id"],
-            cfg["permit_type_id"],
-        )
+        return {
+            "id": self._next("occupancy_occupancypermit"),
+            "number": permit_number,
+            "result": result,
+            "granted_on": granted_on,
+            "expires_on": None,
+            "description": WORK_DESCRIPTIONS[work_type],
+            "portion_of_building": "",
+            "snapshot": json.dumps(snapshot),
+            "pdf": SHARED_PERMIT_PDF,
+            "pdf_sha256": cfg["permit_sha256"],
+            "issued_at": issued_at,
+            "status": "issued",
+            "application_id": app_id,
+            "issued_by_id": inspector,
+            "municipality_id": cfg["municipality_id"],
+            "visit_id": visit_id,
+            "template_version_id": cfg["template_version_id"],
+            "permit_type_id": cfg["permit_type_id"],
+        }

@@ -2,18 +2,17 @@
 
 Municipality A ("Town of Alpha") has an inspector, a clerk and a viewer; municipality B has
 its own inspector, who must never see A's records. `admin` is the installation's superuser.
+Rows are made by demo.builders, the builders seed_demo and the benchmark use too; the make_*
+helpers keep the positional signatures the tests call.
 """
 
-import datetime
-
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
-from core.models import Membership, Municipality, Role
-from inspections.models import InspectionKind, InspectionType
-from occupancy.models import OccupancyPermitType, PermitKind
-from permits.models import Application, ApplicationStatus
+from core.models import Role
+from demo import builders
+from inspections.models import InspectionKind
+from occupancy.models import PermitKind
 
 PASSWORD = "a-long-test-password-123"
 
@@ -25,23 +24,22 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture
 def municipality_a(db):
-    return Municipality.objects.create(
+    return builders.municipality(
         slug="alpha", name="Town of Alpha", city="Alpha", chief_building_official="Ada Byron"
     )
 
 
 @pytest.fixture
 def municipality_b(db):
-    return Municipality.objects.create(slug="beta", name="Township of Beta", city="Beta")
+    return builders.municipality(slug="beta", name="Township of Beta", city="Beta")
 
 
 def make_user(username, municipality=None, role=None, **extra):
-    user = get_user_model().objects.create_user(
-        username=username, password=PASSWORD, first_name=username.title(), **extra
+    if role is not None:
+        extra["role"] = role
+    return builders.staff_user(
+        username=username, municipality=municipality, password=PASSWORD, **extra
     )
-    if municipality is not None:
-        Membership.objects.create(user=user, municipality=municipality, role=role)
-    return user
 
 
 @pytest.fixture
@@ -90,21 +88,7 @@ def personas(inspector, clerk, viewer, inspector_b, admin_user):
 
 
 def make_application(municipality, number="B-2026-0001", **fields):
-    defaults = dict(
-        description="New single detached dwelling with attached garage",
-        street_address="47 Maple Crescent",
-        city=municipality.city or "Alpha",
-        postal_code="L7R 3Y4",
-        roll_number="2402 020 030 01500 0000",
-        applicant_name="Priya Raman",
-        applicant_email="priya@example.com",
-        owner_name="Jordan Smith",
-        status=ApplicationStatus.CONSTRUCTION_STARTED,
-        applied_on=datetime.date(2026, 1, 5),
-        permit_issued_on=datetime.date(2026, 2, 1),
-    )
-    defaults.update(fields)
-    return Application.objects.create(municipality=municipality, number=number, **defaults)
+    return builders.application(municipality=municipality, number=number, **fields)
 
 
 @pytest.fixture
@@ -121,7 +105,7 @@ def application_b(municipality_b):
 
 @pytest.fixture
 def occupancy_type_a(municipality_a):
-    return InspectionType.objects.create(
+    return builders.inspection_type(
         municipality=municipality_a,
         name="Occupancy",
         kind=InspectionKind.OCCUPANCY,
@@ -132,7 +116,7 @@ def occupancy_type_a(municipality_a):
 
 @pytest.fixture
 def framing_type_a(municipality_a):
-    return InspectionType.objects.create(
+    return builders.inspection_type(
         municipality=municipality_a, name="Framing", blds_type="Frame", display_order=30
     )
 
@@ -140,12 +124,12 @@ def framing_type_a(municipality_a):
 # Occupancy permit types and templates (the shipped default template bodies).
 @pytest.fixture
 def general_type(municipality_a):
-    return OccupancyPermitType.objects.create(municipality=municipality_a, name="General")
+    return builders.permit_type(municipality=municipality_a, name="General")
 
 
 @pytest.fixture
 def partial_type(municipality_a):
-    return OccupancyPermitType.objects.create(
+    return builders.permit_type(
         municipality=municipality_a,
         name="Partial",
         kind=PermitKind.PARTIAL,
@@ -155,15 +139,13 @@ def partial_type(municipality_a):
 
 @pytest.fixture
 def general_template(municipality_a, general_type):
-    return _make_template(municipality_a, general_type, "General occupancy permit", "general.html")
+    return builders.permit_template(
+        permit_type=general_type, name="General occupancy permit", filename="general.html"
+    )
 
 
 @pytest.fixture
 def partial_template(municipality_a, partial_type):
-    return _make_template(municipality_a, partial_type, "Partial occupancy permit", "partial.html")
-
-
-def _make_template(*args):
-    from tests.occupancy.conftest import make_template
-
-    return make_template(*args)
+    return builders.permit_template(
+        permit_type=partial_type, name="Partial occupancy permit", filename="partial.html"
+    )

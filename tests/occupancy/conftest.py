@@ -3,9 +3,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from inspections.models import Visit
-from occupancy.defaults import default_template
-from occupancy.models import OccupancyPermitTemplate, OccupancyPermitTemplateVersion
+from demo import builders
 from tests.factories import make_inspection
 
 
@@ -16,18 +14,9 @@ def pdf_text(data: bytes) -> str:
 
 
 def make_template(municipality, permit_type, name, filename):
-    body, stylesheet = default_template(filename)
-    template = OccupancyPermitTemplate.objects.create(
-        municipality=municipality,
-        permit_type=permit_type,
-        name=name,
-        body=body,
-        stylesheet=stylesheet,
-    )
-    OccupancyPermitTemplateVersion.objects.create(
-        template=template, version=1, body=body, stylesheet=stylesheet
-    )
-    return template
+    """A template of `permit_type` (a type of `municipality`) with the shipped body `filename`."""
+    assert permit_type.municipality_id == municipality.pk
+    return builders.permit_template(permit_type=permit_type, name=name, filename=filename)
 
 
 @pytest.fixture
@@ -37,4 +26,4 @@ def occupancy(application_a, occupancy_type_a):
 
 @pytest.fixture
 def open_visit(occupancy, inspector):
-    return Visit.objects.create(inspection=occupancy, sequence=1, started_by=inspector)
+    return builders.visit(inspection=occupancy, inspector=inspector)

@@ -19,12 +19,14 @@ theirs.
 Permit templates: each template stores the body of one occupancy/default_templates/*.html
 file and, as its stylesheet, occupancy/default_templates/permit.css (shared by all three).
 
-Data tables and the generator live in permits/management/demo_data.py; the generator uses
-random.Random(2026) and fixed dates, so every run yields the same data.
+Data tables and the generator live in demo/data.py; the generator uses random.Random(2026)
+and fixed dates, so every run yields the same data. Rows are made by demo.builders, the same
+builders the tests and the benchmark use.
 """
 
 import random
 import secrets
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -32,8 +34,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import Membership, Municipality
+from demo import builders
 from demo import data as demo_data
-from inspections.models import Finding, Inspection, InspectionType, Order, Visit, VisitStatus
+from inspections.models import Finding, Inspection, InspectionType, Order, Visit
 from occupancy.defaults import default_template
 from occupancy.models import (
     OccupancyPermitTemplate,
@@ -47,6 +50,20 @@ LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
 
 def aware(value):
     return timezone.make_aware(value, timezone.get_default_timezone())
+
+
+def find_or_build(model, build, *, key: dict, values: dict):
+    """The row with the natural key `key`, its fields brought back to `values`; made by the
+    builder `build` when there is none. Returns (row, created)."""
+    row = model.objects.filter(**key).first()
+    if row is None:
+        return build(**key, **values), True
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, values[name])
+    if changed:
+        row.save(update_fields=changed)
+    return row, False
 
 
 class Command(BaseCommand):
@@ -85,8 +102,8 @@ class Command(BaseCommand):
         for values in demo_data.MUNICIPALITIES:
             values = dict(values)
             slug = values.pop("slug")
-            municipality, created = Municipality.objects.update_or_create(
-                slug=slug, defaults=values
+            municipality, created = find_or_build(
+                Municipality, builders.municipality, key={"slug": slug}, values=values
             )
             self.count("Municipalities", created)
             municipalities[slug] = municipality
@@ -105,9 +122,18 @@ class Command(BaseCommand):
         self.inspector_password = password
         for username, first_name, last_name, slug, role in demo_data.USERS:
             superuser = username in demo_data.SUPERUSERS
-            user, created = User.objects.update_or_create(
-                username=username,
-                defaults={
+            municipality = municipalities[slug] if slug is not None else None
+            build = partial(
+                builders.staff_user,
+                municipality=municipality,
+                role=role,
+                password=password if password is not None else generated,
+            )
+            user, created = find_or_build(
+                User,
+                build,
+                key={"username": username},
+                values={
                     "first_name": first_name,
                     "last_name": last_name,
                     "email": f"{first_name}.{last_name}@example.com".lower(),
@@ -117,18 +143,20 @@ class Command(BaseCommand):
                 },
             )
             self.count("Users", created)
-            if password is not None or created:
-                user.set_password(password if password is not None else generated)
-                user.save(update_fields=["password"])
             if created:
                 created_names.append(username)
                 if username == "inspector" and generated is not None:
                     self.inspector_password = generated
-            if slug is not None:
-                _, created = Membership.objects.update_or_create(
-                    user=user, municipality=municipalities[slug], defaults={"role": role}
-                )
-                self.count("Memberships", created)
+                self.count("Memberships", municipality is not None)
+            else:
+                if password is not None:
+                    user.set_password(password)
+                    user.save(update_fields=["password"])
+                if municipality is not None:
+                    _, created = Membership.objects.update_or_create(
+                        user=user, municipality=municipality, defaults={"role": role}
+                    )
+                    self.count("Memberships", created)
             users[username] = user
         if password is not None:
             note = f"Password of {', '.join(usernames)} set to the one given with --password."
@@ -145,10 +173,11 @@ class Command(BaseCommand):
 
     def seed_inspection_types(self, municipality):
         for name, kind, blds_type, order in demo_data.INSPECTION_TYPES:
-            _, created = InspectionType.objects.update_or_create(
-                municipality=municipality,
-                name=name,
-                defaults={"kind": kind, "blds_type": blds_type, "display_order": order},
+            _, created = find_or_build(
+                InspectionType,
+                builders.inspection_type,
+                key={"municipality": municipality, "name": name},
+                values={"kind": kind, "blds_type": blds_type, "display_order": order},
             )
             self.count("Inspection types", created)
 
@@ -157,8 +186,11 @@ class Command(BaseCommand):
         for values in demo_data.PERMIT_TYPES:
             values = {**demo_data.PERMIT_TYPE_DEFAULTS, **values}
             name = values.pop("name")
-            permit_types[name], created = OccupancyPermitType.objects.update_or_create(
-                municipality=municipality, name=name, defaults=values
+            permit_types[name], created = find_or_build(
+                OccupancyPermitType,
+                builders.permit_type,
+                key={"municipality": municipality, "name": name},
+                values=values,
             )
             self.count("Occupancy permit types", created)
         for name, type_name, filename in demo_data.PERMIT_TEMPLATES:
@@ -195,17 +227,19 @@ class Command(BaseCommand):
     def seed_application(self, municipality, data, types, staff) -> None:
         fields = {k: v for k, v in data.items() if k not in ("inspections", "last_activity")}
         number = fields.pop("number")
-        application, created = Application.objects.get_or_create(
+        exists = Application.objects.filter(municipality=municipality, number=number).exists()
+        self.count("Applications", not exists)
+        if exists:
+            return  # its history was written with it; a re-run leaves it as it is now
+        application = builders.application(
             municipality=municipality,
             number=number,
-            defaults={**fields, "last_activity_at": aware(data["last_activity"])},
+            last_activity_at=aware(data["last_activity"]),
+            **fields,
         )
-        self.count("Applications", created)
-        if not created:
-            return  # its history was written with it; a re-run leaves it as it is now
         inspector = staff["inspector"]
         for spec in data["inspections"]:
-            inspection = Inspection.objects.create(
+            inspection = builders.inspection(
                 application=application,
                 inspection_type=types[spec["type"]],
                 status=spec["status"],
@@ -225,28 +259,25 @@ class Command(BaseCommand):
                 row.save(update_fields=[field])
 
     def seed_visit(self, inspection, spec, inspector) -> tuple[Visit, list]:
-        visit = Visit.objects.create(
+        visit = builders.visit(
             inspection=inspection,
+            inspector=inspector,
             sequence=spec["sequence"],
-            status=VisitStatus.CLOSED,
-            started_by=inspector,
-            started_at=aware(spec["started_at"]),
-            site_conditions=spec["site_conditions"],
-            time_used_minutes=spec["time_used_minutes"],
             result=spec["result"],
             failure_reason=spec["failure_reason"],
-            closed_by=inspector,
+            started_at=aware(spec["started_at"]),
             closed_at=aware(spec["closed_at"]),
+            site_conditions=spec["site_conditions"],
+            time_used_minutes=spec["time_used_minutes"],
         )
         self.count("Visits", True)
         findings, later = [], []
         for finding in spec["findings"]:
-            row = Finding.objects.create(
+            row = builders.finding(
                 visit=visit,
                 discovery_date=finding["discovery_date"],
                 description=finding["description"],
                 is_remark=finding["is_remark"],
-                created_by=inspector,
                 created_at=aware(spec["started_at"]),
             )
             findings.append(row)
@@ -255,17 +286,16 @@ class Command(BaseCommand):
             self.count("Findings", True)
         application = inspection.application
         for order_spec in spec["orders"]:
-            order = Order.objects.create(
+            order = builders.order(
                 visit=visit,
                 order_type=order_spec["order_type"],
                 issued_to=f"{application.applicant_name}, permit applicant, "
                 f"{application.applicant_phone}",
                 description=order_spec["description"],
                 comply_by=order_spec["comply_by"],
-                created_by=inspector,
                 created_at=aware(spec["started_at"]),
+                findings=[row for row in findings if not row.is_remark],
             )
-            order.findings.set(row for row in findings if not row.is_remark)
             if order_spec["complied_on_sequence"] is not None:
                 later.append((order, "complied_on_visit", order_spec["complied_on_sequence"]))
             self.count("Orders", True)
