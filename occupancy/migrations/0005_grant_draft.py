@@ -20,14 +20,17 @@ def copy_drafts(apps, schema_editor):
     Template = apps.get_model("occupancy", "OccupancyPermitTemplate")
     templates = set(Template.objects.values_list("pk", flat=True))
     drafts = []
-    for visit in Visit.objects.exclude(grant_draft={}).only("pk", "grant_draft").iterator():
-        draft = visit.grant_draft or {}
+    # Rows, not Visit instances: in this state `grant_draft` is both the JSON field and
+    # GrantDraft's reverse accessor, and building a Visit from the JSON raises ValueError.
+    rows = Visit.objects.exclude(grant_draft={}).values_list("pk", "grant_draft")
+    for visit_pk, draft in rows.iterator():
+        draft = draft or {}
         if not isinstance(draft, dict) or not any(draft.values()):
             continue
         template = draft.get("template")
         drafts.append(
             GrantDraft(
-                visit_id=visit.pk,
+                visit_id=visit_pk,
                 template_id=template if template in templates else None,
                 granted_on=_date(draft.get("granted_on")),
                 description=str(draft.get("description") or ""),
