@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from inspections.models import Visit
-from inspections.services import VisitNotOpen
+from occupancy.exceptions import VisitAlreadyClosed
 from occupancy.models import OccupancyPermit
 from occupancy.services import GrantDetails, visit_finish_and_close
 from tests.factories import make_inspection
@@ -81,7 +81,7 @@ def test_two_inspectors_closing_the_same_visit_issue_one_permit(
         ]
         * 3
     )
-    assert sum(isinstance(r, VisitNotOpen) for r in results) == 2
+    assert sum(isinstance(r, VisitAlreadyClosed) for r in results) == 2
     assert OccupancyPermit.objects.count() == 1
     assert "already closed by Inspector" in str(
         next(r for r in results if isinstance(r, Exception))
