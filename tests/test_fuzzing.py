@@ -18,7 +18,7 @@ FUZZ = settings(
 )
 
 hostile_text = st.one_of(
-    st.text(max_size=50),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=50),  # what HTTP can carry
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=300),
     st.sampled_from(
         [
@@ -100,7 +100,9 @@ def test_order_forms(world, data):
 @given(
     content=st.binary(max_size=3000),
     # Any name a browser could send: no path separators (the test client keeps the basename).
-    name=st.text(alphabet=st.characters(exclude_characters="/\\\x00"), min_size=1, max_size=80),
+    name=st.text(
+        alphabet=st.characters(codec="utf-8", exclude_characters="/\\\x00"), min_size=1, max_size=80
+    ),
     data=form_data(["description", "finding"]),
 )
 def test_photo_form(world, content, name, data):
