@@ -18,7 +18,7 @@ from occupancy.models import OccupancyPermit, OccupancyPermitType
 from permits.models import Application, ApplicationStatus
 from tests.conftest import client_for, make_user
 from tests.occupancy.conftest import make_template
-from tests.permits.test_import import BURLINGTON_CSV, burlington_csv, burlington_row
+from tests.exchange.test_import import BURLINGTON_CSV, burlington_csv, burlington_row
 
 IMPORT_URL = "/admin/permits/application/import/"
 
