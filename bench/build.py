@@ -29,6 +29,7 @@ from bench.data import (
     SHARED_REPORT_PDF,
     Generator,
 )
+from occupancy.snapshot import MunicipalityPart
 
 BUILD_VERSION = 4  # 4: columns read from the models (no Visit.grant_draft)
 PASSWORD = "bench-password-not-secret"
@@ -167,19 +168,7 @@ def _configuration() -> dict:
                 "inspection_types": types,
                 "permit_type_id": permit_type.pk,
                 "template_version_id": template.versions.get().pk,
-                "municipality_snapshot": {
-                    "name": municipality.name,
-                    "department_name": municipality.department_name,
-                    "street_address": municipality.street_address,
-                    "city": municipality.city,
-                    "province": municipality.province,
-                    "postal_code": municipality.postal_code,
-                    "phone": municipality.phone,
-                    "email": municipality.email,
-                    "website": municipality.website,
-                    "chief_building_official": municipality.chief_building_official,
-                    "chief_building_official_title": (municipality.chief_building_official_title),
-                },
+                "municipality_snapshot": MunicipalityPart.of(municipality).to_json(),
             }
         )
     # One real permit PDF stands for every generated permit and inspection report.

@@ -26,9 +26,17 @@ import random
 from types import SimpleNamespace
 
 from core.models import Activity
-from inspections.models import Finding, Inspection, InspectionKind, Order, Visit
-from occupancy.models import OccupancyPermit
-from permits.models import Application
+from inspections.models import Finding, Inspection, InspectionKind, Order, Visit, VisitResult
+from occupancy.models import OccupancyPermit, PermitKind
+from occupancy.snapshot import (
+    ApplicationPart,
+    InspectionPart,
+    MunicipalityPart,
+    PermitPart,
+    PermitSnapshot,
+    VisitPart,
+)
+from permits.models import Application, WorkType
 
 UTC = dt.UTC
 
@@ -610,46 +618,44 @@ class Generator:
         self.permits_per_year[year] = seq
         permit_number = f"OCC-{year}-{seq:05}"
         full_address = f"{unit}-{street}, {cfg['city']}" if unit else f"{street}, {cfg['city']}"
-        snapshot = {
-            "municipality": cfg["municipality_snapshot"],
-            "permit": {
-                "number": permit_number,
-                "type_name": "General",
-                "kind": "general",
-                "kind_label": "General (full occupancy)",
-                "granted_on": granted_on.isoformat(),
-                "expires_on": None,
-                "description": WORK_DESCRIPTIONS[work_type],
-                "portion_of_building": "",
-                "result": result,
-                "result_label": "Granted and fully completed"
-                if result == "granted_full"
-                else "Granted, but outstanding matters",
-                "issued_at": issued_at.isoformat(),
-            },
-            "application": {
-                "number": number,
-                "full_address": full_address,
-                "street_address": street,
-                "unit": unit,
-                "city": cfg["city"],
-                "province": "ON",
-                "postal_code": postal,
-                "roll_number": roll,
-                "legal_description": "",
-                "work_type_label": work_type,
-                "description": WORK_DESCRIPTIONS[work_type],
-                "applicant_name": applicant,
-                "owner_name": owner,
-            },
-            "inspection": {"type_name": type_name},
-            "visit": {
-                "sequence": sequence,
-                "inspector_name": cfg["inspector_ids"][inspector],
-                "closed_at": issued_at.isoformat(),
-            },
-            "outstanding_matters": [],
-        }
+        snapshot = PermitSnapshot(
+            municipality=MunicipalityPart(**cfg["municipality_snapshot"]),
+            permit=PermitPart(
+                number=permit_number,
+                type_name="General",
+                kind=PermitKind.GENERAL.value,
+                kind_label=PermitKind.GENERAL.label,
+                granted_on=granted_on,
+                expires_on=None,
+                description=WORK_DESCRIPTIONS[work_type],
+                portion_of_building="",
+                result=result,
+                result_label=VisitResult(result).label,
+                issued_at=issued_at,
+            ),
+            application=ApplicationPart(
+                number=number,
+                full_address=full_address,
+                street_address=street,
+                unit=unit,
+                city=cfg["city"],
+                province="ON",
+                postal_code=postal,
+                roll_number=roll,
+                legal_description="",
+                work_type_label=WorkType(work_type).label,
+                description=WORK_DESCRIPTIONS[work_type],
+                applicant_name=applicant,
+                owner_name=owner,
+            ),
+            inspection=InspectionPart(type_name=type_name),
+            visit=VisitPart(
+                sequence=sequence,
+                inspector_name=cfg["inspector_ids"][inspector],
+                closed_at=issued_at,
+            ),
+            outstanding_matters=(),
+        )
         return {
             "id": self._next("occupancy_occupancypermit"),
             "number": permit_number,
@@ -658,7 +664,7 @@ class Generator:
             "expires_on": None,
             "description": WORK_DESCRIPTIONS[work_type],
             "portion_of_building": "",
-            "snapshot": json.dumps(snapshot),
+            "snapshot": json.dumps(snapshot.to_json()),
             "pdf": SHARED_PERMIT_PDF,
             "pdf_sha256": cfg["permit_sha256"],
             "issued_at": issued_at,

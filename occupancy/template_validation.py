@@ -1,7 +1,8 @@
 """Checking an administrator's permit template before it is saved.
 
-A template may use only the documented variables (VARIABLES below), the vetted tags and
-filters of occupancy.template_sandbox, and no escape hatch. Errors name their line.
+A template may use only the documented variables (VARIABLES below, read from the snapshot
+schema in occupancy.snapshot), the vetted tags and filters of occupancy.template_sandbox,
+and no escape hatch. Errors name their line.
 """
 
 from django.core.exceptions import ValidationError
@@ -10,77 +11,26 @@ from django.template.base import FilterExpression, Node, Variable, VariableNode
 from django.template.defaulttags import ForNode, IfNode, WithNode
 
 from occupancy.documents import SandboxEngine
+from occupancy.snapshot import RENDER_TIME_ATTRIBUTES, described_fields, snapshot_parts
 
-# name → (description, attributes with their descriptions)
-VARIABLES: dict[str, tuple[str, dict[str, str]]] = {
-    "municipality": (
-        "The issuing municipality",
-        {
-            "name": "Name, e.g. Town of Example",
-            "department_name": "Department, e.g. Building Department",
-            "street_address": "Street address",
-            "city": "City",
-            "province": "Province code, e.g. ON",
-            "postal_code": "Postal code",
-            "phone": "Phone",
-            "email": "E-mail",
-            "website": "Website",
-            "chief_building_official": "Name of the chief building official",
-            "chief_building_official_title": "Their title",
-            "logo_data_uri": "The letterhead logo as a data: URI (empty without a logo): "
-            '<img src="{{ municipality.logo_data_uri }}">',
-        },
-    ),
-    "permit": (
-        "The occupancy permit",
-        {
-            "number": "Permit number, e.g. OCC-2026-0007",
-            "type_name": "Permit type, e.g. General",
-            "kind": "general, partial or temporary",
-            "kind_label": "Kind, readable",
-            "granted_on": 'Occupancy granted date (a date: use |date:"F j, Y")',
-            "expires_on": "Expiry date of a temporary permit, or empty",
-            "description": "Occupancy permit description typed by the inspector",
-            "portion_of_building": "Portion of building of a partial permit",
-            "result": "granted_full or granted_outstanding",
-            "result_label": "The result, readable",
-            "issued_at": "Date and time of issue",
-        },
-    ),
-    "application": (
-        "The building-permit application",
-        {
-            "number": "Application (building permit) number",
-            "full_address": "Civic address with unit and city",
-            "street_address": "Street address",
-            "unit": "Unit",
-            "city": "City",
-            "province": "Province code",
-            "postal_code": "Postal code",
-            "roll_number": "Assessment roll number",
-            "legal_description": "Legal description (lot, plan)",
-            "work_type_label": "Type of work",
-            "description": "Description of the work",
-            "applicant_name": "Applicant",
-            "owner_name": "Owner",
-        },
-    ),
-    "inspection": ("The occupancy inspection", {"type_name": "Inspection type, e.g. Occupancy"}),
-    "visit": (
-        "The visit the permit was granted on",
-        {
-            "sequence": "Visit number",
-            "inspector_name": "Inspector who granted occupancy",
-            "closed_at": "Date and time the visit was closed",
-        },
-    ),
-    "outstanding_matters": (
-        "List of outstanding matters (only for Granted, but outstanding matters); each has "
-        "kind (Deficiency or Order), description, discovery_date and comply_by: "
-        "{% for matter in outstanding_matters %}{{ matter.description }}{% endfor %}",
-        {},
-    ),
-}
+
+def _documented_variables() -> tuple[dict[str, tuple[str, dict[str, str]]], dict[str, dict]]:
+    """The template variables and the attributes of list items, read from the schema."""
+    variables, item_attributes = {}, {}
+    for name, description, part, many in snapshot_parts():
+        attributes = described_fields(part)
+        if many:
+            # A list is read in a for loop: its items' attributes are told in its description.
+            item_attributes[name] = attributes
+            each = "; ".join(f"{attribute}: {text}" for attribute, text in attributes.items())
+            variables[name] = (f"{description}. Each item has {each}.", {})
+        else:
+            variables[name] = (description, attributes | RENDER_TIME_ATTRIBUTES.get(name, {}))
+    return variables, item_attributes
+
+
+# name → (description, attributes with their descriptions); list items' attributes apart
+VARIABLES, ITEM_ATTRIBUTES = _documented_variables()
 
 _validation_engine = SandboxEngine(
     dirs=[], app_dirs=False, libraries={}, autoescape=True, loaders=[], debug=True
@@ -124,7 +74,7 @@ def _check_variable(variable: Variable, local: set[str]) -> str | None:
     attributes = VARIABLES[root][1]
     if rest and attributes and rest[0] not in attributes:
         return f"{root} has no {rest[0]}: see the list of variables."
-    if rest and not attributes and root != "outstanding_matters":
+    if rest and not attributes and root not in ITEM_ATTRIBUTES:
         return f"Unknown variable {{{{ {variable.var} }}}}: see the list of variables."
     return None
 

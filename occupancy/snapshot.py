@@ -1,0 +1,384 @@
+"""The issued occupancy permit's snapshot: everything the permit prints, defined once.
+
+The snapshot is a legal record stored as plain JSON on OccupancyPermit.snapshot (dates as
+ISO text), so what was issued can be read back for decades whatever happens to the
+application later. These dataclasses are its only definition: the service that issues a
+permit builds it with `PermitSnapshot.from_grant`, the template preview with
+`PermitSnapshot.sample`, the benchmark fills the parts directly, and the template variables
+documented to administrators are read from the fields' "doc" metadata.
+
+Stored snapshots carry "schema_version"; one stored before versioning is version 1. A
+change of shape is a new SCHEMA_VERSION, and `PermitSnapshot.from_json` must go on reading
+every older version, because issued permits are rendered again from what they stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import types
+import typing
+
+from django.utils import timezone
+
+from core.people import person_name
+from inspections import rules
+from inspections.models import VisitResult
+
+SCHEMA_VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """A stored snapshot that does not match any known schema version."""
+
+
+def _doc(text: str):
+    return dataclasses.field(metadata={"doc": text})
+
+
+class _Part:
+    """JSON conversion shared by every part: field order is the stored key order."""
+
+    def to_json(self) -> dict:
+        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_json(cls, data: dict, *, path: str = ""):
+        where = path or "The snapshot"
+        if not isinstance(data, dict):
+            raise SnapshotError(f"{where} is not an object.")
+        hints = typing.get_type_hints(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+        missing = [name for name in names if name not in data]
+        unknown = [key for key in data if key not in names]
+        if missing or unknown:
+            problems = [f"lacks {', '.join(missing)}"] if missing else []
+            problems += [f"has unknown {', '.join(map(str, unknown))}"] if unknown else []
+            raise SnapshotError(f"{where} {' and '.join(problems)}.")
+        return cls(
+            **{
+                name: _load(hints[name], data[name], f"{path}.{name}" if path else name)
+                for name in names
+            }
+        )
+
+    def template_context(self) -> dict:
+        return {f.name: _context(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _dump(value):
+    if isinstance(value, _Part):
+        return value.to_json()
+    if isinstance(value, tuple):
+        return [_dump(item) for item in value]
+    if isinstance(value, datetime.date):  # datetimes too
+        return value.isoformat()
+    return value
+
+
+def _load(hint, value, path: str):
+    """A JSON value back into the type its field declares."""
+    if value is None:
+        return None
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise SnapshotError(f"{path} is not a list.")
+        return tuple(_load(item, v, f"{path}[{i}]") for i, v in enumerate(value))
+    if isinstance(hint, type) and issubclass(hint, _Part):
+        return hint.from_json(value, path=path)
+    try:
+        if hint is datetime.datetime:
+            return datetime.datetime.fromisoformat(value)
+        if hint is datetime.date:
+            return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise SnapshotError(f"{path} is not an ISO date: {value!r}") from exc
+    return value
+
+
+def _context(value):
+    """What a template sees: real dates for the date filter, times in the local zone."""
+    if isinstance(value, _Part):
+        return value.template_context()
+    if isinstance(value, tuple):
+        return [_context(item) for item in value]
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value)
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class MunicipalityPart(_Part):
+    name: str = _doc("Name, e.g. Town of Example")
+    department_name: str = _doc("Department, e.g. Building Department")
+    street_address: str = _doc("Street address")
+    city: str = _doc("City")
+    province: str = _doc("Province code, e.g. ON")
+    postal_code: str = _doc("Postal code")
+    phone: str = _doc("Phone")
+    email: str = _doc("E-mail")
+    website: str = _doc("Website")
+    chief_building_official: str = _doc("Name of the chief building official")
+    chief_building_official_title: str = _doc("Their title")
+
+    @classmethod
+    def of(cls, municipality) -> MunicipalityPart:
+        return cls(**{f.name: getattr(municipality, f.name) for f in dataclasses.fields(cls)})
+
+
+# Added to the municipality when a permit is rendered, never stored: the letterhead may
+# change, the record may not (the issued PDF keeps the logo it was printed with).
+RENDER_TIME_ATTRIBUTES = {
+    "municipality": {
+        "logo_data_uri": "The letterhead logo as a data: URI (empty without a logo): "
+        '<img src="{{ municipality.logo_data_uri }}">',
+    }
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PermitPart(_Part):
+    number: str = _doc("Permit number, e.g. OCC-2026-0007")
+    type_name: str = _doc("Permit type, e.g. General")
+    kind: str = _doc("general, partial or temporary")
+    kind_label: str = _doc("Kind, readable")
+    granted_on: datetime.date = _doc('Occupancy granted date (a date: use |date:"F j, Y")')
+    expires_on: datetime.date | None = _doc("Expiry date of a temporary permit, or empty")
+    description: str = _doc("Occupancy permit description typed by the inspector")
+    portion_of_building: str = _doc("Portion of building of a partial permit")
+    result: str = _doc("granted_full or granted_outstanding")
+    result_label: str = _doc("The result, readable")
+    issued_at: datetime.datetime = _doc("Date and time of issue")
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplicationPart(_Part):
+    number: str = _doc("Application (building permit) number")
+    full_address: str = _doc("Civic address with unit and city")
+    street_address: str = _doc("Street address")
+    unit: str = _doc("Unit")
+    city: str = _doc("City")
+    province: str = _doc("Province code")
+    postal_code: str = _doc("Postal code")
+    roll_number: str = _doc("Assessment roll number")
+    legal_description: str = _doc("Legal description (lot, plan)")
+    work_type_label: str = _doc("Type of work")
+    description: str = _doc("Description of the work")
+    applicant_name: str = _doc("Applicant")
+    owner_name: str = _doc("Owner")
+
+    @classmethod
+    def of(cls, application) -> ApplicationPart:
+        copied = {f.name for f in dataclasses.fields(cls)} - {"work_type_label"}
+        return cls(
+            work_type_label=application.get_work_type_display(),
+            **{name: getattr(application, name) for name in copied},
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class InspectionPart(_Part):
+    type_name: str = _doc("Inspection type, e.g. Occupancy")
+
+
+@dataclasses.dataclass(frozen=True)
+class VisitPart(_Part):
+    sequence: int = _doc("Visit number")
+    inspector_name: str = _doc("Inspector who granted occupancy")
+    closed_at: datetime.datetime = _doc("Date and time the visit was closed")
+
+
+@dataclasses.dataclass(frozen=True)
+class OutstandingMatter(_Part):
+    kind: str = _doc("Deficiency or Order")
+    description: str = _doc("What is outstanding (an order names its type and to whom)")
+    discovery_date: datetime.date | None = _doc(
+        "Date a deficiency was found (a date), empty for an order"
+    )
+    comply_by: datetime.date | None = _doc(
+        "Date an order must be complied with (a date), empty for a deficiency"
+    )
+
+    @classmethod
+    def of_visit(cls, visit) -> tuple[OutstandingMatter, ...]:
+        """The deficiencies, then the orders, still outstanding when the visit closes."""
+        deficiencies = [
+            cls(
+                kind="Deficiency",
+                description=finding.description,
+                discovery_date=finding.discovery_date,
+                comply_by=None,
+            )
+            for finding in rules.outstanding_findings(visit)
+        ]
+        orders = [
+            cls(
+                kind="Order",
+                description=f"{order.get_order_type_display()} issued to {order.issued_to}: "
+                f"{order.description}",
+                discovery_date=None,
+                comply_by=order.comply_by,
+            )
+            for order in rules.outstanding_orders(visit)
+        ]
+        return tuple(deficiencies + orders)
+
+
+@dataclasses.dataclass(frozen=True)
+class PermitSnapshot(_Part):
+    municipality: MunicipalityPart = _doc("The issuing municipality")
+    permit: PermitPart = _doc("The occupancy permit")
+    application: ApplicationPart = _doc("The building-permit application")
+    inspection: InspectionPart = _doc("The occupancy inspection")
+    visit: VisitPart = _doc("The visit the permit was granted on")
+    outstanding_matters: tuple[OutstandingMatter, ...] = _doc(
+        "List of outstanding matters (only for Granted, but outstanding matters): "
+        "{% for matter in outstanding_matters %}{{ matter.description }}{% endfor %}"
+    )
+
+    def to_json(self) -> dict:
+        """The stored form: today's keys and values, led by the schema version."""
+        return {"schema_version": SCHEMA_VERSION, **super().to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict, *, path: str = "") -> PermitSnapshot:
+        """A stored snapshot, of this or an earlier schema version."""
+        if not isinstance(data, dict):
+            raise SnapshotError("The snapshot is not an object.")
+        data = dict(data)
+        version = data.pop("schema_version", 1)  # stored before versioning: version 1
+        if version != SCHEMA_VERSION:
+            raise SnapshotError(f"Unknown snapshot schema version {version!r}.")
+        return super().from_json(data, path=path)
+
+    def template_context(self, *, logo_data_uri: str = "") -> dict:
+        """The variables a permit template sees (the schema version is not one of them)."""
+        context = super().template_context()
+        context["municipality"]["logo_data_uri"] = logo_data_uri
+        return context
+
+    @classmethod
+    def from_grant(
+        cls,
+        *,
+        visit,
+        permit_type,
+        number: str,
+        result: str,
+        result_label: str,
+        granted_on: datetime.date,
+        expires_on: datetime.date | None,
+        description: str,
+        portion_of_building: str,
+        issued_at: datetime.datetime,
+        inspector,
+    ) -> PermitSnapshot:
+        """What a permit issued now for this grant prints."""
+        application = visit.inspection.application
+        return cls(
+            municipality=MunicipalityPart.of(application.municipality),
+            permit=PermitPart(
+                number=number,
+                type_name=permit_type.name,
+                kind=permit_type.kind,
+                kind_label=permit_type.get_kind_display(),
+                granted_on=granted_on,
+                expires_on=expires_on,
+                description=description,
+                portion_of_building=portion_of_building,
+                result=result,
+                result_label=result_label,
+                issued_at=issued_at,
+            ),
+            application=ApplicationPart.of(application),
+            inspection=InspectionPart(type_name=visit.inspection.inspection_type.name),
+            visit=VisitPart(
+                sequence=visit.sequence,
+                inspector_name=person_name(inspector),
+                closed_at=issued_at,
+            ),
+            outstanding_matters=OutstandingMatter.of_visit(visit)
+            if result == VisitResult.GRANTED_OUTSTANDING
+            else (),
+        )
+
+    @classmethod
+    def sample(cls, *, permit_type, municipality) -> PermitSnapshot:
+        """Made-up data for previews, with every part filled (outstanding matters too)."""
+        today = timezone.localdate()
+        now = timezone.now()
+        city = municipality.city or "Example"
+        return cls(
+            municipality=dataclasses.replace(
+                MunicipalityPart.of(municipality),
+                chief_building_official=municipality.chief_building_official or "Alex Morgan",
+            ),
+            permit=PermitPart(
+                number=f"{permit_type.prefix}-{today.year}-SAMPLE",
+                type_name=permit_type.name,
+                kind=permit_type.kind,
+                kind_label=permit_type.get_kind_display(),
+                granted_on=today,
+                expires_on=today + datetime.timedelta(days=90)
+                if permit_type.needs_expiry_date
+                else None,
+                description="Two-storey single detached dwelling with attached garage.",
+                portion_of_building="Ground floor, units 101–104"
+                if permit_type.needs_portion_of_building
+                else "",
+                result=VisitResult.GRANTED_OUTSTANDING.value,
+                result_label=VisitResult.GRANTED_OUTSTANDING.label,
+                issued_at=now,
+            ),
+            application=ApplicationPart(
+                number="SAMPLE-0001",
+                full_address=f"12 Sample Street, {city}",
+                street_address="12 Sample Street",
+                unit="",
+                city=city,
+                province=municipality.province,
+                postal_code="L0R 1A0",
+                roll_number="2402 000 000 00000 0000",
+                legal_description="Lot 1, Plan M-0000",
+                work_type_label="New construction",
+                description="New single detached dwelling",
+                applicant_name="Sample Applicant",
+                owner_name="Sample Owner",
+            ),
+            inspection=InspectionPart(type_name="Occupancy"),
+            visit=VisitPart(sequence=1, inspector_name="Sample Inspector", closed_at=now),
+            outstanding_matters=(
+                OutstandingMatter(
+                    kind="Deficiency",
+                    description="Sample: exterior stair handrail to be installed.",
+                    discovery_date=today,
+                    comply_by=None,
+                ),
+                OutstandingMatter(
+                    kind="Order",
+                    description="Sample: Order to Comply — final grading.",
+                    discovery_date=None,
+                    comply_by=today + datetime.timedelta(days=30),
+                ),
+            ),
+        )
+
+
+def described_fields(part: type[_Part]) -> dict[str, str]:
+    """A part's keys with their administrator-facing descriptions, in stored order."""
+    return {f.name: f.metadata["doc"] for f in dataclasses.fields(part)}
+
+
+def snapshot_parts() -> list[tuple[str, str, type[_Part], bool]]:
+    """(key, description, part class, is a list of parts) for each top-level key."""
+    hints = typing.get_type_hints(PermitSnapshot)
+    parts = []
+    for f in dataclasses.fields(PermitSnapshot):
+        hint = hints[f.name]
+        many = typing.get_origin(hint) is tuple
+        part = typing.get_args(hint)[0] if many else hint
+        parts.append((f.name, f.metadata["doc"], part, many))
+    return parts

@@ -1,0 +1,194 @@
+"""The issued permit's snapshot schema: a real Finish and Close and the preview's sample have
+one shape, stored snapshots carry their version, old ones still render, and the variables
+documented to administrators are the schema's."""
+
+import dataclasses
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from inspections.models import OrderType
+from occupancy.documents import render_permit_html, render_permit_pdf, template_context
+from occupancy.models import OccupancyPermit
+from occupancy.snapshot import (
+    SCHEMA_VERSION,
+    OutstandingMatter,
+    PermitSnapshot,
+    SnapshotError,
+)
+from occupancy.template_validation import ITEM_ATTRIBUTES, VARIABLES, validate_template_body
+from tests.conftest import client_for
+from tests.factories import make_finding, make_order
+from tests.occupancy.conftest import pdf_text
+from tests.occupancy.test_finish_and_close import confirm, finish, grant_data
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def issued(inspector, occupancy, open_visit, general_template) -> OccupancyPermit:
+    """A permit issued by a real Finish and Close, with one deficiency and one order open."""
+    make_finding(open_visit, inspector, description="Exterior stairs need a second handrail")
+    make_order(
+        open_visit,
+        inspector,
+        order_type=OrderType.ORDER_TO_COMPLY,
+        issued_to="Jordan Smith, owner",
+        description="Complete the final grading",
+        comply_by=TODAY + datetime.timedelta(days=30),
+    )
+    client = client_for(inspector)
+    finish(client, occupancy, grant_data(general_template, result="granted_outstanding"))
+    confirm(client, occupancy)
+    return OccupancyPermit.objects.get()
+
+
+def shape(value):
+    """The keys of a JSON value at every level; a list by the shapes of its items."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return None
+
+
+def test_issued_snapshot_and_sample_have_the_same_keys_at_every_level(issued, general_type):
+    sample = PermitSnapshot.sample(
+        permit_type=general_type, municipality=general_type.municipality
+    ).to_json()
+    assert shape(issued.snapshot) == shape(sample)
+    assert len(issued.snapshot["outstanding_matters"]) == 2  # the items were compared too
+
+
+def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(issued):
+    snapshot = issued.snapshot
+    assert snapshot["schema_version"] == SCHEMA_VERSION == 1
+    assert snapshot["permit"]["number"] == issued.number
+    assert snapshot["permit"]["granted_on"] == TODAY.isoformat()
+    assert snapshot["permit"]["expires_on"] is None
+    assert snapshot["permit"]["result_label"] == "Granted, but outstanding matters"
+    assert snapshot["permit"]["issued_at"] == snapshot["visit"]["closed_at"]
+    assert snapshot["application"]["work_type_label"] == "New construction"
+    assert snapshot["outstanding_matters"] == [
+        {
+            "kind": "Deficiency",
+            "description": "Exterior stairs need a second handrail",
+            "discovery_date": TODAY.isoformat(),
+            "comply_by": None,
+        },
+        {
+            "kind": "Order",
+            "description": "Order to Comply issued to Jordan Smith, owner: "
+            "Complete the final grading",
+            "discovery_date": None,
+            "comply_by": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        },
+    ]
+
+
+def test_snapshot_round_trips_through_its_stored_json(issued, general_type):
+    stored = PermitSnapshot.from_json(issued.snapshot)
+    assert stored.to_json() == issued.snapshot
+    assert stored.permit.granted_on == TODAY
+    assert stored.outstanding_matters[1].comply_by == TODAY + datetime.timedelta(days=30)
+    sample = PermitSnapshot.sample(permit_type=general_type, municipality=general_type.municipality)
+    assert PermitSnapshot.from_json(sample.to_json()) == sample
+
+
+def test_snapshot_stored_before_versioning_still_renders_the_same(issued):
+    old = {key: value for key, value in issued.snapshot.items() if key != "schema_version"}
+    assert PermitSnapshot.from_json(old) == PermitSnapshot.from_json(issued.snapshot)
+    body = issued.template_version.body
+    html = render_permit_html(body, template_context(old))
+    assert html == render_permit_html(body, template_context(issued.snapshot))
+    text = pdf_text(render_permit_pdf(body=body, snapshot=old, municipality=issued.municipality))
+    for expected in [issued.number, "Exterior stairs need a second handrail", "Town of Alpha"]:
+        assert expected in text, expected
+
+
+def test_template_sees_dates_and_local_times_and_no_schema_version(issued):
+    context = template_context(issued.snapshot, logo_data_uri="data:image/png;base64,AAAA")
+    assert "schema_version" not in context
+    assert context["permit"]["granted_on"] == TODAY
+    issued_at = context["permit"]["issued_at"]
+    assert issued_at == issued.issued_at
+    assert issued_at.tzinfo == timezone.get_current_timezone()
+    assert context["outstanding_matters"][0]["discovery_date"] == TODAY
+    assert context["municipality"]["logo_data_uri"] == "data:image/png;base64,AAAA"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s | {"schema_version": 2}, "Unknown snapshot schema version 2."),
+        (
+            lambda s: s | {"permit": {k: v for k, v in s["permit"].items() if k != "number"}},
+            "permit lacks number.",
+        ),
+        (
+            lambda s: s | {"visit": s["visit"] | {"weather": "rain"}},
+            "visit has unknown weather.",
+        ),
+        (
+            lambda s: s | {"outstanding_matters": [{"kind": "Deficiency", "description": "x"}]},
+            "outstanding_matters[0] lacks discovery_date, comply_by.",
+        ),
+        (
+            lambda s: s | {"permit": s["permit"] | {"granted_on": "yesterday"}},
+            "permit.granted_on is not an ISO date: 'yesterday'",
+        ),
+    ],
+)
+def test_snapshot_of_an_unknown_shape_is_refused(issued, change, message):
+    with pytest.raises(SnapshotError) as exc:
+        PermitSnapshot.from_json(change(issued.snapshot))
+    assert str(exc.value) == message
+
+
+def test_documented_variables_cover_every_key_of_the_schema(general_type):
+    stored = PermitSnapshot.sample(
+        permit_type=general_type, municipality=general_type.municipality
+    ).to_json()
+    assert set(VARIABLES) == set(stored) - {"schema_version"}
+    for name, (description, attributes) in VARIABLES.items():
+        assert description
+        if isinstance(stored[name], dict):
+            render_time = {"logo_data_uri"} if name == "municipality" else set()
+            assert set(attributes) == set(stored[name]) | render_time, name
+            assert all(attributes.values()), name
+        else:
+            assert attributes == {}
+            for item in stored[name]:
+                assert set(ITEM_ATTRIBUTES[name]) == set(item)
+    matter_fields = {f.name for f in dataclasses.fields(OutstandingMatter)}
+    assert set(ITEM_ATTRIBUTES["outstanding_matters"]) == matter_fields
+    for attribute in matter_fields:
+        assert attribute in VARIABLES["outstanding_matters"][0]
+
+
+def test_a_template_using_every_documented_variable_validates_and_renders(general_type):
+    lines = [f"{{{{ {name}.{attr} }}}}" for name, (_, attrs) in VARIABLES.items() for attr in attrs]
+    items = " ".join(f"{{{{ matter.{attr} }}}}" for attr in ITEM_ATTRIBUTES["outstanding_matters"])
+    lines.append(f"{{% for matter in outstanding_matters %}}{items}{{% endfor %}}")
+    body = "\n".join(lines)
+    validate_template_body(body)
+    snapshot = PermitSnapshot.sample(
+        permit_type=general_type, municipality=general_type.municipality
+    )
+    html = render_permit_html(body, template_context(snapshot.to_json()))
+    assert snapshot.permit.number in html and "Sample: Order to Comply" in html
+    with pytest.raises(ValidationError, match="Unknown variable"):
+        validate_template_body("{{ schema_version }}")
+
+
+def test_template_page_lists_the_render_time_logo_and_the_outstanding_matter_attributes(
+    admin_user, general_template
+):
+    url = reverse("admin:occupancy_occupancypermittemplate_change", args=[general_template.pk])
+    html = client_for(admin_user).get(url).content.decode()
+    assert "{{ municipality.logo_data_uri }}" in html
+    assert "{{ permit.number }}" in html
+    assert "comply_by: Date an order must be complied with" in html
