@@ -14,6 +14,17 @@ from demo import builders
 from inspections.models import InspectionKind
 from occupancy.models import PermitKind
 
+
+def pytest_configure(config):
+    """Tests only: a cheap password hasher. The default one takes about 0.2 s per user created
+    or logged in; MD5 keeps logins (django-axes, the browser tests' login page, served by the
+    live server in this same process) working at a fraction of that. Production settings keep
+    Django's default hashers."""
+    from django.test.utils import override_settings
+
+    override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
+
+
 PASSWORD = "a-long-test-password-123"
 
 
