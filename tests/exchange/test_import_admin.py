@@ -17,8 +17,8 @@ from inspections.services import inspection_add, visit_start
 from occupancy.models import OccupancyPermit, OccupancyPermitType
 from permits.models import Application, ApplicationStatus
 from tests.conftest import client_for, make_user
-from tests.occupancy.conftest import make_template
 from tests.exchange.test_import import BURLINGTON_CSV, burlington_csv, burlington_row
+from tests.occupancy.conftest import make_template
 
 IMPORT_URL = "/admin/permits/application/import/"
 
