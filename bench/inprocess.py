@@ -150,7 +150,7 @@ def pdf_reuse_gain(rounds: int = 20) -> dict:
     def nothing_reused():
         render(FontConfiguration())
 
-    def font_config_reused():  # permits/pdf.py before issue 7
+    def font_config_reused():  # the renderer before issue 7
         render(_font_config())
 
     def font_config_and_stylesheets_reused():  # core/pdf.py now: parsed once per version

@@ -11,7 +11,6 @@ from inspections import rules
 from inspections.models import (
     Finding,
     Inspection,
-    InspectionType,
     Order,
     Photo,
     Visit,
@@ -35,19 +34,11 @@ def inspection_rows(*, application) -> QuerySet[Inspection]:
     )
 
 
-def addable_inspection_types(*, application) -> QuerySet[InspectionType]:
-    return InspectionType.objects.filter(
-        municipality_id=application.municipality_id, is_active=True
-    ).order_by("display_order", "name")
-
-
-def add_inspection_form(*, user, application):
-    """The Add inspection form when the user's role may add one, else None."""
-    from inspections.forms import InspectionAddForm
-
-    if not access.can(user, application.municipality_id, "inspections.add_inspection"):
-        return None
-    return InspectionAddForm(application=application)
+def linkable_findings(visit) -> QuerySet[Finding]:
+    """Findings an order or a photo may point at: this inspection's, up to this visit."""
+    return Finding.objects.filter(
+        visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence
+    ).order_by("visit__sequence", "discovery_date", "id")
 
 
 def open_visit(*, inspection) -> Visit | None:
@@ -100,6 +91,15 @@ def outstanding_matters(*, visit) -> tuple[list[Finding], list[Order]]:
 
 def visit_photos(*, visit) -> QuerySet[Photo]:
     return visit.photos.select_related("finding").order_by("uploaded_at", "id")
+
+
+def last_closed_visit(*, inspection) -> Visit | None:
+    return (
+        inspection.visits.filter(status=VisitStatus.CLOSED)
+        .select_related("closed_by")
+        .order_by("-sequence")
+        .first()
+    )
 
 
 def closed_visits(*, inspection) -> QuerySet[Visit]:

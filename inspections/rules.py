@@ -4,6 +4,7 @@ the refusal at the field) and by the close service (to enforce it under the row 
 from django.db.models import Q
 
 from inspections.models import (
+    FAILING_RESULTS,
     GENERAL_RESULTS,
     OCCUPANCY_RESULTS,
     Finding,
@@ -72,3 +73,15 @@ def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
             "order: record it, or choose Granted and fully completed."
         )
     return None
+
+
+def result_refusals(*, visit: Visit, kind: str, result: str, failure_reason: str) -> dict[str, str]:
+    """The result rule set of a close, by form field ({"result": …, "failure_reason": …});
+    empty when the visit may be closed with this result. visit_close enforces it and
+    occupancy.rules.grant_refusals starts from it."""
+    refusals = {}
+    if refusal := result_refusal(visit=visit, kind=kind, result=result):
+        refusals["result"] = refusal
+    if result in FAILING_RESULTS and not failure_reason:
+        refusals["failure_reason"] = "Choose the reason the inspection was not passed."
+    return refusals

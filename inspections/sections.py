@@ -7,17 +7,9 @@ from django.urls import reverse
 from core import access, pages
 from inspections import queries
 from inspections.forms import FindingForm, InspectionAddForm, OrderForm, PhotoUploadForm
-from inspections.models import Finding
 
 RECORD = "inspections.change_visit"
 VISIT_DOCUMENTS = "visit_documents"
-
-
-def linkable_findings(visit):
-    """Findings an order or a photo may point at: this inspection's, up to this visit."""
-    return Finding.objects.filter(
-        visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence
-    ).order_by("visit__sequence", "discovery_date", "id")
 
 
 def inspection_page_context(request, *, inspection) -> dict:
@@ -51,7 +43,8 @@ def _orders(request, page, forms):
     return {
         "orders": list(queries.visit_orders(visit=visit)),
         "carried_orders": list(queries.carried_over_orders(visit=visit)),
-        "order_form": forms.get("order_form") or OrderForm(findings=linkable_findings(visit)),
+        "order_form": forms.get("order_form")
+        or OrderForm(findings=queries.linkable_findings(visit)),
     }
 
 
@@ -61,7 +54,7 @@ def _photos(request, page, forms):
     return {
         "photos": list(queries.visit_photos(visit=visit)),
         "photo_form": forms.get("photo_form")
-        or PhotoUploadForm(findings=linkable_findings(visit)),
+        or PhotoUploadForm(findings=queries.linkable_findings(visit)),
     }
 
 

@@ -13,11 +13,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.timezone import localtime
 
 from core.audit import describe_changes
 from core.images import ProcessedPhoto
 from core.people import person_name
+from inspections.exceptions import VisitError, VisitNotOpen
 from inspections.models import (
     FAILING_RESULTS,
     Finding,
@@ -30,19 +30,6 @@ from inspections.models import (
     VisitStatus,
 )
 from permits.services import application_record_activity
-
-
-class VisitError(Exception):
-    """A change the rules refuse; str(exc) is the message the user sees."""
-
-
-class VisitNotOpen(VisitError):
-    def __init__(self, visit: Visit):
-        closer = person_name(visit.closed_by) or "another user"
-        when = f" on {localtime(visit.closed_at):%Y-%m-%d at %H:%M}" if visit.closed_at else ""
-        super().__init__(
-            f"Visit {visit.sequence} was already closed by {closer}{when}; nothing was changed."
-        )
 
 
 def _lock_open_visit(visit: Visit) -> Visit:
@@ -518,11 +505,14 @@ def visit_close(
         .select_related("application__municipality", "inspection_type")
         .get(pk=visit.inspection_id)
     )
-    refusal = rules.result_refusal(visit=visit, kind=inspection.inspection_type.kind, result=result)
-    if refusal:
-        raise VisitError(refusal)
-    if result in FAILING_RESULTS and not failure_reason:
-        raise VisitError("Choose the reason the inspection was not passed.")
+    refusals = rules.result_refusals(
+        visit=visit,
+        kind=inspection.inspection_type.kind,
+        result=result,
+        failure_reason=failure_reason,
+    )
+    if refusals:
+        raise VisitError(" ".join(refusals.values()))
     visit.inspection = inspection
     visit.result = result
     visit.failure_reason = failure_reason if result in FAILING_RESULTS else ""

@@ -12,7 +12,6 @@ from inspections.forms import (
     PhotoUploadForm,
 )
 from inspections.queries import get_finding, get_inspection, get_order, get_photo
-from inspections.sections import linkable_findings
 from inspections.services import VisitError
 from permits import queries as permits_queries
 
@@ -153,7 +152,7 @@ def order_add(request: HttpRequest, code: str) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.add_order")
     if (visit := _open_visit_or_back(request, inspection)) is None:
         return _back(inspection)
-    form = OrderForm(request.POST, findings=linkable_findings(visit))
+    form = OrderForm(request.POST, findings=queries.linkable_findings(visit))
     if not form.is_valid():
         return inspection_page(request, inspection, status=400, order_form=form)
     try:
@@ -172,7 +171,8 @@ def order_edit(request: HttpRequest, code: str) -> HttpResponse:
     if not order.visit.is_open:
         messages.warning(request, "That visit is closed: its orders can no longer change.")
         return _back(inspection)
-    form = OrderForm(request.POST or None, instance=order, findings=linkable_findings(order.visit))
+    findings = queries.linkable_findings(order.visit)
+    form = OrderForm(request.POST or None, instance=order, findings=findings)
     if request.method == "POST" and form.is_valid():
         try:
             services.order_update(order=order, actor=request.user, **form.cleaned_data)
@@ -224,7 +224,7 @@ def photos_add(request: HttpRequest, code: str) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.add_photo")
     if (visit := _open_visit_or_back(request, inspection)) is None:
         return _back(inspection)
-    form = PhotoUploadForm(request.POST, request.FILES, findings=linkable_findings(visit))
+    form = PhotoUploadForm(request.POST, request.FILES, findings=queries.linkable_findings(visit))
     if not form.is_valid():
         return inspection_page(request, inspection, status=400, photo_form=form)
     try:

@@ -13,6 +13,7 @@ from occupancy.admin_forms import (
     OccupancyPermitTypeForm,
     RevocationForm,
 )
+from occupancy.exceptions import RevocationRefused
 from occupancy.models import (
     OccupancyPermit,
     OccupancyPermitRevocation,
@@ -267,7 +268,7 @@ class OccupancyPermitAdmin(ReadOnlyAdmin):
                 services.occupancy_permit_revoke(
                     permit=permit, actor=request.user, **form.cleaned_data
                 )
-            except services.CloseError as exc:
+            except RevocationRefused as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(

@@ -66,11 +66,6 @@ def version_stylesheet_key(version) -> tuple[str, int]:
     return ("permit-template-version", version.pk)
 
 
-def sample_snapshot(*, permit_type, municipality) -> dict:
-    """Made-up data for previews, stored-snapshot shaped."""
-    return PermitSnapshot.sample(permit_type=permit_type, municipality=municipality).to_json()
-
-
 def render_revocation_pdf(*, revocation) -> bytes:
     from django.template.loader import render_to_string
 

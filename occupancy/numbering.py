@@ -8,14 +8,15 @@ back. The unique constraint on (municipality, number) is the backstop.
 import re
 import string
 
+from occupancy.exceptions import OccupancyError
 from occupancy.models import OccupancyPermitType, PermitNumberSequence
 
 TOKENS = {"prefix", "year", "seq"}
 _FORMAT_CHECK = re.compile(r"^[A-Za-z0-9{}:._/ -]+$")
 
 
-class NumberFormatError(ValueError):
-    pass
+class NumberFormatError(OccupancyError, ValueError):
+    """A permit type's number format that cannot number permits; str(exc) says why."""
 
 
 def check_number_format(number_format: str) -> None:

@@ -1,7 +1,9 @@
 """Read functions other apps' pages use to show occupancy permits."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 
+from core import access
 from occupancy.models import OccupancyPermit
 
 
@@ -21,3 +23,16 @@ def permits_by_visit(*, visits) -> dict[int, OccupancyPermit]:
         "municipality", "permit_type"
     )
     return {permit.visit_id: permit for permit in permits}
+
+
+def get_permit(user, municipality_slug: str, number: str) -> OccupancyPermit:
+    """An issued permit by its number, for a member of its municipality (else a 404)."""
+    permit = (
+        OccupancyPermit.objects.select_related("municipality")
+        .filter(municipality__slug=municipality_slug, number=number)
+        .first()
+    )
+    if permit is None:
+        raise Http404("No such occupancy permit.")
+    access.check(user, permit.municipality_id, None)
+    return permit

@@ -8,7 +8,7 @@ import datetime
 from django.utils import timezone
 
 from inspections import rules as inspection_rules
-from inspections.models import FAILING_RESULTS, GRANT_RESULTS
+from inspections.models import GRANT_RESULTS
 from occupancy.models import OccupancyPermitTemplate
 
 
@@ -34,15 +34,13 @@ def grant_refusals(
 ) -> dict[str, str]:
     """Why this visit cannot be closed with this result (and, for a grant, these permit
     details): {form field: message}, empty when the close may go ahead."""
-    refusals: dict[str, str] = {}
     inspection = visit.inspection
-    refusal = inspection_rules.result_refusal(
-        visit=visit, kind=inspection.inspection_type.kind, result=result
+    refusals = inspection_rules.result_refusals(
+        visit=visit,
+        kind=inspection.inspection_type.kind,
+        result=result,
+        failure_reason=failure_reason,
     )
-    if refusal:
-        refusals["result"] = refusal
-    if result in FAILING_RESULTS and not failure_reason:
-        refusals["failure_reason"] = "Choose the reason the inspection was not passed."
     if result not in GRANT_RESULTS:
         return refusals
     grant = grant or GrantDetails(template=None, granted_on=None, description="")

@@ -6,6 +6,7 @@ OccupancyConfig.ready()."""
 from django.urls import reverse
 
 from core import pages
+from inspections.models import FAILING_RESULTS, GRANT_RESULTS
 from inspections.sections import VISIT_DOCUMENTS
 from occupancy import queries
 from occupancy.forms import VisitResultForm, visit_details_form
@@ -17,6 +18,9 @@ def _visit_result(request, page, forms):
     if not page["can_record"]:
         return {}  # the section shows the visit's details read-only
     return {
+        # The results that show the Reason field and the grant fields (static/js/threshold.js).
+        "failing_results": " ".join(FAILING_RESULTS),
+        "grant_results": " ".join(GRANT_RESULTS),
         "visit_form": forms.get("visit_form") or visit_details_form(visit),
         "result_form": forms.get("result_form")
         or VisitResultForm(visit=visit, initial=VisitResultForm.initial_from_draft(visit)),

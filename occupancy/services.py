@@ -316,8 +316,6 @@ def permit_template_preview(
 ) -> bytes:
     """Render a template body and stylesheet with sample data; writes nothing anywhere.
     The stylesheet as typed is cached by its text, not under a saved version's key."""
-    from occupancy.documents import render_permit_pdf
-
     return render_permit_pdf(
         body=body,
         stylesheet=stylesheet,

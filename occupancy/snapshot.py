@@ -24,11 +24,12 @@ from django.utils import timezone
 from core.people import person_name
 from inspections import rules
 from inspections.models import VisitResult
+from occupancy.exceptions import OccupancyError
 
 SCHEMA_VERSION = 1
 
 
-class SnapshotError(ValueError):
+class SnapshotError(OccupancyError, ValueError):
     """A stored snapshot that does not match any known schema version."""
 
 

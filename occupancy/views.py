@@ -4,17 +4,17 @@ The inspection page is inspections', rendered by name through core.pages; occupa
 its Inspection & visit result section to it (occupancy.sections)."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_POST
 
-from core import access, pages
+from core import pages
 from core.people import person_name
 from inspections import queries as inspection_queries
+from occupancy import queries
 from occupancy.exceptions import CloseError, GrantRefused, VisitAlreadyClosed
 from occupancy.forms import VisitResultForm, visit_details_form
-from occupancy.models import OccupancyPermit
 from occupancy.services import visit_finish_and_close, visit_result_save_draft
 
 RECORD = "inspections.change_visit"
@@ -28,7 +28,7 @@ def _inspection_page(request, inspection, **bound_forms) -> HttpResponse:
 
 def _already_closed(request, inspection) -> HttpResponse:
     """Someone else (or another tab) was faster: say who closed the visit and when."""
-    last = inspection.visits.exclude(closed_at=None).select_related("closed_by").first()
+    last = inspection_queries.last_closed_visit(inspection=inspection)
     if last is None:
         messages.warning(request, "This inspection has no open visit.")
     else:
@@ -148,16 +148,21 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def permit_pdf(request: HttpRequest, municipality: str, number: str) -> FileResponse:
     """The issued permit's PDF, byte for byte as issued."""
-    permit = (
-        OccupancyPermit.objects.select_related("municipality")
-        .filter(municipality__slug=municipality, number=number)
-        .first()
-    )
-    if permit is None:
-        raise Http404("No such occupancy permit.")
-    access.check(request.user, permit.municipality_id, None)
+    permit = queries.get_permit(request.user, municipality, number)
     response = FileResponse(
         permit.pdf.open("rb"), content_type="application/pdf", filename=f"{permit.number}.pdf"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def moved_permanently(view_name: str):
+    """Finish and Close moved under /occupancy/ (issue 12): a page left open from before
+    still posts to the old address; 308 keeps the method and the form data."""
+
+    def redirect_view(request: HttpRequest, code: str) -> HttpResponse:
+        response = redirect(view_name, code=code)
+        response.status_code = 308
+        return response
+
+    return redirect_view

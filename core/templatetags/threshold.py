@@ -13,8 +13,3 @@ def person_name(user) -> str:
 @register.filter
 def field_id(bound_field) -> str:
     return bound_field.id_for_label
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if mapping else None

@@ -25,7 +25,7 @@ def copy_drafts(apps, schema_editor):
     rows = Visit.objects.exclude(grant_draft={}).values_list("pk", "grant_draft")
     for visit_pk, draft in rows.iterator():
         draft = draft or {}
-        if not isinstance(draft, dict) or not any(draft.values()):
+        if not isinstance(draft, dict) or not draft:
             continue
         template = draft.get("template")
         drafts.append(

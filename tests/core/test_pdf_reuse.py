@@ -8,8 +8,9 @@ from weasyprint.text.fonts import FontConfiguration
 import core.pdf
 from core.pdf import InlineOnlyFetcher, render_pdf
 from occupancy.defaults import default_template
-from occupancy.documents import render_permit_html, sample_snapshot, template_context
+from occupancy.documents import render_permit_html, template_context
 from occupancy.models import OccupancyPermitType
+from occupancy.snapshot import PermitSnapshot
 from tests.occupancy.conftest import pdf_text
 
 SHIPPED = ["general.html", "partial.html", "temporary.html"]
@@ -17,7 +18,7 @@ SHIPPED = ["general.html", "partial.html", "temporary.html"]
 
 def permit_html(municipality, body: str) -> str:
     permit_type = OccupancyPermitType(municipality=municipality, name="General")
-    snapshot = sample_snapshot(permit_type=permit_type, municipality=municipality)
+    snapshot = PermitSnapshot.sample(permit_type=permit_type, municipality=municipality).to_json()
     return render_permit_html(body, template_context(snapshot))
 
 

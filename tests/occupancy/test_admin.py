@@ -1,6 +1,7 @@
 """Administrators configure occupancy permits themselves: types and numbering, templates
 with validation, versions and preview, and revocation."""
 
+import datetime
 import hashlib
 
 import pytest
@@ -9,6 +10,7 @@ from django.urls import reverse
 from core.models import Activity
 from occupancy.models import (
     OccupancyPermit,
+    OccupancyPermitRevocation,
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     OccupancyPermitType,
@@ -326,6 +328,24 @@ def test_revocation_keeps_the_pdf_issues_a_notice_and_shows_revoked_everywhere(
         ).status_code
         == 403
     )
+
+
+def test_revocation_dated_before_the_grant_is_refused_on_the_form_and_changes_nothing(
+    admin_user, inspector, general_template, application_a, occupancy_type_a
+):
+    permit = issue(make_inspection(application_a, occupancy_type_a), inspector, general_template)
+    url = reverse("admin:occupancy_occupancypermit_revoke", args=[permit.pk])
+    day_before = permit.granted_on - datetime.timedelta(days=1)
+    response = client_for(admin_user).post(
+        url, {"reason": "Issued in error", "revoked_on": day_before.isoformat()}
+    )
+    assert response.status_code == 400
+    assert "A permit cannot be revoked before the date it was granted." in (
+        response.content.decode()
+    )
+    permit.refresh_from_db()
+    assert permit.status == "issued"
+    assert not OccupancyPermitRevocation.objects.exists()
 
 
 def test_staff_without_the_revoke_permission_cannot_revoke(

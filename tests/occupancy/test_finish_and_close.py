@@ -365,3 +365,33 @@ def test_draft_result_is_kept_between_visits_to_the_page(
     form = client.get(occupancy.get_absolute_url()).context["result_form"]
     assert form.initial["description"] == "Half typed"
     assert form.initial["result"] == "granted_full"
+
+
+def test_a_confirmation_page_left_open_across_the_upgrade_still_closes(
+    inspector, occupancy, open_visit, general_template
+):
+    # Before issue 12 the close was posted to /inspections/<code>/close: 308 keeps the POST.
+    client = client_for(inspector)
+    finish(client, occupancy, grant_data(general_template))
+    response = client.post(f"/inspections/{occupancy.code}/close")
+    assert response.status_code == 308
+    assert response["Location"] == reverse("occupancy:visit_close", args=[occupancy.code])
+    response = client.post(response["Location"], follow=True)
+    assert OccupancyPermit.objects.get().visit == open_visit
+    assert Visit.objects.get().status == VisitStatus.CLOSED
+
+
+def test_template_retired_after_confirmation_is_refused_at_the_field(
+    inspector, occupancy, open_visit, general_template
+):
+    client = client_for(inspector)
+    finish(client, occupancy, grant_data(general_template))
+    general_template.is_active = False  # an administrator retires it meanwhile
+    general_template.save(update_fields=["is_active"])
+    response = confirm(client, occupancy, follow=False)
+    assert response.status_code == 400
+    assert response.context["result_form"].errors["template"] == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+    assert not OccupancyPermit.objects.exists()
+    assert Visit.objects.get().status == VisitStatus.OPEN
