@@ -26,8 +26,21 @@ import random
 from types import SimpleNamespace
 
 from core.models import Activity
-from inspections.models import Finding, Inspection, InspectionKind, Order, Visit, VisitResult
-from occupancy.models import OccupancyPermit, PermitKind
+from inspections.models import (
+    FAILING_RESULTS,
+    GRANT_RESULTS,
+    FailureReason,
+    Finding,
+    Inspection,
+    InspectionKind,
+    InspectionStatus,
+    Order,
+    Visit,
+    VisitResult,
+    VisitStatus,
+    VisitType,
+)
+from occupancy.models import OccupancyPermit, PermitKind, PermitStatus
 from occupancy.snapshot import (
     ApplicationPart,
     InspectionPart,
@@ -36,7 +49,7 @@ from occupancy.snapshot import (
     PermitSnapshot,
     VisitPart,
 )
-from permits.models import Application, WorkType
+from permits.models import Application, ApplicationStatus, WorkType
 
 UTC = dt.UTC
 
@@ -199,7 +212,12 @@ REMARKS = [
     "Grading to be completed in spring",
     "Temporary railing in place at the deck",
 ]
-FAILURE_REASONS = ["deficiencies", "deficiencies", "deficiencies", "information_required"]
+FAILURE_REASONS = [
+    FailureReason.DEFICIENCIES,
+    FailureReason.DEFICIENCIES,
+    FailureReason.DEFICIENCIES,
+    FailureReason.INFORMATION_REQUIRED,
+]
 
 # One stored file stands for every generated permit PDF and inspection report.
 SHARED_PERMIT_PDF = "occupancy/bench/generated-permit.pdf"
@@ -322,7 +340,7 @@ class Generator:
             insp_code = code_for(1, insp_id)
             visits, findings, orders, permits = [], [], [], []
             if reached_today:
-                status = "not_started"
+                status = InspectionStatus.NOT_STARTED
             else:
                 if position == long_index:
                     failures = rng.randint(25, 40)
@@ -363,7 +381,7 @@ class Generator:
             )
             for row in visits:
                 yield "inspections_visit", row
-                if row["status"] == "closed":
+                if row["status"] == InspectionStatus.CLOSED:
                     result = row["result"].replace("_", " ")
                     activities.append(
                         (
@@ -405,7 +423,7 @@ class Generator:
                 t += dt.timedelta(days=rng.randint(7, 60))
 
         any_visit = any(v for _, _, v in inspections)
-        all_closed = all(s == "closed" for s, _, _ in inspections)
+        all_closed = all(s == InspectionStatus.CLOSED for s, _, _ in inspections)
         granted = any(a[1] == "occupancy_permit_issued" for a in activities)
         occupied_on = completed_on = None
         if all_closed:
@@ -413,14 +431,21 @@ class Generator:
             if granted:
                 occupied_on = next(a[0].date() for a in activities if a[1].startswith("occ"))
             old = (self.today - last_day).days > 365
-            app_status = "closed" if old else ("occupied" if granted else "finished")
-            completed_on = last_day if app_status in ("closed", "finished") else None
+            app_status = (
+                ApplicationStatus.CLOSED
+                if old
+                else (ApplicationStatus.OCCUPIED if granted else ApplicationStatus.FINISHED)
+            )
+            finished = (ApplicationStatus.CLOSED, ApplicationStatus.FINISHED)
+            completed_on = last_day if app_status in finished else None
         elif any_visit:
-            app_status = "construction_started"
+            app_status = ApplicationStatus.CONSTRUCTION_STARTED
         elif issued <= self.today:
-            app_status = "permit_issued"
+            app_status = ApplicationStatus.PERMIT_ISSUED
         else:
-            app_status = "in_review" if rng.random() < 0.6 else "submitted"
+            app_status = (
+                ApplicationStatus.IN_REVIEW if rng.random() < 0.6 else ApplicationStatus.SUBMITTED
+            )
         permit_issued_on = issued if issued <= self.today else None
         last_activity = max(a[0] for a in activities)
         for at, verb, summary, actor in activities:
@@ -499,9 +524,9 @@ class Generator:
                         {
                             "id": self._next("inspections_visit"),
                             "sequence": sequence,
-                            "status": "open",
+                            "status": VisitStatus.OPEN,
                             "started_at": self.now - dt.timedelta(hours=rng.randint(1, 6)),
-                            "visit_type": "on_site",
+                            "visit_type": VisitType.ON_SITE,
                             "internal_notes": "",
                             "site_conditions": "",
                             "time_used_minutes": None,
@@ -515,8 +540,11 @@ class Generator:
                             "started_by_id": rng.choice(self.inspectors),
                         }
                     )
-                    return "in_progress", day, True
-                return ("revisit_required" if visits else "not_started"), day, True
+                    return InspectionStatus.IN_PROGRESS, day, True
+                status = (
+                    InspectionStatus.REVISIT_REQUIRED if visits else InspectionStatus.NOT_STARTED
+                )
+                return status, day, True
             passed = sequence == total
             inspector = rng.choice(self.inspectors)
             visit_id = self._next("inspections_visit")
@@ -527,15 +555,19 @@ class Generator:
             pending = []
             if occupancy:
                 if passed:
-                    result = "granted_outstanding" if rng.random() < 0.2 else "granted_full"
+                    result = (
+                        VisitResult.GRANTED_OUTSTANDING
+                        if rng.random() < 0.2
+                        else VisitResult.GRANTED_FULL
+                    )
                 else:
-                    result = "not_granted"
+                    result = VisitResult.NOT_GRANTED
             else:
-                result = "passed" if passed else "failed"
-            failing = result in ("failed", "not_granted")
+                result = VisitResult.PASSED if passed else VisitResult.FAILED
+            failing = result in FAILING_RESULTS
             reason = rng.choice(FAILURE_REASONS) if failing else ""
             deficiencies = rng.choice((1, 1, 2, 2, 3, 3)) if failing else 0
-            if result == "granted_outstanding":
+            if result == VisitResult.GRANTED_OUTSTANDING:
                 deficiencies = 1  # printed on the permit as an outstanding matter
             remarks = rng.choice((0, 0, 0, 0, 1, 1))
             for index in range(deficiencies + remarks):
@@ -575,9 +607,9 @@ class Generator:
                 {
                     "id": visit_id,
                     "sequence": sequence,
-                    "status": "closed",
+                    "status": VisitStatus.CLOSED,
                     "started_at": started,
-                    "visit_type": "on_site",
+                    "visit_type": VisitType.ON_SITE,
                     "internal_notes": "",
                     "site_conditions": "",
                     "time_used_minutes": rng.choice((30, 45, 60, 90)),
@@ -591,10 +623,10 @@ class Generator:
                     "started_by_id": inspector,
                 }
             )
-            if result in ("granted_full", "granted_outstanding"):
+            if result in GRANT_RESULTS:
                 permits.append((visit_id, sequence, result, closed, inspector))
             t = day + dt.timedelta(days=rng.randint(2, 14) if failing else 0)
-        return "closed", t, False
+        return InspectionStatus.CLOSED, t, False
 
     def _permit(
         self,
@@ -668,7 +700,7 @@ class Generator:
             "pdf": SHARED_PERMIT_PDF,
             "pdf_sha256": cfg["permit_sha256"],
             "issued_at": issued_at,
-            "status": "issued",
+            "status": PermitStatus.ISSUED,
             "application_id": app_id,
             "issued_by_id": inspector,
             "municipality_id": cfg["municipality_id"],

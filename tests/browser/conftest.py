@@ -285,3 +285,14 @@ def assert_errors_described(page, expected: int | None = None) -> None:
         assert found["count"] == expected, (
             f"{found['count']} error messages, expected {expected}: {found['texts']}"
         )
+
+
+def open_add_form(page, label: str) -> None:
+    """Open an "Add …" form and wait until the page has moved the focus into it, as it does
+    for a person (threshold.js, a task after the click). Filling a field before that
+    task ran let the focus jump to the first field in the middle of the fill, and the text
+    went nowhere: the deficiency was then refused as empty (a flaky run under load)."""
+    page.get_by_text(label).click()
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.closest('details.add-form[open]')"
+    )

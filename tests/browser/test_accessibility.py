@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from core.models import Role
 from inspections.models import Visit
-from tests.browser.conftest import assert_errors_described, log_in_with_cookie
+from tests.browser.conftest import assert_errors_described, log_in_with_cookie, open_add_form
 from tests.conftest import PASSWORD, make_application, make_user
 from tests.factories import make_finding, make_inspection, make_order
 
@@ -80,7 +80,7 @@ def test_inspection_view_forms_with_validation_errors(
     page.goto(inspection.get_absolute_url())
 
     # Deficiencies & remarks: an empty description and a date in the future.
-    page.get_by_text("Add new deficiency/remark").click()
+    open_add_form(page, "Add new deficiency/remark")
     page.locator("#finding_discovery_date").fill((TODAY + datetime.timedelta(days=2)).isoformat())
     page.locator("#findings").get_by_role("button", name="Add and Close").click()
     expect(page.locator("#error-summary")).to_contain_text("Deficiencies & remarks")
@@ -88,7 +88,7 @@ def test_inspection_view_forms_with_validation_errors(
     pages.check("finding-form-errors")
 
     # Orders: nothing filled in, and a comply-by date in the past.
-    page.get_by_text("Add new order").click()
+    open_add_form(page, "Add new order")
     page.locator("#order_comply_by").fill((TODAY - datetime.timedelta(days=1)).isoformat())
     page.locator("#orders").get_by_role("button", name="Add and Close").click()
     expect(page.locator("#error-summary")).to_contain_text("Orders")
@@ -98,7 +98,7 @@ def test_inspection_view_forms_with_validation_errors(
     # Photos: a file that is not an image.
     fake = tmp_path / "notes.jpg"
     fake.write_text("not a photo")
-    page.get_by_text("Add photos").click()
+    open_add_form(page, "Add photos")
     page.locator("#photo_photos").set_input_files(fake)
     page.locator("#photos").get_by_role("button", name="Upload").click()
     expect(page.locator("#error-summary")).to_contain_text("Photos")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from inspections.models import Inspection, InspectionStatus, Visit, VisitStatus
 from occupancy.models import GrantDraft, OccupancyPermit
-from tests.browser.conftest import jpeg_file, log_in_with_cookie
+from tests.browser.conftest import jpeg_file, log_in_with_cookie, open_add_form
 from tests.conftest import PASSWORD, make_application
 from tests.occupancy.conftest import pdf_text
 
@@ -92,19 +92,19 @@ def test_inspector_issues_an_occupancy_permit(
     pages.check("inspection-open-visit")
 
     # 5. A deficiency, a remark, an order and a photo.
-    page.get_by_text("Add new deficiency/remark").click()
+    open_add_form(page, "Add new deficiency/remark")
     page.locator("#finding_description").fill(DEFICIENCY)
     page.locator("#findings").get_by_role("button", name="Add and Close").click()
     expect(page.locator("#messages")).to_contain_text("Deficiency added.")
 
-    page.get_by_text("Add new deficiency/remark").click()
+    open_add_form(page, "Add new deficiency/remark")
     page.locator("#finding_description").fill(REMARK)
     page.get_by_label("This is a remark only").check()
     pages.check("finding-form-open")
     page.locator("#findings").get_by_role("button", name="Add and Close").click()
     expect(page.locator("#messages")).to_contain_text("Remark added.")
 
-    page.get_by_text("Add new order").click()
+    open_add_form(page, "Add new order")
     page.get_by_label("Order type").select_option(label="Order to Comply")
     page.get_by_label("Issued to").fill(ORDER_TO)
     page.locator("#order_description").fill(ORDER_TEXT)
@@ -113,7 +113,7 @@ def test_inspector_issues_an_occupancy_permit(
     page.locator("#orders").get_by_role("button", name="Add and Close").click()
     expect(page.locator("#messages")).to_contain_text("Order to Comply added.")
 
-    page.get_by_text("Add photos").click()
+    open_add_form(page, "Add photos")
     page.locator("#photo_photos").set_input_files(jpeg_file(tmp_path, "rear-deck.jpg"))
     page.locator("#photo_description").fill("Rear deck stairs without a guard")
     page.locator("#photos").get_by_role("button", name="Upload").click()
@@ -187,7 +187,7 @@ def test_failed_general_inspection_then_a_second_visit_passes(
     page.get_by_role("button", name="Start new visit").click()
     expect(page.locator("#messages")).to_contain_text("Visit 1 started.")
 
-    page.get_by_text("Add new deficiency/remark").click()
+    open_add_form(page, "Add new deficiency/remark")
     page.locator("#finding_description").fill("Missing hurricane ties at the rear wall")
     page.locator("#findings").get_by_role("button", name="Add and Close").click()
     result = page.locator("#result")
