@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -7,14 +8,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.pdf import PdfRenderError
+from inspections.models import InspectionType
 from occupancy import services
 from occupancy.admin_forms import (
     OccupancyPermitTemplateForm,
     OccupancyPermitTypeForm,
     RevocationForm,
 )
+from occupancy.checklists import permit_type_seed_checklist
 from occupancy.exceptions import RevocationRefused
 from occupancy.models import (
+    OccupancyCondition,
     OccupancyPermit,
     OccupancyPermitRevocation,
     OccupancyPermitTemplate,
@@ -22,6 +26,7 @@ from occupancy.models import (
     OccupancyPermitType,
     PermitNumberSequence,
     PermitStatus,
+    RequiredInspection,
 )
 from occupancy.template_validation import VARIABLES, validate_template_body
 
@@ -37,9 +42,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class OccupancyConditionInline(admin.TabularInline):
+    model = OccupancyCondition
+    extra = 0
+    fields = ["display_order", "clause", "text", "is_active"]
+    verbose_name = "checklist condition"
+    verbose_name_plural = (
+        "Occupancy checklist: the conditions the inspector marks Met or Not applicable "
+        "(a new type starts with the Building Code's list for its kind)"
+    )
+
+
 @admin.register(OccupancyPermitType)
 class OccupancyPermitTypeAdmin(admin.ModelAdmin):
     form = OccupancyPermitTypeForm
+    inlines = [OccupancyConditionInline]
     list_display = ["name", "municipality", "kind", "number_format", "sequence_key", "is_active"]
     list_filter = ["municipality", "kind", "is_active"]
     fieldsets = [
@@ -48,8 +65,22 @@ class OccupancyPermitTypeAdmin(admin.ModelAdmin):
             "Numbering",
             {"fields": ["prefix", "number_format", "sequence_key", "restart_each_year"]},
         ),
-        ("What the permit needs", {"fields": ["needs_portion_of_building", "needs_expiry_date"]}),
+        (
+            "What the permit needs",
+            {
+                "fields": [
+                    "needs_portion_of_building",
+                    "needs_expiry_date",
+                    "needs_required_inspections",
+                ]
+            },
+        ),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            permit_type_seed_checklist(permit_type=form.instance)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -61,6 +92,37 @@ class OccupancyPermitTypeAdmin(admin.ModelAdmin):
         if obj is not None and obj.permits.exists():
             return False
         return super().has_delete_permission(request, obj)
+
+
+class RequiredInspectionForm(forms.ModelForm):
+    class Meta:
+        model = RequiredInspection
+        fields = ["municipality", "work_type", "inspection_type"]
+
+    def clean(self):
+        data = super().clean()
+        municipality, inspection_type = data.get("municipality"), data.get("inspection_type")
+        if municipality and inspection_type and inspection_type.municipality_id != municipality.pk:
+            self.add_error(
+                "inspection_type", f"Choose one of {municipality.name}'s inspection types."
+            )
+        return data
+
+
+@admin.register(RequiredInspection)
+class RequiredInspectionAdmin(admin.ModelAdmin):
+    """Which inspections must have passed before occupancy of each type of work."""
+
+    form = RequiredInspectionForm
+    list_display = ["inspection_type", "work_type", "municipality"]
+    list_filter = ["municipality", "work_type"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "inspection_type":
+            kwargs["queryset"] = InspectionType.objects.select_related("municipality").order_by(
+                "municipality__name", "display_order", "name"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def variables_table() -> str:

@@ -4,8 +4,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import Municipality
-from inspections.models import GRANT_RESULTS, Visit, VisitResult
-from permits.models import Application
+from inspections.models import GRANT_RESULTS, InspectionType, Visit, VisitResult
+from permits.models import Application, WorkType
 
 
 class PermitKind(models.TextChoices):
@@ -36,6 +36,12 @@ class OccupancyPermitType(models.Model):
     restart_each_year = models.BooleanField(default=True)
     needs_portion_of_building = models.BooleanField(default=False)
     needs_expiry_date = models.BooleanField(default=False)
+    needs_required_inspections = models.BooleanField(
+        "needs the required inspections passed",
+        default=True,
+        help_text="Off for a permit that authorizes occupancy before completion (OBC Div. C "
+        "1.3.3.1): the checklist of conditions is then what is verified.",
+    )
     is_active = models.BooleanField("active", default=True)
 
     class Meta:
@@ -51,6 +57,58 @@ class OccupancyPermitType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OccupancyCondition(models.Model):
+    """One condition of a permit type's occupancy checklist (e.g. OBC Div. C 1.3.3.4.(4)(d),
+    the required electrical supply is provided). The inspector marks each Met or Not
+    applicable on the occupancy visit; the permit lists the conditions verified."""
+
+    permit_type = models.ForeignKey(
+        OccupancyPermitType, on_delete=models.CASCADE, related_name="conditions"
+    )
+    clause = models.CharField(max_length=60, help_text="e.g. Div. C 1.3.3.4.(4)(d)")
+    text = models.CharField(max_length=400, help_text="The condition, as the inspector checks it.")
+    display_order = models.PositiveSmallIntegerField(default=100)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["permit_type", "display_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["permit_type", "clause"], name="occupancy_condition_clause_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clause}: {self.text}"
+
+
+class RequiredInspection(models.Model):
+    """An inspection that must have passed before occupancy is granted, for applications of
+    one work type in one municipality (e.g. Plumbing rough-in for New construction)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="required_inspections"
+    )
+    work_type = models.CharField(max_length=20, choices=WorkType)
+    inspection_type = models.ForeignKey(
+        InspectionType, on_delete=models.CASCADE, related_name="required_before_occupancy"
+    )
+
+    class Meta:
+        ordering = ["municipality", "work_type", "inspection_type__display_order"]
+        verbose_name = "inspection required before occupancy"
+        verbose_name_plural = "inspections required before occupancy"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "work_type", "inspection_type"],
+                name="required_inspection_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inspection_type} before occupancy of {self.get_work_type_display()}"
 
 
 class OccupancyPermitTemplate(models.Model):
@@ -130,6 +188,34 @@ class GrantDraft(models.Model):
 
     def __str__(self) -> str:
         return f"Grant draft of {self.visit}"
+
+
+class ConditionMark(models.TextChoices):
+    MET = "met", "Met"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    NOT_MET = "not_met", "Not met"
+
+
+class GrantDraftCondition(models.Model):
+    """How the inspector marked one checklist condition on the visit's grant draft."""
+
+    draft = models.ForeignKey(GrantDraft, on_delete=models.CASCADE, related_name="conditions")
+    condition = models.ForeignKey(OccupancyCondition, on_delete=models.CASCADE, related_name="+")
+    mark = models.CharField(max_length=20, choices=ConditionMark)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draft", "condition"], name="grant_draft_condition_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mark__in=ConditionMark.values),
+                name="grant_draft_condition_mark_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition.clause}: {self.get_mark_display()}"
 
 
 class PermitNumberSequence(models.Model):

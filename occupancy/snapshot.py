@@ -26,7 +26,8 @@ from inspections import rules
 from inspections.models import VisitResult
 from occupancy.exceptions import OccupancyError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 2 (issue 13): the checklist conditions verified, and an order's recipient.
 
 
 class SnapshotError(OccupancyError, ValueError):
@@ -202,18 +203,21 @@ class OutstandingMatter(_Part):
     comply_by: datetime.date | None = _doc(
         "Date an order must be complied with (a date), empty for a deficiency"
     )
+    issued_to: str = _doc("The person an order was issued to, empty for a deficiency")
 
     @classmethod
     def of_visit(cls, visit) -> tuple[OutstandingMatter, ...]:
-        """The deficiencies, then the orders, still outstanding when the visit closes."""
+        """The deficiencies, then the orders, still outstanding when the visit closes: this
+        inspection's and those carried forward from the application's other inspections."""
         deficiencies = [
             cls(
                 kind="Deficiency",
                 description=finding.description,
                 discovery_date=finding.discovery_date,
                 comply_by=None,
+                issued_to="",
             )
-            for finding in rules.outstanding_findings(visit)
+            for finding in rules.grant_outstanding_findings(visit)
         ]
         orders = [
             cls(
@@ -222,10 +226,35 @@ class OutstandingMatter(_Part):
                 f"{order.description}",
                 discovery_date=None,
                 comply_by=order.comply_by,
+                issued_to=order.issued_to,
             )
-            for order in rules.outstanding_orders(visit)
+            for order in rules.grant_outstanding_orders(visit)
         ]
         return tuple(deficiencies + orders)
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifiedCondition(_Part):
+    clause: str = _doc("The Building Code clause, e.g. Div. C 1.3.3.4.(4)(d)")
+    text: str = _doc("The condition verified")
+    mark: str = _doc("met or not_applicable")
+    mark_label: str = _doc("Met or Not applicable, readable")
+
+    @classmethod
+    def of_checklist(cls, *, permit_type, marks: dict[int, str]) -> tuple[VerifiedCondition, ...]:
+        """The permit type's active conditions as the inspector marked them."""
+        from occupancy.models import ConditionMark, OccupancyCondition
+
+        conditions = OccupancyCondition.objects.filter(permit_type=permit_type, is_active=True)
+        return tuple(
+            cls(
+                clause=c.clause,
+                text=c.text,
+                mark=marks.get(c.pk, ""),
+                mark_label=ConditionMark(marks[c.pk]).label if marks.get(c.pk) else "",
+            )
+            for c in conditions
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,6 +268,11 @@ class PermitSnapshot(_Part):
         "List of outstanding matters (only for Granted, but outstanding matters): "
         "{% for matter in outstanding_matters %}{{ matter.description }}{% endfor %}"
     )
+    conditions: tuple[VerifiedCondition, ...] = _doc(
+        "The occupancy checklist as verified on the visit: "
+        "{% for condition in conditions %}{{ condition.clause }} {{ condition.text }}"
+        "{% endfor %}"
+    )
 
     def to_json(self) -> dict:
         """The stored form: today's keys and values, led by the schema version."""
@@ -251,7 +285,9 @@ class PermitSnapshot(_Part):
             raise SnapshotError("The snapshot is not an object.")
         data = dict(data)
         version = data.pop("schema_version", 1)  # stored before versioning: version 1
-        if version != SCHEMA_VERSION:
+        if version == 1:
+            data = _upgrade_from_version_1(data)
+        elif version != SCHEMA_VERSION:
             raise SnapshotError(f"Unknown snapshot schema version {version!r}.")
         return super().from_json(data, path=path)
 
@@ -276,6 +312,7 @@ class PermitSnapshot(_Part):
         portion_of_building: str,
         issued_at: datetime.datetime,
         inspector,
+        condition_marks: dict[int, str] | None = None,
     ) -> PermitSnapshot:
         """What a permit issued now for this grant prints."""
         application = visit.inspection.application
@@ -304,6 +341,9 @@ class PermitSnapshot(_Part):
             outstanding_matters=OutstandingMatter.of_visit(visit)
             if result == VisitResult.GRANTED_OUTSTANDING
             else (),
+            conditions=VerifiedCondition.of_checklist(
+                permit_type=permit_type, marks=condition_marks or {}
+            ),
         )
 
     @classmethod
@@ -357,15 +397,51 @@ class PermitSnapshot(_Part):
                     description="Sample: exterior stair handrail to be installed.",
                     discovery_date=today,
                     comply_by=None,
+                    issued_to="",
                 ),
                 OutstandingMatter(
                     kind="Order",
                     description="Sample: Order to Comply — final grading.",
                     discovery_date=None,
                     comply_by=today + datetime.timedelta(days=30),
+                    issued_to="Sample Builder Ltd., contractor",
                 ),
             ),
+            conditions=_sample_conditions(permit_type),
         )
+
+
+def _sample_conditions(permit_type) -> tuple[VerifiedCondition, ...]:
+    """The type's own checklist, all met (a type without one shows a made-up pair)."""
+    from occupancy.models import ConditionMark
+
+    if permit_type.pk is not None:
+        ids = permit_type.conditions.values_list("pk", flat=True)
+        conditions = VerifiedCondition.of_checklist(
+            permit_type=permit_type, marks={pk: ConditionMark.MET for pk in ids}
+        )
+        if conditions:
+            return conditions
+    return (
+        VerifiedCondition("Sample (a)", "Sample: the structure is complete.", "met", "Met"),
+        VerifiedCondition(
+            "Sample (b)", "Sample: a condition that does not apply.", "not_applicable", "N/A"
+        ),
+    )
+
+
+def _upgrade_from_version_1(data: dict) -> dict:
+    """A version 1 snapshot read as version 2: no checklist was verified then, and orders
+    named their recipient only inside their description."""
+    data = dict(data)
+    data.setdefault("conditions", [])
+    matters = data.get("outstanding_matters")
+    if isinstance(matters, list):
+        data["outstanding_matters"] = [
+            {**m, "issued_to": m.get("issued_to", "")} if isinstance(m, dict) else m
+            for m in matters
+        ]
+    return data
 
 
 def described_fields(part: type[_Part]) -> dict[str, str]:

@@ -50,4 +50,21 @@ document.addEventListener("DOMContentLoaded", () => {
     radios.forEach((radio) => radio.addEventListener("change", update));
     update();
   });
+  // The occupancy checklist of the chosen template's permit type only (all without a choice).
+  document.querySelectorAll("[data-template-types]").forEach((grant) => {
+    const types = Object.fromEntries(
+      grant.dataset.templateTypes.split(" ").filter(Boolean).map((pair) => pair.split(":"))
+    );
+    const select = grant.querySelector("select[name=template]");
+    if (!select) return;
+    const update = () => {
+      const type = types[select.value];
+      grant.querySelectorAll("[data-checklist-for]").forEach((fieldset) => {
+        const wanted = !type || fieldset.dataset.checklistFor === type;
+        fieldset.hidden = !(wanted || fieldset.querySelector(".is-invalid"));
+      });
+    };
+    select.addEventListener("change", update);
+    update();
+  });
 });

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import Activity
+from occupancy.checklists import BEFORE_COMPLETION
 from occupancy.models import (
     OccupancyPermit,
     OccupancyPermitRevocation,
@@ -181,6 +182,9 @@ def type_post(municipality, **fields):
         "sequence_key": "temporary",
         "restart_each_year": "on",
         "needs_expiry_date": "on",
+        # The checklist inline, empty: a new type gets the Code's list for its kind.
+        "conditions-TOTAL_FORMS": "0",
+        "conditions-INITIAL_FORMS": "0",
     }
     data.update(fields)
     return data
@@ -215,6 +219,10 @@ def test_new_type_with_its_own_format_numbers_permits_and_format_changes_never_r
     client.post(reverse("admin:occupancy_occupancypermittype_add"), type_post(municipality_a))
     temporary = OccupancyPermitType.objects.get(name="Temporary occupancy")
     assert temporary.kind == PermitKind.TEMPORARY
+    # A new type starts with the Building Code's checklist for its kind.
+    assert [c.clause for c in temporary.conditions.all()] == [
+        clause for clause, _ in BEFORE_COMPLETION
+    ]
     template = OccupancyPermitTemplate.objects.create(
         municipality=municipality_a, permit_type=temporary, name="Temp", body=general_template.body
     )
@@ -251,6 +259,10 @@ def issue_with_expiry(application, inspection_type, inspector, template):
             granted_on=today,
             description="Temporary",
             expires_on=today + datetime.timedelta(days=60),
+            # The type was created in the admin: it has the Code's checklist, all verified.
+            conditions={
+                pk: "met" for pk in template.permit_type.conditions.values_list("pk", flat=True)
+            },
         ),
     ).permit
 

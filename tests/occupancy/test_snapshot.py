@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inspections.models import OrderType
+from occupancy.checklists import HOUSE, permit_type_seed_checklist
 from occupancy.documents import render_permit_html, render_permit_pdf, template_context
 from occupancy.models import OccupancyPermit
 from occupancy.snapshot import (
@@ -30,7 +31,12 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def issued(inspector, occupancy, open_visit, general_template) -> OccupancyPermit:
-    """A permit issued by a real Finish and Close, with one deficiency and one order open."""
+    """A permit issued by a real Finish and Close, with one deficiency and one order open and
+    the Code's checklist of a house verified (one condition not applicable)."""
+    permit_type_seed_checklist(permit_type=general_template.permit_type)
+    conditions = list(general_template.permit_type.conditions.order_by("display_order"))
+    marks = {f"condition_{c.pk}": "met" for c in conditions}
+    marks[f"condition_{conditions[-1].pk}"] = "not_applicable"
     make_finding(open_visit, inspector, description="Exterior stairs need a second handrail")
     make_order(
         open_visit,
@@ -41,7 +47,7 @@ def issued(inspector, occupancy, open_visit, general_template) -> OccupancyPermi
         comply_by=TODAY + datetime.timedelta(days=30),
     )
     client = client_for(inspector)
-    finish(client, occupancy, grant_data(general_template, result="granted_outstanding"))
+    finish(client, occupancy, grant_data(general_template, result="granted_outstanding", **marks))
     confirm(client, occupancy)
     return OccupancyPermit.objects.get()
 
@@ -65,7 +71,7 @@ def test_issued_snapshot_and_sample_have_the_same_keys_at_every_level(issued, ge
 
 def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(issued):
     snapshot = issued.snapshot
-    assert snapshot["schema_version"] == SCHEMA_VERSION == 1
+    assert snapshot["schema_version"] == SCHEMA_VERSION == 2
     assert snapshot["permit"]["number"] == issued.number
     assert snapshot["permit"]["granted_on"] == TODAY.isoformat()
     assert snapshot["permit"]["expires_on"] is None
@@ -78,6 +84,7 @@ def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(i
             "description": "Exterior stairs need a second handrail",
             "discovery_date": TODAY.isoformat(),
             "comply_by": None,
+            "issued_to": "",
         },
         {
             "kind": "Order",
@@ -85,7 +92,17 @@ def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(i
             "Complete the final grading",
             "discovery_date": None,
             "comply_by": (TODAY + datetime.timedelta(days=30)).isoformat(),
+            "issued_to": "Jordan Smith, owner",
         },
+    ]
+    assert snapshot["conditions"][0] == {
+        "clause": HOUSE[0][0],
+        "text": HOUSE[0][1],
+        "mark": "met",
+        "mark_label": "Met",
+    }
+    assert [c["mark_label"] for c in snapshot["conditions"]] == ["Met"] * (len(HOUSE) - 1) + [
+        "Not applicable"
     ]
 
 
@@ -96,6 +113,27 @@ def test_snapshot_round_trips_through_its_stored_json(issued, general_type):
     assert stored.outstanding_matters[1].comply_by == TODAY + datetime.timedelta(days=30)
     sample = PermitSnapshot.sample(permit_type=general_type, municipality=general_type.municipality)
     assert PermitSnapshot.from_json(sample.to_json()) == sample
+
+
+def test_version_1_snapshot_reads_without_checklist_and_renders_as_issued(issued):
+    version_1 = {
+        key: value
+        for key, value in issued.snapshot.items()
+        if key not in ("schema_version", "conditions")
+    }
+    version_1["outstanding_matters"] = [
+        {k: v for k, v in matter.items() if k != "issued_to"}
+        for matter in version_1["outstanding_matters"]
+    ]
+    read = PermitSnapshot.from_json(version_1)
+    assert read.conditions == ()
+    assert [m.issued_to for m in read.outstanding_matters] == ["", ""]
+    # A template of the first release never names the new keys: the same page as before.
+    body = "{{ permit.number }}{% for m in outstanding_matters %}|{{ m.description }}{% endfor %}"
+    assert render_permit_html(body, template_context(version_1)) == (
+        f"{issued.number}|Exterior stairs need a second handrail|Order to Comply issued to "
+        "Jordan Smith, owner: Complete the final grading"
+    )
 
 
 def test_snapshot_stored_before_versioning_still_renders_the_same(issued):
@@ -123,7 +161,7 @@ def test_template_sees_dates_and_local_times_and_no_schema_version(issued):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda s: s | {"schema_version": 2}, "Unknown snapshot schema version 2."),
+        (lambda s: s | {"schema_version": 3}, "Unknown snapshot schema version 3."),
         (
             lambda s: s | {"permit": {k: v for k, v in s["permit"].items() if k != "number"}},
             "permit lacks number.",
@@ -134,7 +172,7 @@ def test_template_sees_dates_and_local_times_and_no_schema_version(issued):
         ),
         (
             lambda s: s | {"outstanding_matters": [{"kind": "Deficiency", "description": "x"}]},
-            "outstanding_matters[0] lacks discovery_date, comply_by.",
+            "outstanding_matters[0] lacks discovery_date, comply_by, issued_to.",
         ),
         (
             lambda s: s | {"permit": s["permit"] | {"granted_on": "yesterday"}},
