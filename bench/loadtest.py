@@ -171,6 +171,7 @@ def run() -> dict:
             if time.monotonic() > deadline:
                 return
             started = time.monotonic()
+            confirmation: dict[str, str] = {}  # filled from the confirmation page
             steps = [
                 (f"/inspections/{code}/visits/start", {}),
                 (
@@ -181,7 +182,7 @@ def run() -> dict:
                         "description": "Whole building", "failure_reason": "",
                     },
                 ),
-                (f"/occupancy/inspections/{code}/close", {}),
+                (f"/occupancy/inspections/{code}/close", confirmation),
             ]  # fmt: skip
             for path, data in steps:
                 status, url, body = session.post(path, data)
@@ -189,6 +190,9 @@ def run() -> dict:
                     with lock:
                         errors.append(f"{username} {path}: HTTP {status}")
                     break
+                # The result form leads to the confirmation page: confirm the draft it shows.
+                if shown := re.search(rb'name="draft_fingerprint" value="([0-9a-f]+)"', body):
+                    confirmation["draft_fingerprint"] = shown.group(1).decode()
             else:
                 if b"Occupancy permit" not in body or b"issued." not in body:
                     with lock:

@@ -10,6 +10,7 @@ has no target left (state changes consume theirs).
 import io
 import itertools
 import random
+import re
 import threading
 from urllib.parse import urlencode
 
@@ -194,7 +195,14 @@ def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
         )
         if status != 302 or "/confirm" not in headers.get("Location", ""):
             return f"result form: HTTP {status} {headers.get('Location', '')}"
-        status, headers, _ = session.post(reverse("occupancy:visit_close", args=[code]), {})
+        status, _, content = session.get(headers["Location"])
+        shown = re.search(rb'name="draft_fingerprint" value="([0-9a-f]+)"', content)
+        if status != 200 or shown is None:
+            return f"confirmation page: HTTP {status}, no draft fingerprint"
+        status, headers, _ = session.post(
+            reverse("occupancy:visit_close", args=[code]),
+            {"draft_fingerprint": shown.group(1).decode()},
+        )
         return _expect(status, 302)
 
     def pdf_download(session, index):

@@ -14,6 +14,12 @@ class VisitAlreadyClosed(CloseError):
     """The visit was closed meanwhile (another tab, another inspector): nothing changed."""
 
 
+class DraftChanged(CloseError):
+    """The draft is no longer the one the confirmation page showed (saved meanwhile in
+    another tab or by another inspector; occupancy.confirmation): nothing was closed, the
+    inspector confirms the draft as it is now."""
+
+
 class GrantRefused(CloseError):
     """The grant rules (occupancy.rules.grant_refusals) refuse the close; `refusals` maps
     each form field to its message, so a view can show them at the fields."""

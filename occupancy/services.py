@@ -19,8 +19,15 @@ from core.pdf import PdfRenderError
 from inspections import services as inspection_services
 from inspections.models import GRANT_RESULTS, Visit, VisitResult
 from inspections.services import VisitError, VisitNotOpen
+from occupancy.confirmation import draft_unchanged
 from occupancy.documents import render_permit_pdf, version_stylesheet_key
-from occupancy.exceptions import CloseError, GrantRefused, RevocationRefused, VisitAlreadyClosed
+from occupancy.exceptions import (
+    CloseError,
+    DraftChanged,
+    GrantRefused,
+    RevocationRefused,
+    VisitAlreadyClosed,
+)
 from occupancy.models import (
     GrantDraft,
     OccupancyPermit,
@@ -163,6 +170,7 @@ def visit_finish_and_close(
     result: str,
     failure_reason: str = "",
     grant: GrantDetails | None = None,
+    expected_fingerprint: str | None = None,
 ) -> CloseOutcome:
     """Finish and Close Inspection: all or nothing, in one transaction.
 
@@ -174,11 +182,18 @@ def visit_finish_and_close(
     A second close of the same visit raises VisitAlreadyClosed naming who closed it and when;
     a close the rules refuse (occupancy.rules.grant_refusals, checked again under the visit
     lock) raises GrantRefused with the message for each field.
+    With `expected_fingerprint` (what the confirmation page showed,
+    occupancy.confirmation.draft_fingerprint), a visit whose saved draft no longer has it
+    under the lock raises DraftChanged.
     """
     is_grant = result in GRANT_RESULTS
     try:
         with FilesWrittenGuard() as files, transaction.atomic():
             visit = inspection_services.lock_visit_for_close(visit)
+            if expected_fingerprint is not None and not draft_unchanged(
+                visit=visit, fingerprint=expected_fingerprint
+            ):
+                raise DraftChanged("Nothing was closed: the draft changed since it was confirmed.")
             refusals = grant_refusals(
                 visit=visit, result=result, failure_reason=failure_reason, grant=grant
             )

@@ -13,7 +13,8 @@ from core import pages
 from core.people import person_name
 from inspections import queries as inspection_queries
 from occupancy import queries
-from occupancy.exceptions import CloseError, GrantRefused, VisitAlreadyClosed
+from occupancy.confirmation import draft_fingerprint, draft_unchanged
+from occupancy.exceptions import CloseError, DraftChanged, GrantRefused, VisitAlreadyClosed
 from occupancy.forms import VisitResultForm, visit_details_form
 from occupancy.services import visit_finish_and_close, visit_result_save_draft
 
@@ -71,17 +72,8 @@ def visit_result(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(inspection.get_absolute_url() + "#result")
 
 
-@require_GET
-def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
-    """The confirmation step of Finish and Close Inspection (works without JavaScript)."""
-    inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
-    visit = inspection_queries.open_visit(inspection=inspection)
-    if visit is None:
-        return _already_closed(request, inspection)
-    form = VisitResultForm.from_saved_draft(visit)
-    if not form.validate_for_close():
-        messages.error(request, "The result is not complete yet: see the messages below.")
-        return _inspection_page(request, inspection, result_form=form)
+def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -> HttpResponse:
+    """The draft as saved now, and "Yes, close the inspection" carrying its fingerprint."""
     findings, orders = inspection_queries.outstanding_matters(visit=visit)
     return render(
         request,
@@ -96,17 +88,69 @@ def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
             "data": form.cleaned_data,
             "outstanding_findings": findings,
             "outstanding_orders": orders,
+            "draft_fingerprint": draft_fingerprint(visit),
         },
+        status=status,
     )
 
 
-@require_POST
-def visit_close(request: HttpRequest, code: str) -> HttpResponse:
-    """Yes, close the inspection."""
+@require_GET
+def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
+    """The confirmation step of Finish and Close Inspection (works without JavaScript)."""
     inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
     visit = inspection_queries.open_visit(inspection=inspection)
     if visit is None:
         return _already_closed(request, inspection)
+    form = VisitResultForm.from_saved_draft(visit)
+    if not form.validate_for_close():
+        messages.error(request, "The result is not complete yet: see the messages below.")
+        return _inspection_page(request, inspection, result_form=form)
+    return _confirmation_page(request, inspection, visit, form)
+
+
+def _confirm_again(request, inspection, *, missing: bool) -> HttpResponse:
+    """Nothing was closed because the draft is not the one confirmed: show it as it is now
+    (409 Conflict: the confirmation no longer matches the draft), or the result form when
+    the draft as it is now cannot be closed."""
+    visit = inspection_queries.open_visit(inspection=inspection)
+    if visit is None:
+        return _already_closed(request, inspection)
+    form = VisitResultForm.from_saved_draft(visit)
+    if not form.validate_for_close():
+        messages.error(
+            request,
+            "Nothing was closed: the draft changed since you saw it and the result is not "
+            "complete.",
+        )
+        return _inspection_page(request, inspection, result_form=form)
+    if missing:
+        messages.warning(
+            request,
+            "Nothing was closed: the confirmation did not say which draft it showed (a page "
+            "opened before an update?). Check the draft below and confirm again.",
+        )
+    else:
+        messages.warning(
+            request,
+            "Nothing was closed. The draft changed since you saw it (another tab or another "
+            "inspector). Check it below and confirm again.",
+        )
+    return _confirmation_page(request, inspection, visit, form, status=409)
+
+
+@require_POST
+def visit_close(request: HttpRequest, code: str) -> HttpResponse:
+    """Yes, close the inspection: closes the draft the confirmation page showed, identified
+    by its fingerprint (occupancy.confirmation). When the draft changed since (another tab,
+    another inspector) or the fingerprint is missing, nothing is closed and the confirmation
+    page is shown again with the draft as it is now, answering 409 Conflict."""
+    inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
+    visit = inspection_queries.open_visit(inspection=inspection)
+    if visit is None:
+        return _already_closed(request, inspection)
+    shown = request.POST.get("draft_fingerprint", "")
+    if not draft_unchanged(visit=visit, fingerprint=shown):
+        return _confirm_again(request, inspection, missing=not shown)
     form = VisitResultForm.from_saved_draft(visit)
     if not form.validate_for_close():
         messages.error(request, "Nothing was closed: the result is not complete.")
@@ -118,12 +162,16 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
             result=form.cleaned_data["result"],
             failure_reason=form.cleaned_data["failure_reason"],
             grant=form.grant(),
+            expected_fingerprint=shown,
         )
     except VisitAlreadyClosed:
         return _already_closed(request, inspection)
+    except DraftChanged:
+        # Saved in another tab between the check above and the visit lock.
+        return _confirm_again(request, inspection, missing=False)
     except GrantRefused as exc:
-        # Something changed between the confirmation and the close (another tab, another
-        # inspector): show the refusals at their fields, as the form would.
+        # Something changed between the confirmation and the close (a template retired, a
+        # matter recorded): show the refusals at their fields, as the form would.
         messages.error(request, "Nothing was closed: the result is not complete.")
         form.add_refusals(exc.refusals)
         return _inspection_page(request, inspection, result_form=form)

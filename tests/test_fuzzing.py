@@ -139,9 +139,12 @@ def test_photo_form(world, content, name, data):
 def test_result_and_close_forms(world, data):
     client, code = world["client"], world["inspection"].code
     assert_no_server_error(client.post(reverse("occupancy:visit_result", args=[code]), data))
-    assert_no_server_error(client.get(reverse("occupancy:visit_confirm", args=[code])))
+    confirmation = client.get(reverse("occupancy:visit_confirm", args=[code]))
+    assert_no_server_error(confirmation)
+    shown = confirmation.context["draft_fingerprint"] if confirmation.status_code == 200 else ""
     findings_before = saved_state()[0]
-    assert_no_server_error(client.post(reverse("occupancy:visit_close", args=[code])))
+    close = reverse("occupancy:visit_close", args=[code])
+    assert_no_server_error(client.post(close, {"draft_fingerprint": shown}))
     # The open deficiency refuses a full grant; anything else may close the visit, but the
     # findings recorded before are never changed by it.
     assert saved_state()[0] == findings_before

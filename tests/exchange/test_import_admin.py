@@ -207,7 +207,11 @@ def test_an_imported_permit_is_found_and_gets_its_occupancy_permit(
         },
     )
     assert response.status_code == 302
-    client.post(reverse("occupancy:visit_close", args=[inspection.code]))
+    confirmation = client.get(response["Location"])
+    client.post(
+        reverse("occupancy:visit_close", args=[inspection.code]),
+        {"draft_fingerprint": confirmation.context["draft_fingerprint"]},
+    )
 
     permit = OccupancyPermit.objects.get()
     assert (permit.application, permit.number) == (application, f"OCC-{today.year}-0001")

@@ -39,8 +39,22 @@ def finish(client, inspection, data):
     return client.post(reverse("occupancy:visit_result", args=[inspection.code]), data)
 
 
-def confirm(client, inspection, follow=True):
-    return client.post(reverse("occupancy:visit_close", args=[inspection.code]), follow=follow)
+def shown_fingerprint(client, inspection) -> str:
+    """The fingerprint of the draft the confirmation page shows now ("" if it shows none)."""
+    page = client.get(reverse("occupancy:visit_confirm", args=[inspection.code]))
+    return page.context["draft_fingerprint"] if page.status_code == 200 else ""
+
+
+def confirm(client, inspection, follow=True, fingerprint=None):
+    """Yes, close the inspection, on the confirmation page opened now (or on one opened
+    earlier that showed the draft with `fingerprint`)."""
+    if fingerprint is None:
+        fingerprint = shown_fingerprint(client, inspection)
+    return client.post(
+        reverse("occupancy:visit_close", args=[inspection.code]),
+        {"draft_fingerprint": fingerprint},
+        follow=follow,
+    )
 
 
 def messages_of(response) -> list[str]:
@@ -257,8 +271,9 @@ def test_second_confirmation_of_the_same_visit_issues_nothing_more(
     client = client_for(inspector)
     other_tab = client_for(inspector)
     finish(client, occupancy, grant_data(general_template))
+    shown_in_other_tab = shown_fingerprint(other_tab, occupancy)
     confirm(client, occupancy)
-    response = confirm(other_tab, occupancy)
+    response = confirm(other_tab, occupancy, fingerprint=shown_in_other_tab)
     assert response.status_code == 200
     closed_at = timezone.localtime(Visit.objects.get().closed_at)
     assert messages_of(response) == [
@@ -373,10 +388,11 @@ def test_a_confirmation_page_left_open_across_the_upgrade_still_closes(
     # Before issue 12 the close was posted to /inspections/<code>/close: 308 keeps the POST.
     client = client_for(inspector)
     finish(client, occupancy, grant_data(general_template))
-    response = client.post(f"/inspections/{occupancy.code}/close")
+    shown = {"draft_fingerprint": shown_fingerprint(client, occupancy)}
+    response = client.post(f"/inspections/{occupancy.code}/close", shown)
     assert response.status_code == 308
     assert response["Location"] == reverse("occupancy:visit_close", args=[occupancy.code])
-    response = client.post(response["Location"], follow=True)
+    response = client.post(response["Location"], shown, follow=True)
     assert OccupancyPermit.objects.get().visit == open_visit
     assert Visit.objects.get().status == VisitStatus.CLOSED
 
@@ -386,9 +402,10 @@ def test_template_retired_after_confirmation_is_refused_at_the_field(
 ):
     client = client_for(inspector)
     finish(client, occupancy, grant_data(general_template))
+    shown = shown_fingerprint(client, occupancy)
     general_template.is_active = False  # an administrator retires it meanwhile
     general_template.save(update_fields=["is_active"])
-    response = confirm(client, occupancy, follow=False)
+    response = confirm(client, occupancy, follow=False, fingerprint=shown)
     assert response.status_code == 400
     assert response.context["result_form"].errors["template"] == [
         "Select a valid choice. That choice is not one of the available choices."

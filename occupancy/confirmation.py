@@ -1,0 +1,91 @@
+"""The confirmation step of Finish and Close is bound to the draft it showed.
+
+"Yes, close the inspection" posts the fingerprint of the draft on the page; the close goes
+ahead only when the visit's draft still has that fingerprint (checked by the view and again
+by occupancy.services.visit_finish_and_close under the visit lock). Otherwise a draft saved
+meanwhile in another tab, or by another inspector, would be issued unseen.
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+
+from inspections import rules as inspection_rules
+from occupancy.models import GrantDraft
+
+
+def _date(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def draft_fingerprint(visit) -> str:
+    """SHA-256 (hex) of everything the confirmation page shows and the close would use,
+    read from the database: the visit's saved result and details (internal notes too: they
+    are part of the draft), the grant draft with its template's current version, and the
+    outstanding matters listed (what each says and whether it is corrected or complied)."""
+    draft = (
+        GrantDraft.objects.filter(visit_id=visit.pk)
+        .select_related("template__permit_type")
+        .first()
+    )
+    grant = None
+    if draft is not None:
+        template = draft.template
+        grant = {
+            "template": None
+            if template is None
+            else {
+                "id": template.pk,
+                "version": template.version,
+                "name": template.name,
+                "permit_type": [template.permit_type_id, template.permit_type.name],
+            },
+            "granted_on": _date(draft.granted_on),
+            "description": draft.description,
+            "portion_of_building": draft.portion_of_building,
+            "expires_on": _date(draft.expires_on),
+        }
+    shown = {
+        "visit": {
+            "id": visit.pk,
+            "sequence": visit.sequence,
+            "result": visit.result,
+            "failure_reason": visit.failure_reason,
+            "visit_type": visit.visit_type,
+            "site_conditions": visit.site_conditions,
+            "internal_notes": visit.internal_notes,
+            "time_used_minutes": visit.time_used_minutes,
+        },
+        "grant": grant,
+        "findings": [
+            {
+                "id": finding.pk,
+                "discovery_date": _date(finding.discovery_date),
+                "description": finding.description,
+                "corrected_on_visit": finding.corrected_on_visit_id,
+            }
+            for finding in inspection_rules.outstanding_findings(visit)
+        ],
+        "orders": [
+            {
+                "id": order.pk,
+                "order_type": order.order_type,
+                "issued_to": order.issued_to,
+                "description": order.description,
+                "comply_by": _date(order.comply_by),
+                "complied_on_visit": order.complied_on_visit_id,
+            }
+            for order in inspection_rules.outstanding_orders(visit)
+        ],
+    }
+    canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def draft_unchanged(*, visit, fingerprint: str | None) -> bool:
+    """Whether the visit's draft is still the one `fingerprint` was taken of (False when
+    no fingerprint was given, e.g. a page opened before confirmations carried one)."""
+    if not fingerprint:
+        return False
+    return hmac.compare_digest(draft_fingerprint(visit).encode(), fingerprint.encode())
