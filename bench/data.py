@@ -377,6 +377,9 @@ class Generator:
                     "assigned_inspector_id": assigned,
                     "created_by_id": inspector,
                     "inspection_type_id": type_id,
+                    "cancelled_reason": "",
+                    "cancelled_by_id": None,
+                    "cancelled_at": None,
                 },
             )
             for row in visits:

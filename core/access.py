@@ -19,10 +19,15 @@ class _UserAccess:
     def __init__(self, user):
         self.is_superuser = user.is_active and user.is_superuser
         self.roles: dict[int, str] = {}
+        self.municipality_names: dict[int, str] = {}
         self.role_perms: dict[str, frozenset[str]] = {}
         if not user.is_authenticated or not user.is_active:
             return
-        self.roles = dict(user.memberships.values_list("municipality_id", "role"))
+        for municipality_id, role, name in user.memberships.values_list(
+            "municipality_id", "role", "municipality__name"
+        ):
+            self.roles[municipality_id] = role
+            self.municipality_names[municipality_id] = name
         labels = {str(Role(role).label): role for role in set(self.roles.values())}
         perms: dict[str, set[str]] = {role: set() for role in labels.values()}
         rows = Group.objects.filter(name__in=labels).values_list(
@@ -61,6 +66,20 @@ def scope(queryset, user, field: str = "municipality"):
 
 def role_in(user, municipality_id: int) -> str | None:
     return _access(user).roles.get(municipality_id)
+
+
+def is_superuser(user) -> bool:
+    return _access(user).is_superuser
+
+
+def memberships(user) -> list[tuple[str, Role]]:
+    """(municipality name, role) of each of the user's memberships, by municipality name;
+    read from the same cached query as the permission checks."""
+    access = _access(user)
+    return sorted(
+        (access.municipality_names[municipality_id], Role(role))
+        for municipality_id, role in access.roles.items()
+    )
 
 
 def can(user, municipality_id: int, perm: str) -> bool:

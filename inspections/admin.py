@@ -54,7 +54,15 @@ class InspectionAdmin(admin.ModelAdmin):
     search_fields = ["code", "application__number"]
     list_select_related = ["application", "inspection_type", "assigned_inspector"]
     raw_id_fields = ["application"]
-    readonly_fields = ["code", "created_at", "updated_at"]
+    # Cancelling is done on the inspection page (inspections.services.inspection_cancel).
+    readonly_fields = [
+        "code",
+        "created_at",
+        "updated_at",
+        "cancelled_reason",
+        "cancelled_by",
+        "cancelled_at",
+    ]
 
 
 class ReadOnlyAfterCloseMixin:

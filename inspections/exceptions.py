@@ -19,3 +19,19 @@ class VisitNotOpen(VisitError):
         super().__init__(
             f"Visit {visit.sequence} was already closed by {closer}{when}; nothing was changed."
         )
+
+
+class DuplicateInspection(VisitError):
+    """The application already has an inspection of that type that is neither closed nor
+    cancelled; a second one is added only when the user confirms (allow_duplicate=True)."""
+
+    def __init__(self, existing):
+        self.existing = existing
+        super().__init__(
+            f"This application already has a {existing.inspection_type.name} inspection "
+            f"({existing.get_status_display()}); nothing was added."
+        )
+
+
+class CancelRefused(VisitError):
+    """The inspection cannot be cancelled (visited, closed, already cancelled, no reason)."""

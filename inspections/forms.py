@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.fields import IdChoiceField, IdMultipleChoiceField
-from inspections.models import Finding, InspectionType, Order, Visit
+from inspections.models import Finding, Inspection, InspectionType, Order, Visit
 
 
 class DateInput(forms.DateInput):
@@ -32,11 +32,27 @@ class InspectionAddForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
+    # Sent by the "Add a second … inspection" button of the confirmation page.
+    confirm_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, application, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["inspection_type"].queryset = InspectionType.objects.filter(
             municipality_id=application.municipality_id, is_active=True
         ).order_by("display_order", "name")
+
+
+class InspectionCancelForm(DistinctIdsMixin, forms.Form):
+    id_prefix = "cancel"
+
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=Inspection._meta.get_field("cancelled_reason").max_length,
+        help_text="Shown with the struck-through inspection on the application, e.g. "
+        "“Added twice by mistake”.",
+        error_messages={"required": "Give the reason for cancelling this inspection."},
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class FindingForm(DistinctIdsMixin, forms.ModelForm):

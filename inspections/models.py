@@ -105,12 +105,26 @@ class Inspection(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # An inspection added by mistake is cancelled (never deleted): who, when and why.
+    cancelled_reason = models.TextField("reason for cancelling", max_length=1000, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["application", "inspection_type__display_order", "created_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=InspectionStatus.values), name="inspection_status_valid"
+            ),
+            # Cancelled if and only if a reason was given.
+            models.CheckConstraint(
+                condition=(Q(status=InspectionStatus.CANCELLED) & ~Q(cancelled_reason=""))
+                | (~Q(status=InspectionStatus.CANCELLED) & Q(cancelled_reason="")),
+                name="inspection_cancelled_has_reason",
+                violation_error_message="A cancelled inspection needs a reason, and only a "
+                "cancelled one has one: cancel it from the inspection page.",
             ),
         ]
 
@@ -128,6 +142,10 @@ class Inspection(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == InspectionStatus.CLOSED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == InspectionStatus.CANCELLED
 
     @property
     def is_occupancy(self) -> bool:

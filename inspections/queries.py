@@ -25,7 +25,7 @@ def inspection_rows(*, application) -> QuerySet[Inspection]:
     ).order_by("-sequence")
     return (
         Inspection.objects.filter(application=application)
-        .select_related("inspection_type", "assigned_inspector")
+        .select_related("inspection_type", "assigned_inspector", "cancelled_by")
         .annotate(
             last_result=Subquery(last_closed.values("result")[:1]),
             last_closed_at=Subquery(last_closed.values("closed_at")[:1]),
@@ -111,10 +111,14 @@ def closed_visits(*, inspection) -> QuerySet[Visit]:
     )
 
 
+def ever_visited(*, inspection) -> bool:
+    return inspection.visits.exists()
+
+
 def get_inspection(user, code: str, *, perm: str | None = None) -> Inspection:
     inspection = (
         Inspection.objects.select_related(
-            "application__municipality", "inspection_type", "assigned_inspector"
+            "application__municipality", "inspection_type", "assigned_inspector", "cancelled_by"
         )
         .filter(code=code)
         .first()

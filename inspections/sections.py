@@ -5,11 +5,35 @@ section of the Work view. Registered in InspectionsConfig.ready()."""
 from django.urls import reverse
 
 from core import access, pages
+from core.models import Role
 from inspections import queries
-from inspections.forms import FindingForm, InspectionAddForm, OrderForm, PhotoUploadForm
+from inspections.forms import (
+    FindingForm,
+    InspectionAddForm,
+    InspectionCancelForm,
+    OrderForm,
+    PhotoUploadForm,
+)
 
 RECORD = "inspections.change_visit"
+START = "inspections.add_visit"
+CANCEL = "inspections.change_inspection"
 VISIT_DOCUMENTS = "visit_documents"
+
+
+def _role_note(user, inspection) -> str:
+    """Why a clerk or a viewer sees none of the inspector's buttons."""
+    municipality = inspection.application.municipality
+    if inspection.is_finished or any(
+        access.can(user, municipality.pk, perm) for perm in (START, RECORD)
+    ):
+        return ""
+    role = access.role_in(user, municipality.pk)
+    who = Role(role).label if role else "a user without a role"
+    return (
+        f"You are signed in as {who} of {municipality.name}: starting and recording visits "
+        "is for inspectors."
+    )
 
 
 def inspection_page_context(request, *, inspection) -> dict:
@@ -23,7 +47,8 @@ def inspection_page_context(request, *, inspection) -> dict:
         "can_record": visit is not None and access.can(user, municipality_id, RECORD),
         "can_start_visit": visit is None
         and not inspection.is_finished
-        and access.can(user, municipality_id, "inspections.add_visit"),
+        and access.can(user, municipality_id, START),
+        "role_note": _role_note(user, inspection),
     }
 
 
@@ -83,6 +108,19 @@ def _visits(request, page, forms):
     return {"closed_visits": closed}
 
 
+def _cancel(request, page, forms):
+    """Cancel this inspection: offered while it was never visited."""
+    inspection = page["inspection"]
+    if (
+        inspection.is_finished
+        or page["visit"] is not None
+        or not access.can(request.user, inspection.application.municipality_id, CANCEL)
+        or queries.ever_visited(inspection=inspection)
+    ):
+        return None
+    return {"cancel_form": forms.get("cancel_form") or InspectionCancelForm()}
+
+
 def _application_inspections(request, page, forms):
     application = page["application"]
     can_add = access.can(request.user, application.municipality_id, "inspections.add_inspection")
@@ -122,6 +160,18 @@ def register() -> None:
             template="inspections/sections/visits.html",
             context=_visits,
             order=90,
+        )
+    )
+    pages.register_section(
+        pages.Section(
+            page="inspection",
+            name="cancel",
+            label="Cancel this inspection",
+            template="inspections/sections/cancel.html",
+            context=_cancel,
+            order=95,
+            forms=("cancel_form",),
+            in_menu=False,
         )
     )
     pages.register_links(VISIT_DOCUMENTS, _report_links, order=20)

@@ -13,11 +13,14 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.timezone import localtime
 
+from core import access
 from core.audit import describe_changes
 from core.images import ProcessedPhoto
+from core.models import Role
 from core.people import person_name
-from inspections.exceptions import VisitError, VisitNotOpen
+from inspections.exceptions import CancelRefused, DuplicateInspection, VisitError, VisitNotOpen
 from inspections.models import (
     FAILING_RESULTS,
     Finding,
@@ -29,7 +32,10 @@ from inspections.models import (
     Visit,
     VisitStatus,
 )
+from permits.models import Application
 from permits.services import application_record_activity
+
+CANCEL_REASON_MAX_LENGTH = Inspection._meta.get_field("cancelled_reason").max_length
 
 
 def _lock_open_visit(visit: Visit) -> Visit:
@@ -46,23 +52,101 @@ def _application(visit: Visit):
 
 
 @transaction.atomic
-def inspection_add(*, application, inspection_type: InspectionType, actor) -> Inspection:
+def inspection_add(
+    *, application, inspection_type: InspectionType, actor, allow_duplicate: bool = False
+) -> Inspection:
     """Add a required inspection to an application.
 
-    Side effects: one Inspection (Not started); an Activity on the application.
+    Refused (DuplicateInspection) when the application already has an inspection of that type
+    that is neither closed nor cancelled, unless `allow_duplicate` (the user confirmed that a
+    second one is meant).
+    Side effects: one Inspection (Not started), assigned to the actor when they are an
+    inspector of the municipality; an Activity on the application.
     """
     if inspection_type.municipality_id != application.municipality_id:
         raise VisitError("That inspection type belongs to another municipality.")
     if not inspection_type.is_active:
         raise VisitError(f"The inspection type {inspection_type.name} is no longer in use.")
+    # Lock the application row: two people adding the same type at once would each find no
+    # duplicate and both add one.
+    Application.objects.select_for_update().only("pk").get(pk=application.pk)
+    existing = (
+        Inspection.objects.filter(application=application, inspection_type=inspection_type)
+        .exclude(status__in=(InspectionStatus.CLOSED, InspectionStatus.CANCELLED))
+        .select_related("inspection_type", "assigned_inspector", "created_by")
+        .order_by("created_at")
+        .first()
+    )
+    if existing is not None and not allow_duplicate:
+        raise DuplicateInspection(existing)
+    is_inspector = actor is not None and (
+        access.role_in(actor, application.municipality_id) == Role.INSPECTOR
+    )
     inspection = Inspection.objects.create(
-        application=application, inspection_type=inspection_type, created_by=actor
+        application=application,
+        inspection_type=inspection_type,
+        created_by=actor,
+        assigned_inspector=actor if is_inspector else None,
+    )
+    summary = f"{inspection_type.name} inspection added"
+    if existing is not None:
+        summary += " (a second one, confirmed)"
+    if is_inspector:
+        summary += f", assigned to {person_name(actor)}"
+    application_record_activity(
+        application=application, actor=actor, verb="inspection_added", summary=summary
+    )
+    return inspection
+
+
+@transaction.atomic
+def inspection_cancel(*, inspection: Inspection, actor, reason: str) -> Inspection:
+    """Cancel an inspection that was never visited (added by mistake). It is kept and shown
+    struck through with its reason; an inspection is never deleted.
+
+    Refused (CancelRefused) when the reason is blank or too long, the inspection is already
+    cancelled or closed, or a visit was ever started on it. The row lock makes a visit started
+    at the same moment wait: either the visit or the cancellation wins, never both.
+    Side effects: the Inspection Cancelled with the reason, the canceller and the time; an
+    Activity on the application.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise CancelRefused("Give the reason for cancelling this inspection.")
+    if len(reason) > CANCEL_REASON_MAX_LENGTH:
+        raise CancelRefused(
+            f"The reason may have at most {CANCEL_REASON_MAX_LENGTH} characters "
+            f"(it has {len(reason)})."
+        )
+    inspection = (
+        Inspection.objects.select_for_update(of=("self",))
+        .select_related("application", "inspection_type", "cancelled_by")
+        .get(pk=inspection.pk)
+    )
+    if inspection.is_cancelled:
+        who = person_name(inspection.cancelled_by) or "another user"
+        at = inspection.cancelled_at
+        when = f" on {localtime(at):%Y-%m-%d at %H:%M}" if at else ""
+        raise CancelRefused(f"This inspection was already cancelled by {who}{when}.")
+    if inspection.is_closed:
+        raise CancelRefused("This inspection is closed: a closed inspection cannot be cancelled.")
+    if inspection.visits.exists():
+        raise CancelRefused(
+            "A visit was started on this inspection, so it cannot be cancelled: only an "
+            "inspection never visited can be."
+        )
+    inspection.status = InspectionStatus.CANCELLED
+    inspection.cancelled_reason = reason
+    inspection.cancelled_by = actor
+    inspection.cancelled_at = timezone.now()
+    inspection.save(
+        update_fields=["status", "cancelled_reason", "cancelled_by", "cancelled_at", "updated_at"]
     )
     application_record_activity(
-        application=application,
+        application=inspection.application,
         actor=actor,
-        verb="inspection_added",
-        summary=f"{inspection_type.name} inspection added",
+        verb="inspection_cancelled",
+        summary=f"{inspection.inspection_type.name} inspection cancelled: {reason[:200]}",
     )
     return inspection
 

@@ -11,6 +11,7 @@ urlpatterns = [
         name="inspection_add",
     ),
     path("inspections/<str:code>/", views.inspection_detail, name="inspection_detail"),
+    path("inspections/<str:code>/cancel", views.inspection_cancel, name="inspection_cancel"),
     path("inspections/<str:code>/visits/start", views.visit_start, name="visit_start"),
     path("inspections/<str:code>/findings/add", views.finding_add, name="finding_add"),
     path("inspections/<str:code>/orders/add", views.order_add, name="order_add"),

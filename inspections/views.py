@@ -5,9 +5,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import pages
 from inspections import queries, services
+from inspections.exceptions import CancelRefused, DuplicateInspection
 from inspections.forms import (
     FindingForm,
     InspectionAddForm,
+    InspectionCancelForm,
     OrderForm,
     PhotoUploadForm,
 )
@@ -39,21 +41,55 @@ def inspection_add(request: HttpRequest, municipality: str, number: str) -> Http
     application = permits_queries.get_application(
         request.user, municipality, number, perm="inspections.add_inspection"
     )
+    back = redirect(application.get_absolute_url() + "#inspections")
     form = InspectionAddForm(request.POST, application=application)
     if not form.is_valid():
         messages.error(request, "Choose an inspection type to add.")
-        return redirect(application.get_absolute_url() + "#inspections")
+        return back
+    inspection_type = form.cleaned_data["inspection_type"]
     try:
         inspection = services.inspection_add(
             application=application,
-            inspection_type=form.cleaned_data["inspection_type"],
+            inspection_type=inspection_type,
             actor=request.user,
+            allow_duplicate=form.cleaned_data["confirm_duplicate"],
+        )
+    except DuplicateInspection as exc:
+        # Not an error: ask whether a second one is meant (the button posts again, confirmed).
+        return render(
+            request,
+            "inspections/inspection_add_confirm.html",
+            {
+                "application": application,
+                "inspection_type": inspection_type,
+                "existing": exc.existing,
+            },
         )
     except VisitError as exc:
         messages.error(request, str(exc))
-        return redirect(application.get_absolute_url() + "#inspections")
-    messages.success(request, f"{inspection.inspection_type.name} inspection added.")
-    return redirect(application.get_absolute_url() + "#inspections")
+        return back
+    added = f"{inspection.inspection_type.name} inspection added"
+    if inspection.assigned_inspector_id:
+        added += ", assigned to you"
+    messages.success(request, f"{added}.")
+    return back
+
+
+@require_POST
+def inspection_cancel(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = get_inspection(request.user, code, perm="inspections.change_inspection")
+    form = InspectionCancelForm(request.POST)
+    if not form.is_valid():
+        return inspection_page(request, inspection, status=400, cancel_form=form)
+    try:
+        services.inspection_cancel(
+            inspection=inspection, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except CancelRefused as exc:
+        messages.warning(request, str(exc))
+        return _back(inspection)
+    messages.success(request, f"{inspection.inspection_type.name} inspection cancelled.")
+    return redirect(inspection.application.get_absolute_url() + "#inspections")
 
 
 @require_GET

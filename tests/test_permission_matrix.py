@@ -23,6 +23,7 @@ MATRIX = {
     "permits:application_detail": (READ, None),
     "inspections:inspection_add": (None, ADD_INSPECTION),
     "inspections:inspection_detail": (READ, None),
+    "inspections:inspection_cancel": (None, {"inspector", "admin"}),
     "inspections:visit_start": (None, {"inspector", "admin"}),
     "inspections:finding_add": (None, RECORD),
     "inspections:order_add": (None, RECORD),
@@ -125,11 +126,13 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a):
     photo = visit.photos.get()
     other = make_inspection(application_a, framing_type_a)
     permit = issue_raw_permit(other, inspector, "OCC-2026-0001")
+    never_visited = make_inspection(application_a, framing_type_a)
     return {
         "permits:application_list": (),
         "permits:application_detail": ("alpha", application_a.number),
         "inspections:inspection_add": ("alpha", application_a.number),
         "inspections:inspection_detail": (occupancy.code,),
+        "inspections:inspection_cancel": (never_visited.code,),
         "inspections:visit_start": (other.code,),
         "inspections:finding_add": (occupancy.code,),
         "inspections:order_add": (occupancy.code,),

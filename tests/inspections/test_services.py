@@ -116,7 +116,8 @@ def test_second_visit_is_refused_while_one_is_open(inspector, clerk, framing):
 @pytest.mark.parametrize("status", [InspectionStatus.CLOSED, InspectionStatus.CANCELLED])
 def test_finished_inspection_gets_no_new_visit(inspector, framing, status):
     closed_visit_of(framing, inspector, result="passed")
-    Inspection.objects.filter(pk=framing.pk).update(status=status)
+    reason = "Added twice" if status == InspectionStatus.CANCELLED else ""
+    Inspection.objects.filter(pk=framing.pk).update(status=status, cancelled_reason=reason)
     message = refused(lambda: services.visit_start(inspection=framing, actor=inspector))
     assert message == "This inspection is closed: no new visit can be started."
 
