@@ -170,3 +170,42 @@ def test_admin_pages_for_permit_templates(
     pages.check("admin-template-change-errors")
     page.goto("/admin/occupancy/occupancypermittemplate/add/")
     pages.check("admin-template-add")
+
+
+def test_adding_a_second_inspection_cancelling_one_and_the_role_note(
+    context, page, pages, live_server, inspector, clerk, application_a, framing_type_a
+):
+    framing = make_inspection(application_a, framing_type_a)
+    log_in_with_cookie(context, live_server, inspector)
+    page.goto(application_a.get_absolute_url())
+    expect(page.locator("#signed-in-as")).to_contain_text("Inspector, Town of Alpha")
+    page.get_by_label("Inspection type").select_option(label="Framing")
+    page.get_by_role("button", name="Add inspection").click()
+    expect(page.get_by_role("heading", name="Add a second Framing inspection?")).to_be_visible()
+    pages.check("inspection-add-confirm")
+    page.get_by_role("button", name="Add a second Framing inspection").click()
+    expect(page.get_by_role("status")).to_contain_text("Framing inspection added")
+
+    # Cancel the first one: without a reason, then with one.
+    page.goto(framing.get_absolute_url())
+    page.get_by_role("button", name="Cancel inspection").click()
+    expect(page.locator("#error-summary")).to_contain_text("Cancel this inspection")
+    assert_errors_described(page, expected=1)
+    pages.check("inspection-cancel-errors")
+    page.get_by_label("Reason for cancelling").fill("Added twice by mistake")
+    page.get_by_role("button", name="Cancel inspection").click()
+    expect(page.locator("tr.inspection-cancelled")).to_contain_text(
+        "Reason: Added twice by mistake"
+    )
+    pages.check("work-view-cancelled-inspection")
+
+    # A clerk is told why the inspector's buttons are not there.
+    context.clear_cookies()
+    log_in_with_cookie(context, live_server, clerk)
+    second = application_a.inspections.exclude(pk=framing.pk).get()
+    page.goto(second.get_absolute_url())
+    expect(page.locator("#role-note")).to_have_text(
+        "You are signed in as Clerk of Town of Alpha: starting and recording visits is for "
+        "inspectors."
+    )
+    pages.check("inspection-clerk-note")
