@@ -68,10 +68,10 @@ def inspection_add(request: HttpRequest, municipality: str, number: str) -> Http
     except VisitError as exc:
         messages.error(request, str(exc))
         return back
-    added = f"{inspection.inspection_type.name} inspection added"
+    added = f"{inspection.inspection_type.name} inspection added."
     if inspection.assigned_inspector_id:
-        added += ", assigned to you"
-    messages.success(request, f"{added}.")
+        added += " It is assigned to you."
+    messages.success(request, added)
     return back
 
 

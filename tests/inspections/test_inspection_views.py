@@ -92,7 +92,7 @@ def test_inspection_added_by_an_inspector_is_assigned_to_them(
     response = client.post(
         add_url(application_a), {"inspection_type": framing_type_a.pk}, follow=True
     )
-    assert messages_of(response) == ["Framing inspection added, assigned to you."]
+    assert messages_of(response) == ["Framing inspection added. It is assigned to you."]
     assert Inspection.objects.get().assigned_inspector == inspector
     row = re.search(
         r"<tr>\s*<th scope=\"row\"[^>]*>Framing</th>.*?</tr>", response.content.decode(), re.S
