@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.fields import IdChoiceField, IdMultipleChoiceField
-from inspections.models import Finding, Inspection, InspectionType, Order, Visit
+from inspections.models import Finding, Inspection, InspectionType, Order, Visit, VisitType
 
 
 class DateInput(forms.DateInput):
@@ -208,3 +208,13 @@ class VisitDraftForm(DistinctIdsMixin, forms.ModelForm):
             "site_conditions": forms.Textarea(attrs={"rows": 2}),
             "time_used_minutes": forms.NumberInput(attrs={"min": 0, "max": 1440, "step": 5}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only Start follow-up visit makes a follow-up visit, and it stays one.
+        follow_up = (VisitType.FOLLOW_UP.value, VisitType.FOLLOW_UP.label)
+        field = self.fields["visit_type"]
+        if self.instance.is_follow_up:
+            field.choices = [follow_up]
+        else:
+            field.choices = [choice for choice in field.choices if choice != follow_up]

@@ -78,6 +78,8 @@ class InspectionStatus(models.TextChoices):
     REVISIT_REQUIRED = "revisit_required", "Not passed – new visit required"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled"
+    # Closed, then reopened by a follow-up visit for its outstanding matters (its permit stands).
+    FOLLOW_UP = "follow_up", "Follow-up of outstanding matters"
 
 
 class Inspection(models.Model):
@@ -160,6 +162,8 @@ class VisitStatus(models.TextChoices):
 class VisitType(models.TextChoices):
     ON_SITE = "on_site", "On-site"
     COMMUNICATION_ONLY = "communication_only", "Communication only"
+    # Started on a closed inspection only, to resolve its outstanding matters; never a grant.
+    FOLLOW_UP = "follow_up", "Follow-up of outstanding matters"
 
 
 class VisitResult(models.TextChoices):
@@ -246,6 +250,11 @@ class Visit(models.Model):
                 condition=Q(failure_reason="") | Q(result__in=FAILING_RESULTS),
                 name="visit_failure_reason_only_when_failing",
             ),
+            # A follow-up visit resolves outstanding matters; a permit is never issued on it.
+            models.CheckConstraint(
+                condition=~Q(visit_type=VisitType.FOLLOW_UP) | ~Q(result__in=GRANT_RESULTS),
+                name="visit_follow_up_never_grants",
+            ),
             models.CheckConstraint(
                 condition=Q(time_used_minutes__isnull=True) | Q(time_used_minutes__lte=24 * 60),
                 name="visit_time_used_at_most_a_day",
@@ -258,6 +267,10 @@ class Visit(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == VisitStatus.OPEN
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.visit_type == VisitType.FOLLOW_UP
 
 
 class Finding(models.Model):

@@ -3,8 +3,21 @@ the access helpers that load an inspection or what is recorded on it for a user:
 municipality's object is a 404, a role without the permission gets a 403. Other apps' views
 read inspections only through this module."""
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
+from django.utils import timezone
 
 from core import access
 from inspections import rules
@@ -84,9 +97,62 @@ def carried_over_orders(*, visit) -> QuerySet[Order]:
     )
 
 
-def outstanding_matters(*, visit) -> tuple[list[Finding], list[Order]]:
-    """The deficiencies and orders still outstanding at this visit (inspections.rules)."""
+def outstanding_matters(*, visit, for_grant: bool = False) -> tuple[list[Finding], list[Order]]:
+    """The deficiencies and orders still outstanding at this visit (inspections.rules); for a
+    grant, with those carried forward from the application's other inspections (what the
+    permit lists)."""
+    if for_grant:
+        return (
+            list(rules.grant_outstanding_findings(visit)),
+            list(rules.grant_outstanding_orders(visit)),
+        )
     return list(rules.outstanding_findings(visit)), list(rules.outstanding_orders(visit))
+
+
+def open_matters(*, application) -> tuple[list[Finding], list[Order]]:
+    """Every deficiency and order still open on the application, whichever inspection and
+    visit recorded it (inspections.rules.open_findings_of_application): deficiencies by
+    discovery date, orders by comply-by date (none last); orders past their comply-by date
+    carry is_overdue. A matter marked resolved on a visit still open stays listed, with
+    that visit as corrected_on_visit / complied_on_visit."""
+    source = ("visit__inspection__inspection_type", "visit__inspection__application")
+    findings = (
+        rules.open_findings_of_application(application.pk)
+        .select_related(*source, "corrected_on_visit")
+        .order_by("discovery_date", "visit__sequence", "id")
+    )
+    orders = (
+        rules.open_orders_of_application(application.pk)
+        .select_related(*source, "complied_on_visit")
+        .annotate(
+            is_overdue=Case(
+                When(comply_by__lt=timezone.localdate(), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by(F("comply_by").asc(nulls_last=True), "created_at", "id")
+    )
+    return list(findings), list(orders)
+
+
+def inspection_open_matters(*, inspection) -> tuple[list[Finding], list[Order]]:
+    """The deficiencies and orders a closed inspection left outstanding (what a follow-up
+    visit would carry over), or nothing when it has no closed visit."""
+    last = last_closed_visit(inspection=inspection)
+    if last is None:
+        return [], []
+    return list(rules.outstanding_findings(last)), list(rules.outstanding_orders(last))
+
+
+def applications_with_overdue_matters(applications: QuerySet) -> QuerySet:
+    """The applications that have an order still open past its comply-by date (a filter of
+    the application list, registered in InspectionsConfig.ready()): one EXISTS in the same
+    query."""
+    overdue = rules.open_orders_of_application(OuterRef("pk")).filter(
+        comply_by__lt=timezone.localdate()
+    )
+    return applications.filter(Exists(overdue))
 
 
 def visit_photos(*, visit) -> QuerySet[Photo]:

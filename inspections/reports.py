@@ -38,6 +38,7 @@ def render_visit_report(*, visit: Visit, permit_number: str = "") -> bytes:
             "outstanding": list(rules.outstanding_findings(visit)),
             "orders": list(visit.orders.prefetch_related("findings").order_by("created_at", "id")),
             "outstanding_orders": list(rules.outstanding_orders(visit)),
+            "complied": list(visit.complied_orders.order_by("created_at", "id")),
             "photos": photos,
             "permit_number": permit_number,
         },

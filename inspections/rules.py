@@ -1,35 +1,87 @@
 """The rules that decide which result a visit may get. One place, used by the form (to show
-the refusal at the field) and by the close service (to enforce it under the row lock)."""
+the refusal at the field) and by the close service (to enforce it under the row lock).
 
-from django.db.models import Q
+Outstanding matters (deficiencies not corrected, orders not complied with) are never lost:
+- on one inspection they carry over from visit to visit (`outstanding_findings`,
+  `outstanding_orders`) until a later visit, a follow-up visit after the inspection closed
+  included, marks them resolved;
+- on the application they carry forward to every later grant (`grant_outstanding_findings`,
+  `grant_outstanding_orders`): "Granted and fully completed" is refused while any is open,
+  whichever inspection recorded it, and a permit granted with outstanding matters lists them.
+"""
+
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from inspections.models import (
     FAILING_RESULTS,
     GENERAL_RESULTS,
+    GRANT_RESULTS,
     OCCUPANCY_RESULTS,
     Finding,
     InspectionKind,
     Order,
     Visit,
     VisitResult,
+    VisitStatus,
 )
+
+# A follow-up visit resolves the matters of a closed inspection: Passed when none is left,
+# Failed while some stay outstanding (for another follow-up). It never grants.
+FOLLOW_UP_RESULTS = (VisitResult.PASSED, VisitResult.FAILED)
+FOLLOW_UP_LABELS = {
+    VisitResult.PASSED: "Passed: every outstanding matter is resolved",
+    VisitResult.FAILED: "Failed: matters are still outstanding",
+}
+FOLLOW_UP_GRANT_REFUSAL = (
+    "A follow-up visit never issues a permit: choose Passed when every matter is resolved, "
+    "or Failed to keep the rest open."
+)
+
+# A matter recorded on a closed visit stays open until a closed visit resolved it: a marking
+# made on a visit that is still open is a draft and may be undone.
+_FINDING_OPEN = Q(corrected_on_visit__isnull=True) | Q(corrected_on_visit__status=VisitStatus.OPEN)
+_ORDER_OPEN = Q(complied_on_visit__isnull=True) | Q(complied_on_visit__status=VisitStatus.OPEN)
 
 
 def allowed_results(kind: str) -> tuple[VisitResult, ...]:
     return OCCUPANCY_RESULTS if kind == InspectionKind.OCCUPANCY else GENERAL_RESULTS
 
 
+def visit_results(visit: Visit, kind: str) -> tuple[VisitResult, ...]:
+    """The results this visit may get: a follow-up visit's, or those of its inspection's kind."""
+    return FOLLOW_UP_RESULTS if visit.is_follow_up else allowed_results(kind)
+
+
+def result_choices(visit: Visit, kind: str) -> list[tuple[str, str]]:
+    """The results offered on the form, worded for a follow-up visit when it is one."""
+    labels = FOLLOW_UP_LABELS if visit.is_follow_up else {}
+    return [(r.value, labels.get(r, r.label)) for r in visit_results(visit, kind)]
+
+
+def _own_findings(visit: Visit) -> Q:
+    return Q(visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence) & (
+        Q(corrected_on_visit__isnull=True) | Q(corrected_on_visit__sequence__gt=visit.sequence)
+    )
+
+
+def _own_orders(visit: Visit) -> Q:
+    return Q(visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence) & (
+        Q(complied_on_visit__isnull=True) | Q(complied_on_visit__sequence__gt=visit.sequence)
+    )
+
+
+def _elsewhere(visit: Visit) -> Q:
+    """Recorded on a closed visit of another inspection of the visit's application."""
+    return Q(
+        visit__inspection__application_id=visit.inspection.application_id,
+        visit__status=VisitStatus.CLOSED,
+    ) & ~Q(visit__inspection_id=visit.inspection_id)
+
+
 def outstanding_findings(visit: Visit):
     """Deficiencies not corrected: this visit's and those carried over from earlier visits."""
     return (
-        Finding.objects.filter(
-            visit__inspection_id=visit.inspection_id,
-            visit__sequence__lte=visit.sequence,
-            is_remark=False,
-        )
-        .filter(
-            Q(corrected_on_visit__isnull=True) | Q(corrected_on_visit__sequence__gt=visit.sequence)
-        )
+        Finding.objects.filter(_own_findings(visit), is_remark=False)
         .select_related("visit")
         .order_by("visit__sequence", "discovery_date", "id")
     )
@@ -38,27 +90,146 @@ def outstanding_findings(visit: Visit):
 def outstanding_orders(visit: Visit):
     """Orders of this inspection, up to this visit, not yet complied with."""
     return (
-        Order.objects.filter(
-            visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence
-        )
-        .filter(
-            Q(complied_on_visit__isnull=True) | Q(complied_on_visit__sequence__gt=visit.sequence)
-        )
+        Order.objects.filter(_own_orders(visit))
         .select_related("visit")
         .order_by("visit__sequence", "created_at", "id")
     )
 
 
-def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
-    """Why this result cannot be given to this visit, or None when it can."""
-    if result not in allowed_results(kind):
-        return "Choose one of the results offered for this inspection."
-    deficiencies = outstanding_findings(visit).count()
-    orders = outstanding_orders(visit).count()
-    if result == VisitResult.PASSED and deficiencies:
+def open_findings_of_application(application_id: int) -> QuerySet[Finding]:
+    """Deficiencies recorded on a closed visit of any inspection of the application and not
+    corrected on a closed visit."""
+    return Finding.objects.filter(
+        _FINDING_OPEN,
+        visit__inspection__application_id=application_id,
+        visit__status=VisitStatus.CLOSED,
+        is_remark=False,
+    )
+
+
+def open_orders_of_application(application_id: int) -> QuerySet[Order]:
+    """Orders issued on a closed visit of any inspection of the application and not complied
+    with on a closed visit."""
+    return Order.objects.filter(
+        _ORDER_OPEN,
+        visit__inspection__application_id=application_id,
+        visit__status=VisitStatus.CLOSED,
+    )
+
+
+def has_open_matters(application) -> bool:
+    """Whether any deficiency or order is still open on the application."""
+    return (
+        open_findings_of_application(application.pk).exists()
+        or open_orders_of_application(application.pk).exists()
+    )
+
+
+def findings_open_elsewhere(visit: Visit) -> QuerySet[Finding]:
+    """Deficiencies still open on the application's other inspections: a grant on this visit
+    carries them forward."""
+    return Finding.objects.filter(_elsewhere(visit) & _FINDING_OPEN, is_remark=False)
+
+
+def orders_open_elsewhere(visit: Visit) -> QuerySet[Order]:
+    """Orders still open on the application's other inspections."""
+    return Order.objects.filter(_elsewhere(visit) & _ORDER_OPEN)
+
+
+def _earlier_inspections_first(visit: Visit) -> list:
+    """Matters carried forward from other inspections, oldest first, then this inspection's
+    by visit (the order outstanding_findings and outstanding_orders use)."""
+    own_last = Case(When(visit__inspection_id=visit.inspection_id, then=Value(1)), default=Value(0))
+    return [own_last, "visit__inspection__created_at", "visit__inspection_id", "visit__sequence"]
+
+
+def grant_outstanding_findings(visit: Visit) -> QuerySet[Finding]:
+    """The deficiencies outstanding at a grant on this visit: this inspection's
+    (outstanding_findings) and those still open on the application's other inspections."""
+    return (
+        Finding.objects.filter(
+            _own_findings(visit) | (_elsewhere(visit) & _FINDING_OPEN), is_remark=False
+        )
+        .select_related("visit__inspection__inspection_type")
+        .order_by(*_earlier_inspections_first(visit), "discovery_date", "id")
+    )
+
+
+def grant_outstanding_orders(visit: Visit) -> QuerySet[Order]:
+    """The orders outstanding at a grant on this visit: this inspection's (outstanding_orders)
+    and those still open on the application's other inspections."""
+    return (
+        Order.objects.filter(_own_orders(visit) | (_elsewhere(visit) & _ORDER_OPEN))
+        .select_related("visit__inspection__inspection_type")
+        .order_by(*_earlier_inspections_first(visit), "created_at", "id")
+    )
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _matters(deficiencies: int, orders: int) -> str:
+    return (
+        f"{_count(deficiencies, 'deficiency', 'deficiencies')} and "
+        f"{_count(orders, 'order', 'orders')}"
+    )
+
+
+def where_outstanding(findings: QuerySet[Finding], orders: QuerySet[Order]) -> str:
+    """Where the matters were recorded, oldest inspection first, e.g.
+    "Occupancy visit 1: 1 deficiency, 1 order; Framing visit 2: 1 order"."""
+    places: dict[tuple, list[int]] = {}
+    for rows, index in ((findings, 0), (orders, 1)):
+        for place in rows.order_by().values_list(
+            "visit__inspection__created_at",
+            "visit__inspection_id",
+            "visit__sequence",
+            "visit__inspection__inspection_type__name",
+        ):
+            places.setdefault(place, [0, 0])[index] += 1
+    parts = []
+    for (_, _, sequence, name), (deficiencies, orders_) in sorted(places.items()):
+        counts = [
+            _count(deficiencies, "deficiency", "deficiencies") if deficiencies else "",
+            _count(orders_, "order", "orders") if orders_ else "",
+        ]
+        parts.append(f"{name} visit {sequence}: {', '.join(c for c in counts if c)}")
+    return "; ".join(parts)
+
+
+def _follow_up_refusal(*, result: str, deficiencies: int, orders: int) -> str | None:
+    if result == VisitResult.PASSED and (deficiencies or orders):
         return (
-            f"An inspection with an open deficiency cannot pass ({deficiencies} open): "
-            "mark it corrected, turn it into a remark, or choose Failed."
+            f"A follow-up visit passes only when every matter is resolved "
+            f"({_matters(deficiencies, orders)} still outstanding): mark them corrected or "
+            "complied with, or choose Failed to keep them open."
+        )
+    if result == VisitResult.FAILED and not (deficiencies or orders):
+        return "Every outstanding matter is resolved: choose Passed."
+    return None
+
+
+def _grant_refusal(*, visit: Visit, result: str, deficiencies: int, orders: int) -> str | None:
+    """The matters still open on the application's other inspections count too."""
+    findings_elsewhere, orders_elsewhere = (
+        findings_open_elsewhere(visit),
+        orders_open_elsewhere(visit),
+    )
+    deficiencies_elsewhere, orders_elsewhere_count = (
+        findings_elsewhere.count(),
+        orders_elsewhere.count(),
+    )
+    if result == VisitResult.GRANTED_FULL and (deficiencies_elsewhere or orders_elsewhere_count):
+        here = (
+            f"this inspection: {_matters(deficiencies, orders)}; " if deficiencies or orders else ""
+        )
+        total = _matters(deficiencies + deficiencies_elsewhere, orders + orders_elsewhere_count)
+        return (
+            f"Occupancy cannot be granted as fully completed while {total} are outstanding on "
+            f"this application ({here}{where_outstanding(findings_elsewhere, orders_elsewhere)})"
+            ": resolve them on a follow-up visit of the inspection that recorded them, or "
+            "choose Granted, but outstanding matters, or Not granted."
         )
     if result == VisitResult.GRANTED_FULL and (deficiencies or orders):
         return (
@@ -67,10 +238,32 @@ def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
             f"order{'' if orders == 1 else 's'} are outstanding: choose "
             "Granted, but outstanding matters, or Not granted."
         )
-    if result == VisitResult.GRANTED_OUTSTANDING and not (deficiencies or orders):
+    if result == VisitResult.GRANTED_OUTSTANDING and not (
+        deficiencies or orders or deficiencies_elsewhere or orders_elsewhere_count
+    ):
         return (
             "Granted, but outstanding matters needs at least one outstanding deficiency or "
             "order: record it, or choose Granted and fully completed."
+        )
+    return None
+
+
+def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
+    """Why this result cannot be given to this visit, or None when it can."""
+    if result not in visit_results(visit, kind):
+        if visit.is_follow_up and result in GRANT_RESULTS:
+            return FOLLOW_UP_GRANT_REFUSAL
+        return "Choose one of the results offered for this inspection."
+    deficiencies = outstanding_findings(visit).count()
+    orders = outstanding_orders(visit).count()
+    if visit.is_follow_up:
+        return _follow_up_refusal(result=result, deficiencies=deficiencies, orders=orders)
+    if result in GRANT_RESULTS:
+        return _grant_refusal(visit=visit, result=result, deficiencies=deficiencies, orders=orders)
+    if result == VisitResult.PASSED and deficiencies:
+        return (
+            f"An inspection with an open deficiency cannot pass ({deficiencies} open): "
+            "mark it corrected, turn it into a remark, or choose Failed."
         )
     return None
 

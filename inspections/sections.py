@@ -4,7 +4,7 @@ section of the Work view. Registered in InspectionsConfig.ready()."""
 
 from django.urls import reverse
 
-from core import access, pages
+from core import access, list_filters, pages
 from core.models import Role
 from inspections import queries
 from inspections.forms import (
@@ -130,6 +130,40 @@ def _application_inspections(request, page, forms):
     }
 
 
+def _follow_up(request, page, forms):
+    """A closed inspection that left matters outstanding: what they are, and Start follow-up
+    visit for an inspector."""
+    inspection = page["inspection"]
+    if page["visit"] is not None or not inspection.is_closed:
+        return None
+    findings, orders = queries.inspection_open_matters(inspection=inspection)
+    if not findings and not orders:
+        return None
+    municipality_id = inspection.application.municipality_id
+    return {
+        "follow_up_findings": findings,
+        "follow_up_orders": orders,
+        "can_start_follow_up": access.can(request.user, municipality_id, START),
+    }
+
+
+def _application_matters(request, page, forms):
+    """Outstanding matters of the Work view: every deficiency and order still open, with the
+    inspection, visit and documents (the report, a permit issued on it) they came from."""
+    findings, orders = queries.open_matters(application=page["application"])
+    if not findings and not orders:
+        return None
+    visits = {matter.visit_id: matter.visit for matter in [*findings, *orders]}
+    documents = pages.links(VISIT_DOCUMENTS, visits.values())
+    for matter in [*findings, *orders]:
+        matter.documents = documents.get(matter.visit_id, [])
+    return {
+        "open_findings": findings,
+        "open_orders": orders,
+        "overdue_orders": sum(1 for order in orders if order.is_overdue),
+    }
+
+
 def register() -> None:
     pages.register_page(
         pages.Page("inspection", "inspections/inspection_detail.html", inspection_page_context)
@@ -183,5 +217,35 @@ def register() -> None:
             template="inspections/sections/application_inspections.html",
             context=_application_inspections,
             order=10,
+        )
+    )
+    # Issue 13: outstanding matters are never lost.
+    pages.register_section(
+        pages.Section(
+            page="inspection",
+            name="follow-up",
+            label="Outstanding matters",
+            template="inspections/sections/follow_up.html",
+            context=_follow_up,
+            order=5,
+            in_menu=False,
+        )
+    )
+    pages.register_section(
+        pages.Section(
+            page="application",
+            name="outstanding",
+            label="Outstanding matters",
+            template="inspections/sections/application_matters.html",
+            context=_application_matters,
+            order=5,
+        )
+    )
+    list_filters.register_filter(
+        list_filters.ListFilter(
+            list_name="applications",
+            name="overdue_matters",
+            label="With overdue matters",
+            apply=queries.applications_with_overdue_matters,
         )
     )

@@ -23,6 +23,7 @@ from core.people import person_name
 from inspections.exceptions import CancelRefused, DuplicateInspection, VisitError, VisitNotOpen
 from inspections.models import (
     FAILING_RESULTS,
+    GRANT_RESULTS,
     Finding,
     Inspection,
     InspectionStatus,
@@ -31,9 +32,10 @@ from inspections.models import (
     Photo,
     Visit,
     VisitStatus,
+    VisitType,
 )
-from permits.models import Application
-from permits.services import application_record_activity
+from permits.models import Application, ApplicationStatus
+from permits.services import application_record_activity, application_set_status
 
 CANCEL_REASON_MAX_LENGTH = Inspection._meta.get_field("cancelled_reason").max_length
 
@@ -199,6 +201,62 @@ def visit_start(*, inspection: Inspection, actor) -> Visit:
 
 
 @transaction.atomic
+def visit_start_follow_up(*, inspection: Inspection, actor) -> Visit:
+    """Reopen a closed inspection for a follow-up visit that resolves its outstanding
+    deficiencies and orders (they carry over to it). What was issued stays as it is: the
+    permit is not touched, and a follow-up visit never grants (inspections.rules).
+
+    Refused when the inspection is not closed (a follow-up already open included) or has
+    nothing outstanding.
+    Side effects: one open Visit of type Follow-up numbered after the last; the inspection
+    becomes Follow-up of outstanding matters until the visit closes (visit_close returns it
+    to Closed) and is assigned to the actor when unassigned; an Activity.
+    """
+    from inspections import rules
+
+    inspection = (
+        # The inspection row only, as in visit_start.
+        Inspection.objects.select_for_update(of=("self",))
+        .select_related("application", "inspection_type")
+        .get(pk=inspection.pk)
+    )
+    if inspection.status == InspectionStatus.FOLLOW_UP:
+        raise VisitError("A follow-up visit is already open on this inspection; continue it below.")
+    if inspection.status != InspectionStatus.CLOSED:
+        raise VisitError("Only a closed inspection is followed up: start a new visit instead.")
+    last = inspection.visits.order_by("-sequence").first()
+    deficiencies = rules.outstanding_findings(last).count() if last else 0
+    orders = rules.outstanding_orders(last).count() if last else 0
+    if not (deficiencies or orders):
+        raise VisitError("Nothing is outstanding on this inspection: no follow-up is needed.")
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                inspection=inspection,
+                sequence=last.sequence + 1,
+                started_by=actor,
+                visit_type=VisitType.FOLLOW_UP,
+            )
+    except IntegrityError:
+        raise VisitError("Another visit was started at the same moment; reload the page.") from None
+    inspection.status = InspectionStatus.FOLLOW_UP
+    fields = ["status", "updated_at"]
+    if inspection.assigned_inspector_id is None:
+        inspection.assigned_inspector = actor
+        fields.append("assigned_inspector")
+    inspection.save(update_fields=fields)
+    application_record_activity(
+        application=inspection.application,
+        actor=actor,
+        verb="follow_up_started",
+        summary=f"{inspection.inspection_type.name}: follow-up visit {visit.sequence} started "
+        f"for {deficiencies} deficienc{'y' if deficiencies == 1 else 'ies'} and {orders} "
+        f"order{'' if orders == 1 else 's'} outstanding",
+    )
+    return visit
+
+
+@transaction.atomic
 def visit_save_draft(
     *,
     visit: Visit,
@@ -216,6 +274,10 @@ def visit_save_draft(
     Side effects: the Visit row's draft fields.
     """
     visit = _lock_open_visit(visit)
+    if VisitType.FOLLOW_UP in (visit.visit_type, visit_type):
+        # Fixed when the visit starts: a follow-up visit stays one (it may never grant), and
+        # only visit_start_follow_up makes one.
+        visit_type = visit.visit_type
     visit.visit_type = visit_type
     visit.internal_notes = internal_notes
     visit.site_conditions = site_conditions
@@ -476,7 +538,7 @@ def order_set_complied(*, order: Order, visit: Visit, actor, complied: bool) -> 
         application=_application(visit),
         actor=actor,
         verb="order_complied" if complied else "order_reopened",
-        summary=f"{order.get_order_type_display()} "
+        summary=f"{order.get_order_type_display()} issued to {order.issued_to[:100]} "
         + ("complied with" if complied else "compliance undone"),
     )
     return order
@@ -589,6 +651,7 @@ def visit_close(
         .select_related("application__municipality", "inspection_type")
         .get(pk=visit.inspection_id)
     )
+    visit.inspection = inspection
     refusals = rules.result_refusals(
         visit=visit,
         kind=inspection.inspection_type.kind,
@@ -597,7 +660,6 @@ def visit_close(
     )
     if refusals:
         raise VisitError(" ".join(refusals.values()))
-    visit.inspection = inspection
     visit.result = result
     visit.failure_reason = failure_reason if result in FAILING_RESULTS else ""
     visit.status = VisitStatus.CLOSED
@@ -611,18 +673,61 @@ def visit_close(
     )
     visit.report_sha256 = hashlib.sha256(pdf).hexdigest()
     visit.save()
-    inspection.status = (
-        InspectionStatus.REVISIT_REQUIRED if result in FAILING_RESULTS else InspectionStatus.CLOSED
-    )
+    if visit.is_follow_up:
+        # The inspection was done before; what stays open waits for another follow-up.
+        inspection.status = InspectionStatus.CLOSED
+    else:
+        inspection.status = (
+            InspectionStatus.REVISIT_REQUIRED
+            if result in FAILING_RESULTS
+            else InspectionStatus.CLOSED
+        )
     inspection.save(update_fields=["status", "updated_at"])
-    application_record_activity(
-        application=inspection.application,
-        actor=actor,
-        verb="visit_closed",
-        summary=f"{inspection.inspection_type.name}: visit {visit.sequence} closed, "
-        f"{visit.get_result_display()}",
+    summary = (
+        f"{inspection.inspection_type.name}: visit {visit.sequence} closed, "
+        f"{visit.get_result_display()}"
     )
+    if visit.is_follow_up:
+        resolved = visit.corrected_findings.count() + visit.complied_orders.count()
+        left = rules.outstanding_findings(visit).count() + rules.outstanding_orders(visit).count()
+        summary += f" (follow-up: {resolved} resolved, {left} still outstanding)"
+    application_record_activity(
+        application=inspection.application, actor=actor, verb="visit_closed", summary=summary
+    )
+    if result not in GRANT_RESULTS:  # a grant's status change is occupancy's
+        _application_finish_when_complete(
+            application=inspection.application, visit=visit, actor=actor
+        )
     return visit
+
+
+def _application_finish_when_complete(*, application, visit: Visit, actor) -> None:
+    """The application's status says what is true. An occupied application (a general
+    occupancy permit was issued) stays Occupied while anything is left: a deficiency or an
+    order still open, or an inspection not closed nor cancelled. The close that leaves
+    nothing (typically the follow-up visit resolving the last outstanding matter) makes it
+    Finished.
+
+    Side effects: Application.status and completed_on; an Activity (permits.services).
+    """
+    from inspections import rules
+
+    if application.status != ApplicationStatus.OCCUPIED or rules.has_open_matters(application):
+        return
+    if application.inspections.exclude(
+        status__in=(InspectionStatus.CLOSED, InspectionStatus.CANCELLED)
+    ).exists():
+        return
+    name = visit.inspection.inspection_type.name
+    resolved = visit.corrected_findings.exists() or visit.complied_orders.exists()
+    application_set_status(
+        application=application,
+        status=ApplicationStatus.FINISHED,
+        actor=actor,
+        reason=f"the last outstanding matter was resolved on {name} visit {visit.sequence}"
+        if resolved
+        else f"{name} visit {visit.sequence} closed with nothing left open",
+    )
 
 
 @transaction.atomic

@@ -13,6 +13,11 @@ urlpatterns = [
     path("inspections/<str:code>/", views.inspection_detail, name="inspection_detail"),
     path("inspections/<str:code>/cancel", views.inspection_cancel, name="inspection_cancel"),
     path("inspections/<str:code>/visits/start", views.visit_start, name="visit_start"),
+    path(
+        "inspections/<str:code>/visits/follow-up",
+        views.visit_start_follow_up,
+        name="visit_start_follow_up",
+    ),
     path("inspections/<str:code>/findings/add", views.finding_add, name="finding_add"),
     path("inspections/<str:code>/orders/add", views.order_add, name="order_add"),
     path("inspections/<str:code>/photos/add", views.photos_add, name="photos_add"),

@@ -110,6 +110,22 @@ def visit_start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
+def visit_start_follow_up(request: HttpRequest, code: str) -> HttpResponse:
+    inspection = get_inspection(request.user, code, perm="inspections.add_visit")
+    try:
+        visit = services.visit_start_follow_up(inspection=inspection, actor=request.user)
+    except VisitError as exc:
+        messages.warning(request, str(exc))
+        return _back(inspection)
+    messages.success(
+        request,
+        f"Follow-up visit {visit.sequence} started: mark each matter corrected or complied "
+        "with, then Finish and Close.",
+    )
+    return _back(inspection, "findings")
+
+
+@require_POST
 def finding_add(request: HttpRequest, code: str) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.add_finding")
     if (visit := _open_visit_or_back(request, inspection)) is None:

@@ -4,7 +4,7 @@ from django.utils import timezone
 from core.fields import IdChoiceField
 from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
-from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind, VisitResult
+from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind
 from occupancy.models import GrantDraft, OccupancyPermitTemplate
 from occupancy.rules import GrantDetails, grant_refusals, granted_on_refusal
 
@@ -53,10 +53,8 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.visit = visit
         self.kind = visit.inspection.inspection_type.kind
-        self.fields["result"].choices = [
-            (r.value, r.label) for r in rules.allowed_results(self.kind)
-        ]
-        if self.kind == InspectionKind.OCCUPANCY:
+        self.fields["result"].choices = rules.result_choices(visit, self.kind)
+        if self.kind == InspectionKind.OCCUPANCY and not visit.is_follow_up:
             self.fields["template"].queryset = (
                 OccupancyPermitTemplate.objects.filter(
                     municipality_id=visit.inspection.application.municipality_id,
@@ -123,8 +121,8 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         return not self.errors
 
     def grant(self) -> GrantDetails | None:
-        """The grant fields as typed (None for a general inspection)."""
-        if self.kind != InspectionKind.OCCUPANCY:
+        """The grant fields as typed (None for a general inspection or a follow-up visit)."""
+        if self.kind != InspectionKind.OCCUPANCY or self.visit.is_follow_up:
             return None
         data = self.cleaned_data
         return GrantDetails(
@@ -145,7 +143,8 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         return self.cleaned_data.get("result") in GRANT_RESULTS
 
     def result_label(self) -> str:
-        return VisitResult(self.cleaned_data["result"]).label
+        # As offered on the form (a follow-up visit words its results for what it resolves).
+        return dict(self.fields["result"].choices)[self.cleaned_data["result"]]
 
     def failure_reason_label(self) -> str:
         return dict(self.fields["failure_reason"].choices).get(

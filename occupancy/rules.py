@@ -43,6 +43,10 @@ def grant_refusals(
     )
     if result not in GRANT_RESULTS:
         return refusals
+    if visit.is_follow_up:
+        # Issue 13: a follow-up visit resolves outstanding matters, never issues a permit.
+        refusals["result"] = inspection_rules.FOLLOW_UP_GRANT_REFUSAL
+        return refusals
     grant = grant or GrantDetails(template=None, granted_on=None, description="")
     template = grant.template
     if template is None:

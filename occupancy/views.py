@@ -74,7 +74,9 @@ def visit_result(request: HttpRequest, code: str) -> HttpResponse:
 
 def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -> HttpResponse:
     """The draft as saved now, and "Yes, close the inspection" carrying its fingerprint."""
-    findings, orders = inspection_queries.outstanding_matters(visit=visit)
+    findings, orders = inspection_queries.outstanding_matters(
+        visit=visit, for_grant=form.is_grant()
+    )
     return render(
         request,
         "occupancy/visit_confirm.html",

@@ -1,5 +1,6 @@
 from django import forms
 
+from core import list_filters
 from permits.models import ApplicationStatus
 
 
@@ -22,3 +23,18 @@ class ApplicationSearchForm(forms.Form):
         choices=[("", "All statuses"), *ApplicationStatus.choices],
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
+    show = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("", "All applications")],
+        widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Filters the apps above permits register (core.list_filters), e.g. inspections'
+        # "With overdue matters".
+        self.fields["show"].choices = [
+            ("", "All applications"),
+            *((f.name, f.label) for f in list_filters.filters("applications")),
+        ]

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from core import access
+from core import access, list_filters
 from permits.models import Application, ApplicationStatus
 
 MAX_SEARCH_TERMS = 6
@@ -15,16 +15,20 @@ def search_terms(query: str) -> list[str]:
     return [term for term in query.upper().split() if term][:MAX_SEARCH_TERMS]
 
 
-def application_search(user, *, query: str = "", status: str = "") -> QuerySet[Application]:
+def application_search(
+    user, *, query: str = "", status: str = "", show: str = ""
+) -> QuerySet[Application]:
     """Applications matching every word of `query` in number, address, roll number, applicant
     or owner, newest activity first. On PostgreSQL each word is a LIKE '%word%' that the
-    trigram index on search_text serves."""
+    trigram index on search_text serves. `show` names a filter another app registered for
+    the list (core.list_filters), e.g. "overdue_matters"."""
     applications = access.scope(Application.objects.all(), user).select_related("municipality")
     terms = search_terms(query)
     for term in terms:
         applications = applications.filter(search_text__contains=term)
     if status in ApplicationStatus.values:
         applications = applications.filter(status=status)
+    applications = list_filters.apply_filter("applications", show, applications)
     if terms:
         # The same order, as an expression the last_activity_at indexes cannot serve: with
         # them, PostgreSQL may walk the table newest first and read nearly all of it when the

@@ -14,12 +14,13 @@ PAGE_SIZE = 25
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     form = ApplicationSearchForm(request.GET or None)
-    query = status = ""
+    query = status = show = ""
     if form.is_valid():
         query, status = form.cleaned_data["q"], form.cleaned_data["status"]
-    applications = application_search(request.user, query=query, status=status)
+        show = form.cleaned_data["show"]
+    applications = application_search(request.user, query=query, status=status, show=show)
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
-    filters = {k: v for k, v in {"q": query, "status": status}.items() if v}
+    filters = {k: v for k, v in {"q": query, "status": status, "show": show}.items() if v}
     return render(
         request,
         "permits/application_list.html",

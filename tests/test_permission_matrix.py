@@ -25,6 +25,7 @@ MATRIX = {
     "inspections:inspection_detail": (READ, None),
     "inspections:inspection_cancel": (None, {"inspector", "admin"}),
     "inspections:visit_start": (None, {"inspector", "admin"}),
+    "inspections:visit_start_follow_up": (None, {"inspector", "admin"}),
     "inspections:finding_add": (None, RECORD),
     "inspections:order_add": (None, RECORD),
     "inspections:photos_add": (None, RECORD),
@@ -126,6 +127,9 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a):
     photo = visit.photos.get()
     other = make_inspection(application_a, framing_type_a)
     permit = issue_raw_permit(other, inspector, "OCC-2026-0001")
+    # Closed, with an order still open: a follow-up visit can be started on it.
+    followed = make_inspection(application_a, framing_type_a, status="closed")
+    make_order(make_closed_visit(followed, inspector, sequence=1, result="passed"), inspector)
     never_visited = make_inspection(application_a, framing_type_a)
     return {
         "permits:application_list": (),
@@ -134,6 +138,7 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a):
         "inspections:inspection_detail": (occupancy.code,),
         "inspections:inspection_cancel": (never_visited.code,),
         "inspections:visit_start": (other.code,),
+        "inspections:visit_start_follow_up": (followed.code,),
         "inspections:finding_add": (occupancy.code,),
         "inspections:order_add": (occupancy.code,),
         "inspections:photos_add": (occupancy.code,),
