@@ -12,11 +12,23 @@ import hmac
 import json
 
 from inspections import rules as inspection_rules
+from inspections.models import GRANT_RESULTS
 from occupancy.models import GrantDraft
 
 
 def _date(value: datetime.date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _matters_shown(visit):
+    """The outstanding matters the page lists: for a grant, with those carried forward from
+    the application's other inspections (what the permit prints)."""
+    if visit.result in GRANT_RESULTS:
+        return (
+            inspection_rules.grant_outstanding_findings(visit),
+            inspection_rules.grant_outstanding_orders(visit),
+        )
+    return inspection_rules.outstanding_findings(visit), inspection_rules.outstanding_orders(visit)
 
 
 def draft_fingerprint(visit) -> str:
@@ -46,6 +58,7 @@ def draft_fingerprint(visit) -> str:
             "portion_of_building": draft.portion_of_building,
             "expires_on": _date(draft.expires_on),
         }
+    findings, orders = _matters_shown(visit)
     shown = {
         "visit": {
             "id": visit.pk,
@@ -65,7 +78,7 @@ def draft_fingerprint(visit) -> str:
                 "description": finding.description,
                 "corrected_on_visit": finding.corrected_on_visit_id,
             }
-            for finding in inspection_rules.outstanding_findings(visit)
+            for finding in findings
         ],
         "orders": [
             {
@@ -76,7 +89,7 @@ def draft_fingerprint(visit) -> str:
                 "comply_by": _date(order.comply_by),
                 "complied_on_visit": order.complied_on_visit_id,
             }
-            for order in inspection_rules.outstanding_orders(visit)
+            for order in orders
         ],
     }
     canonical = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
