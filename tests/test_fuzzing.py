@@ -151,10 +151,10 @@ def test_result_and_close_forms(world, data):
 
 
 @FUZZ
-@given(q=hostile_text, status=hostile_text, page=hostile_text)
-def test_search(world, q, status, page):
+@given(q=hostile_text, status=hostile_text, show=hostile_text, page=hostile_text)
+def test_search(world, q, status, show, page):
     response = world["client"].get(
-        reverse("permits:application_list"), {"q": q, "status": status, "page": page}
+        reverse("permits:application_list"), {"q": q, "status": status, "show": show, "page": page}
     )
     assert response.status_code == 200
 
