@@ -34,12 +34,11 @@ def _matters_shown(visit):
 def draft_fingerprint(visit) -> str:
     """SHA-256 (hex) of everything the confirmation page shows and the close would use,
     read from the database: the visit's saved result and details (internal notes too: they
-    are part of the draft), the grant draft with its template's current version, and the
-    outstanding matters listed (what each says and whether it is corrected or complied)."""
+    are part of the draft), the grant draft with its template's current version and its
+    checklist marks, and the outstanding matters listed (what each says and whether it is
+    corrected or complied)."""
     draft = (
-        GrantDraft.objects.filter(visit_id=visit.pk)
-        .select_related("template__permit_type")
-        .first()
+        GrantDraft.objects.filter(visit_id=visit.pk).select_related("template__permit_type").first()
     )
     grant = None
     if draft is not None:
@@ -57,6 +56,12 @@ def draft_fingerprint(visit) -> str:
             "description": draft.description,
             "portion_of_building": draft.portion_of_building,
             "expires_on": _date(draft.expires_on),
+            # The checklist as marked, with the wording the permit prints (by condition, not
+            # by row: Save draft replaces the rows even when nothing changed).
+            "conditions": sorted(
+                [mark.condition_id, mark.condition.clause, mark.condition.text, mark.mark]
+                for mark in draft.conditions.select_related("condition")
+            ),
         }
     findings, orders = _matters_shown(visit)
     shown = {

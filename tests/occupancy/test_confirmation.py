@@ -18,7 +18,10 @@ from occupancy.confirmation import draft_fingerprint, draft_unchanged
 from occupancy.exceptions import DraftChanged
 from occupancy.forms import VisitResultForm
 from occupancy.models import (
+    ConditionMark,
     GrantDraft,
+    GrantDraftCondition,
+    OccupancyCondition,
     OccupancyPermit,
     OccupancyPermitTemplateVersion,
     PermitNumberSequence,
@@ -338,9 +341,14 @@ def second_visit(inspector, occupancy, general_template):
         result="granted_outstanding",
         site_conditions="Dry",
     )
-    GrantDraft.objects.create(
+    draft = GrantDraft.objects.create(
         visit=visit, template=general_template, granted_on=TODAY, description="Whole building"
     )
+    for clause, text in [("(a)", "The structure is complete."), ("(e)", "Exits work.")]:
+        condition = OccupancyCondition.objects.create(
+            permit_type=general_template.permit_type, clause=clause, text=text
+        )
+        GrantDraftCondition.objects.create(draft=draft, condition=condition, mark=ConditionMark.MET)
     return visit
 
 
@@ -348,9 +356,7 @@ CHANGES = {
     "result": lambda v: Visit.objects.filter(pk=v.pk).update(
         result="not_granted", failure_reason="deficiencies"
     ),
-    "visit type": lambda v: Visit.objects.filter(pk=v.pk).update(
-        visit_type="communication_only"
-    ),
+    "visit type": lambda v: Visit.objects.filter(pk=v.pk).update(visit_type="communication_only"),
     "site conditions": lambda v: Visit.objects.filter(pk=v.pk).update(site_conditions="Wet"),
     "internal notes": lambda v: Visit.objects.filter(pk=v.pk).update(internal_notes="Dog"),
     "time used": lambda v: Visit.objects.filter(pk=v.pk).update(time_used_minutes=30),
@@ -358,9 +364,11 @@ CHANGES = {
     "template saved as a new version": lambda v: permit_template_save(
         template=v.grant_draft.template, actor=v.started_by
     ),
-    "template renamed": lambda v: type(v.grant_draft.template)
-    .objects.filter(pk=v.grant_draft.template_id)
-    .update(name="Renamed"),
+    "template renamed": lambda v: (
+        type(v.grant_draft.template)
+        .objects.filter(pk=v.grant_draft.template_id)
+        .update(name="Renamed")
+    ),
     "granted date": lambda v: GrantDraft.objects.filter(visit=v).update(granted_on=YESTERDAY),
     "description": lambda v: GrantDraft.objects.filter(visit=v).update(description="Basement"),
     "portion": lambda v: GrantDraft.objects.filter(visit=v).update(
@@ -370,6 +378,15 @@ CHANGES = {
         expires_on=TODAY + datetime.timedelta(days=90)
     ),
     "grant draft removed": lambda v: GrantDraft.objects.filter(visit=v).delete(),
+    "checklist condition marked otherwise": lambda v: GrantDraftCondition.objects.filter(
+        condition__clause="(e)"
+    ).update(mark=ConditionMark.NOT_APPLICABLE),
+    "checklist mark removed": lambda v: GrantDraftCondition.objects.filter(
+        condition__clause="(e)"
+    ).delete(),
+    "checklist condition reworded": lambda v: OccupancyCondition.objects.filter(
+        clause="(a)"
+    ).update(text="The structure is substantially complete."),
     "deficiency recorded": lambda v: make_finding(v, v.started_by, description="Loose rail"),
     "deficiency reworded": lambda v: Finding.objects.update(description="Guard loose"),
     "deficiency corrected": lambda v: Finding.objects.update(corrected_on_visit=v),
@@ -395,6 +412,7 @@ def test_fingerprint_stays_when_the_same_draft_is_saved_again(
     inspector, second_visit, general_template
 ):
     shown = draft_fingerprint(second_visit)
+    marks = list(GrantDraftCondition.objects.values_list("draft", "condition", "mark"))
     visit_result_save_draft(
         visit=second_visit,
         actor=inspector,
@@ -408,6 +426,11 @@ def test_fingerprint_stays_when_the_same_draft_is_saved_again(
         grant=GrantDetails(
             template=general_template, granted_on=TODAY, description="Whole building"
         ),
+    )
+    # Save draft replaces the checklist rows, the same marks included.
+    GrantDraftCondition.objects.all().delete()
+    GrantDraftCondition.objects.bulk_create(
+        GrantDraftCondition(draft_id=d, condition_id=c, mark=m) for d, c, m in reversed(marks)
     )
     assert draft_unchanged(visit=Visit.objects.get(pk=second_visit.pk), fingerprint=shown)
 
