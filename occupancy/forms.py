@@ -5,8 +5,8 @@ from core.fields import IdChoiceField
 from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
 from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind
-from occupancy.models import GrantDraft, OccupancyPermitTemplate
-from occupancy.rules import GrantDetails, grant_refusals, granted_on_refusal
+from occupancy.models import ConditionMark, GrantDraft, OccupancyCondition, OccupancyPermitTemplate
+from occupancy.rules import GrantDetails, condition_field, grant_refusals, granted_on_refusal
 
 
 class VisitResultForm(DistinctIdsMixin, forms.Form):
@@ -53,6 +53,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.visit = visit
         self.kind = visit.inspection.inspection_type.kind
+        self.checklists: list[tuple[object, list[str]]] = []
         self.fields["result"].choices = rules.result_choices(visit, self.kind)
         if self.kind == InspectionKind.OCCUPANCY and not visit.is_follow_up:
             self.fields["template"].queryset = (
@@ -67,9 +68,56 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
             self.fields["template"].empty_label = "Choose a template"
             if not self.is_bound:
                 self.initial.setdefault("granted_on", timezone.localdate())
+            self._add_checklist_fields(visit.inspection.application.municipality_id)
         else:
             for name in self.GRANT_FIELDS:
                 del self.fields[name]
+
+    def _add_checklist_fields(self, municipality_id: int) -> None:
+        """One Met / Not applicable / Not met choice per condition of every permit type the
+        inspector may choose; the chosen template's type decides which are checked."""
+        conditions = (
+            OccupancyCondition.objects.filter(
+                permit_type__municipality_id=municipality_id,
+                permit_type__is_active=True,
+                permit_type__templates__is_active=True,
+                is_active=True,
+            )
+            .select_related("permit_type")
+            .distinct()
+            .order_by("permit_type__name", "display_order", "id")
+        )
+        by_type: dict[int, tuple[object, list[str]]] = {}
+        for condition in conditions:
+            name = condition_field(condition.pk)
+            self.fields[name] = forms.ChoiceField(
+                label=f"{condition.clause}: {condition.text}",
+                choices=ConditionMark.choices,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+            by_type.setdefault(condition.permit_type_id, (condition.permit_type, []))[1].append(
+                name
+            )
+        self.checklists = list(by_type.values())
+
+    def checklist_groups(self):
+        """[(permit type, its bound condition fields)] for the template."""
+        return [(kind, [self[name] for name in names]) for kind, names in self.checklists]
+
+    def template_types(self) -> str:
+        """template id → permit type id, for the page to show the chosen type's checklist."""
+        return " ".join(
+            f"{template.pk}:{template.permit_type_id}"
+            for template in self.fields["template"].queryset
+        )
+
+    def condition_marks(self) -> dict[int, str]:
+        marks = {}
+        for name, value in self.cleaned_data.items():
+            if name.startswith("condition_") and value:
+                marks[int(name.removeprefix("condition_"))] = value
+        return marks
 
     @classmethod
     def from_saved_draft(cls, visit) -> "VisitResultForm":
@@ -90,11 +138,13 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
                 portion_of_building=draft.portion_of_building,
                 expires_on=draft.expires_on,
             )
+            for mark in draft.conditions.all():
+                initial[condition_field(mark.condition_id)] = mark.mark
         return initial
 
     def clean_granted_on(self):
         granted_on = self.cleaned_data.get("granted_on")
-        if refusal := granted_on_refusal(granted_on):
+        if refusal := granted_on_refusal(granted_on, self.visit.inspection.application):
             raise forms.ValidationError(refusal)
         return granted_on
 
@@ -131,6 +181,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
             description=data.get("description", ""),
             portion_of_building=data.get("portion_of_building", ""),
             expires_on=data.get("expires_on"),
+            conditions=self.condition_marks(),
         )
 
     def add_refusals(self, refusals: dict[str, str]) -> None:

@@ -1,6 +1,14 @@
 """The rules of Finish and Close with a grant, in one place: the result form shows each
 refusal at its field, and visit_finish_and_close enforces the same function under the visit
-lock (what the form checked may have changed in another tab meanwhile)."""
+lock (what the form checked may have changed in another tab meanwhile).
+
+A grant is refused unless (issue 13):
+- the application has an issued building permit (its status and its permit-issued date);
+- the occupancy granted date lies between that date and today;
+- the inspections the municipality requires before occupancy of the application's type of
+  work have passed (unless the permit type authorizes occupancy before completion);
+- every condition of the permit type's checklist is marked Met or Not applicable.
+"""
 
 import dataclasses
 import datetime
@@ -8,8 +16,18 @@ import datetime
 from django.utils import timezone
 
 from inspections import rules as inspection_rules
-from inspections.models import GRANT_RESULTS
-from occupancy.models import OccupancyPermitTemplate
+from inspections.models import GRANT_RESULTS, Inspection, InspectionStatus
+from occupancy.models import (
+    ConditionMark,
+    OccupancyCondition,
+    OccupancyPermitTemplate,
+    RequiredInspection,
+)
+from permits.models import ApplicationStatus
+
+# An occupancy permit needs an issued building permit: before it there is no authorized work
+# to occupy, and a closed file takes no new permit.
+STATUSES_WITHOUT_BUILDING_PERMIT = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,11 +39,66 @@ class GrantDetails:
     description: str
     portion_of_building: str = ""
     expires_on: datetime.date | None = None
+    # Checklist marks: OccupancyCondition id -> ConditionMark value.
+    conditions: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
-def granted_on_refusal(granted_on: datetime.date | None) -> str | None:
+def condition_field(condition_id: int) -> str:
+    """The form field of a checklist condition, where its refusal is shown."""
+    return f"condition_{condition_id}"
+
+
+def application_refusal(application) -> str | None:
+    """Why no occupancy permit can be issued on this application at all, or None."""
+    if application.status == ApplicationStatus.CLOSED:
+        return f"Application {application.number} is closed: no occupancy permit can be issued."
+    if application.status in STATUSES_WITHOUT_BUILDING_PERMIT or not application.permit_issued_on:
+        return (
+            f"Occupancy cannot be granted: no building permit has been issued on application "
+            f"{application.number} (status {application.get_status_display()})."
+        )
+    return None
+
+
+def missing_required_inspections(*, application) -> list[str]:
+    """Names of the inspections required before occupancy of this application's type of work
+    that have not passed (a general inspection is closed only once it passed)."""
+    required = RequiredInspection.objects.filter(
+        municipality_id=application.municipality_id, work_type=application.work_type
+    ).select_related("inspection_type")
+    passed = set(
+        Inspection.objects.filter(
+            application=application, status=InspectionStatus.CLOSED
+        ).values_list("inspection_type_id", flat=True)
+    )
+    return [r.inspection_type.name for r in required if r.inspection_type_id not in passed]
+
+
+def checklist_refusals(*, permit_type, marks: dict[int, str]) -> dict[str, str]:
+    """Each active condition of the type's checklist must be marked Met or Not applicable."""
+    refusals = {}
+    for condition in OccupancyCondition.objects.filter(permit_type=permit_type, is_active=True):
+        mark = marks.get(condition.pk, "")
+        if mark == ConditionMark.NOT_MET:
+            refusals[condition_field(condition.pk)] = (
+                f"{condition.clause} is not met: occupancy cannot be granted."
+            )
+        elif mark not in (ConditionMark.MET, ConditionMark.NOT_APPLICABLE):
+            refusals[condition_field(condition.pk)] = (
+                f"Mark {condition.clause} Met or Not applicable."
+            )
+    return refusals
+
+
+def granted_on_refusal(granted_on: datetime.date | None, application=None) -> str | None:
     if granted_on and granted_on > timezone.localdate():
         return "The occupancy granted date cannot be in the future."
+    issued_on = application.permit_issued_on if application is not None else None
+    if granted_on and issued_on and granted_on < issued_on:
+        return (
+            f"The occupancy granted date cannot be before the building permit was issued "
+            f"({issued_on:%Y-%m-%d})."
+        )
     return None
 
 
@@ -47,6 +120,11 @@ def grant_refusals(
         # Issue 13: a follow-up visit resolves outstanding matters, never issues a permit.
         refusals["result"] = inspection_rules.FOLLOW_UP_GRANT_REFUSAL
         return refusals
+    application = inspection.application
+    if refusal := application_refusal(application):
+        # Nothing else matters: say the one thing that must change first.
+        refusals.setdefault("result", refusal)
+        return refusals
     grant = grant or GrantDetails(template=None, granted_on=None, description="")
     template = grant.template
     if template is None:
@@ -59,7 +137,7 @@ def grant_refusals(
         refusals["template"] = "Choose one of the municipality's active occupancy permit templates."
     if not grant.granted_on:
         refusals["granted_on"] = "Enter the date occupancy is granted."
-    elif refusal := granted_on_refusal(grant.granted_on):
+    elif refusal := granted_on_refusal(grant.granted_on, inspection.application):
         refusals["granted_on"] = refusal
     if not grant.description.strip():
         refusals["description"] = "Describe the occupancy this permit grants."
@@ -71,6 +149,13 @@ def grant_refusals(
             )
         if permit_type.needs_expiry_date and not grant.expires_on:
             refusals["expires_on"] = f"A {permit_type.name} permit needs an expiry date."
+        if permit_type.needs_required_inspections and "result" not in refusals:
+            if missing := missing_required_inspections(application=application):
+                refusals["result"] = (
+                    f"Occupancy cannot be granted before the inspections required for "
+                    f"{application.get_work_type_display()} have passed: {', '.join(missing)}."
+                )
+        refusals.update(checklist_refusals(permit_type=permit_type, marks=grant.conditions))
     if grant.granted_on and grant.expires_on and grant.expires_on <= grant.granted_on:
         refusals["expires_on"] = "The expiry date must be after the granted date."
     return refusals

@@ -30,6 +30,8 @@ from occupancy.exceptions import (
 )
 from occupancy.models import (
     GrantDraft,
+    GrantDraftCondition,
+    OccupancyCondition,
     OccupancyPermit,
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
@@ -75,7 +77,10 @@ def occupancy_permit_issue(
     application = visit.inspection.application
     issued_at = timezone.now()
     try:
-        number = next_permit_number(permit_type=permit_type, year=grant.granted_on.year)
+        # The year of issue, never the granted date's: a permit issued in 2026 for occupancy
+        # granted on 2025-12-30 is numbered in the 2026 series.
+        year_of_issue = timezone.localtime(issued_at).year
+        number = next_permit_number(permit_type=permit_type, year=year_of_issue)
     except NumberFormatError as exc:
         raise CloseError(f"The number format of {permit_type.name} is not valid: {exc}") from exc
     snapshot = PermitSnapshot.from_grant(
@@ -90,6 +95,7 @@ def occupancy_permit_issue(
         portion_of_building=grant.portion_of_building,
         issued_at=issued_at,
         inspector=actor,
+        condition_marks=grant.conditions,
     ).to_json()
     version = current_template_version(template)
     pdf = render_permit_pdf(
@@ -141,7 +147,8 @@ def visit_result_save_draft(
     and, for an occupancy inspection, the grant draft. The visit stays open.
 
     Refused with VisitAlreadyClosed when the visit was closed meanwhile.
-    Side effects: the Visit row's draft fields; the visit's GrantDraft created or updated.
+    Side effects: the Visit row's draft fields; the visit's GrantDraft created or updated,
+    with its checklist marks replaced.
     """
     try:
         visit = inspection_services.visit_save_draft(
@@ -150,7 +157,7 @@ def visit_result_save_draft(
     except VisitNotOpen as exc:
         raise VisitAlreadyClosed(str(exc)) from exc
     if grant is not None:
-        GrantDraft.objects.update_or_create(
+        draft, _ = GrantDraft.objects.update_or_create(
             visit=visit,
             defaults={
                 "template": grant.template,
@@ -159,6 +166,19 @@ def visit_result_save_draft(
                 "portion_of_building": grant.portion_of_building,
                 "expires_on": grant.expires_on,
             },
+        )
+        # The checklist marks: only conditions of this municipality's permit types.
+        known = set(
+            OccupancyCondition.objects.filter(
+                pk__in=grant.conditions,
+                permit_type__municipality_id=visit.inspection.application.municipality_id,
+            ).values_list("pk", flat=True)
+        )
+        draft.conditions.all().delete()
+        GrantDraftCondition.objects.bulk_create(
+            GrantDraftCondition(draft=draft, condition_id=pk, mark=mark)
+            for pk, mark in grant.conditions.items()
+            if pk in known and mark
         )
     return visit
 

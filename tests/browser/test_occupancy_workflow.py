@@ -279,3 +279,37 @@ def test_a_second_tab_confirming_the_same_close_issues_no_second_permit(
     pages.check("second-tab-already-closed", second)
     assert OccupancyPermit.objects.count() == 1
     assert Visit.objects.get().status == VisitStatus.CLOSED
+
+
+def test_grant_on_a_submitted_application_is_refused_at_the_result(
+    context, page, pages, live_server, inspector, municipality_a, occupancy_type_a, permit_templates
+):
+    """Issue 13: no occupancy permit where no building permit was issued."""
+    submitted = make_application(
+        municipality_a,
+        number="B-2026-0101",
+        street_address="3 Willow Court",
+        status="submitted",
+        permit_issued_on=None,
+    )
+    occupancy = Inspection.objects.create(
+        application=submitted, inspection_type=occupancy_type_a, assigned_inspector=inspector
+    )
+    log_in_with_cookie(context, live_server, inspector)
+    page.goto(occupancy.get_absolute_url())
+    page.get_by_role("button", name="Start new visit").click()
+    result = page.locator("#result")
+    result.get_by_label("Granted and fully completed").check()
+    result.get_by_label("Template for occupancy permit PDF").select_option(
+        label="General occupancy permit"
+    )
+    result.get_by_label("Occupancy permit description").fill(PERMIT_TEXT)
+    result.get_by_role("button", name="Finish and Close Inspection").click()
+    expect(page.locator("#error-summary")).to_contain_text("Inspection & visit result")
+    expect(result).to_contain_text(
+        "Occupancy cannot be granted: no building permit has been issued on application "
+        "B-2026-0101 (status Submitted)."
+    )
+    pages.check("grant-refused-submitted")
+    assert not OccupancyPermit.objects.exists()
+    assert Visit.objects.get(inspection=occupancy).status == VisitStatus.OPEN
