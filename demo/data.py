@@ -528,46 +528,51 @@ def _timeline(rng, status, key, results, extra) -> dict:
     return out
 
 
+def _application(rng: random.Random, place: dict, status, key, results, extra) -> dict:
+    """One demo application (without its number): its place, people and timeline."""
+    city, areas = rng.choice(place["communities"])
+    street_name = rng.choice(place["streets"])
+    rural = street_name.endswith(("Road", "Sideroad 15", "Trail", "Route 12"))
+    street = f"{rng.randint(1000, 9800) if rural else rng.randint(1, 480)} {street_name}"
+    if key == "change_of_use":
+        unit = rng.choice(["101", "2"])
+    else:
+        unit = rng.choice(["B", "2", "4"]) if rng.random() < 0.12 else ""
+    plan = rng.choice(place["plans"])
+    legal = rng.choice(
+        [
+            f"Lot {rng.randint(1, 140)}, Plan {plan}",
+            f"Block {rng.randint(1, 60)}, Plan {plan}",
+            f"Part Lot {rng.randint(1, 30)}, Concession {rng.randint(1, 9)}, "
+            f"Part {rng.randint(1, 4)} on Plan 43R-{rng.randint(10000, 39999)}",
+        ]
+    )
+    roll = (
+        f"{place['roll_prefix']} {rng.randint(1, 4) * 10:03d} "
+        f"{rng.randint(1, 99) * 10:03d} {rng.randint(1, 3000) * 10:05d} 0000"
+    )
+    return {
+        "status": status,
+        "work_type": WorkType(WORK_TYPES.get(key, key)),
+        "description": rng.choice(DESCRIPTIONS[key]),
+        "street_address": street,
+        "unit": unit,
+        "city": city,
+        "province": "ON",
+        "postal_code": _postal_code(rng, rng.choice(areas)),
+        "roll_number": roll,
+        "legal_description": legal,
+        **_people(rng, key, place),
+        **_timeline(rng, status, key, results, extra),
+    }
+
+
 def build_applications(municipality_slug: str, rng: random.Random) -> list[dict]:
     """The demo applications of one municipality, numbered in the order they were applied."""
     place = PLACES[municipality_slug]
     applications = []
     for status, key, results, extra in place["applications"]:
-        city, areas = rng.choice(place["communities"])
-        street_name = rng.choice(place["streets"])
-        rural = street_name.endswith(("Road", "Sideroad 15", "Trail", "Route 12"))
-        street = f"{rng.randint(1000, 9800) if rural else rng.randint(1, 480)} {street_name}"
-        if key == "change_of_use":
-            unit = rng.choice(["101", "2"])
-        else:
-            unit = rng.choice(["B", "2", "4"]) if rng.random() < 0.12 else ""
-        plan = rng.choice(place["plans"])
-        legal = rng.choice(
-            [
-                f"Lot {rng.randint(1, 140)}, Plan {plan}",
-                f"Block {rng.randint(1, 60)}, Plan {plan}",
-                f"Part Lot {rng.randint(1, 30)}, Concession {rng.randint(1, 9)}, "
-                f"Part {rng.randint(1, 4)} on Plan 43R-{rng.randint(10000, 39999)}",
-            ]
-        )
-        roll = (
-            f"{place['roll_prefix']} {rng.randint(1, 4) * 10:03d} "
-            f"{rng.randint(1, 99) * 10:03d} {rng.randint(1, 3000) * 10:05d} 0000"
-        )
-        application = {
-            "status": status,
-            "work_type": WorkType(WORK_TYPES.get(key, key)),
-            "description": rng.choice(DESCRIPTIONS[key]),
-            "street_address": street,
-            "unit": unit,
-            "city": city,
-            "province": "ON",
-            "postal_code": _postal_code(rng, rng.choice(areas)),
-            "roll_number": roll,
-            "legal_description": legal,
-            **_people(rng, key, place),
-            **_timeline(rng, status, key, results, extra),
-        }
+        application = _application(rng, place, status, key, results, extra)
         applications.append(application)
     applications.sort(key=lambda a: (a["applied_on"], a["street_address"]))
     next_number = dict(place["first_numbers"])
@@ -575,4 +580,56 @@ def build_applications(municipality_slug: str, rng: random.Random) -> list[dict]
         year = application["applied_on"].year
         application["number"] = place["number_format"].format(year=year, seq=next_number[year])
         next_number[year] += rng.randint(*place["number_step"])
+    return applications
+
+
+# Issue 13: applications occupied with outstanding matters, so the Work view's Outstanding
+# matters section and the list's "With overdue matters" filter show something. Their own
+# random stream and fixed numbers keep the applications above exactly as they were. Every
+# inspection required before occupancy has passed; seed_demo then runs the Occupancy visit
+# through the real services and issues a General permit "Granted, but outstanding matters".
+OUTSTANDING_SEED = 2613
+OUTSTANDING_MATTERS = {
+    "town-of-example": [
+        {
+            # A deficiency and an order recorded on the occupancy visit itself.
+            "seq": 901,
+            "deficiency": "Guard missing on the rear deck stairs (four risers, 0.9 m above grade).",
+            "order": "Install a guard on the rear deck stairs as required by Div. B 9.8.8.",
+            "comply_in_days": 30,
+        },
+        {
+            # An order from the Framing visit, past its comply-by date, carried forward.
+            "seq": 902,
+            "framing_order": "Submit the engineer's field review report for the LVL beam over "
+            "the garage door opening.",
+        },
+    ],
+}
+
+
+def build_occupied_with_matters(municipality_slug: str) -> list[dict]:
+    """The applications of OUTSTANDING_MATTERS, ready for occupancy (an Occupancy inspection
+    not started yet), each with an "outstanding" entry saying what the occupancy visit
+    records; an order left open on the Framing visit is due ten days after it, long past."""
+    place = PLACES[municipality_slug]
+    rng = random.Random(OUTSTANDING_SEED)
+    applications = []
+    for spec in OUTSTANDING_MATTERS.get(municipality_slug, []):
+        application = _application(rng, place, S.CONSTRUCTION_STARTED, "new", "PPPPPPP", "O")
+        year = application["applied_on"].year
+        application["number"] = place["number_format"].format(year=year, seq=spec["seq"])
+        if "framing_order" in spec:
+            (framing,) = [i for i in application["inspections"] if i["type"] == "Framing"]
+            visit = framing["visits"][-1]
+            visit["orders"].append(
+                {
+                    "order_type": OrderType.ORDER_TO_COMPLY,
+                    "description": spec["framing_order"],
+                    "comply_by": visit["started_at"].date() + dt.timedelta(days=10),
+                    "complied_on_sequence": None,
+                }
+            )
+        application["outstanding"] = spec
+        applications.append(application)
     return applications

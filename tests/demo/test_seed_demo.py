@@ -58,3 +58,31 @@ def test_seed_demo_without_password_prints_a_generated_one_once(db, capsys):
     assert "Generated password for admin, inspector, clerk, viewer, inspector2:" in out
     call_command("seed_demo")
     assert "Passwords unchanged" in capsys.readouterr().out
+
+
+def test_seed_demo_has_applications_occupied_with_outstanding_and_overdue_matters(db):
+    """Issue 13: the Work view's Outstanding matters and the list's "With overdue matters"
+    show something on `make run`. The permits are issued by the real Finish and Close."""
+    from inspections import rules
+    from occupancy.models import OccupancyPermit
+    from permits.models import ApplicationStatus
+
+    call_command("seed_demo", password="demo-password-1")
+    permits = {p.application.number: p for p in OccupancyPermit.objects.all()}
+    assert set(permits) >= {"B-2026-0901", "B-2026-0902"}
+    for number in ("B-2026-0901", "B-2026-0902"):
+        application = Application.objects.get(number=number)
+        assert application.status == ApplicationStatus.OCCUPIED
+        assert permits[number].result == "granted_outstanding"
+        assert permits[number].pdf_sha256 and permits[number].snapshot["outstanding_matters"]
+        assert rules.has_open_matters(application)
+    client = client_for(get_user_model().objects.get(username="inspector"))
+    occupied = Application.objects.get(number="B-2026-0901")
+    page = client.get(occupied.get_absolute_url()).content.decode()
+    assert "1 deficiency and 1 order still open on this application." in page
+    overdue = [a.number for a in client.get("/?show=overdue_matters").context["page_obj"]]
+    assert "B-2026-0902" in overdue and "B-2026-0901" not in overdue
+    page = client.get(Application.objects.get(number="B-2026-0902").get_absolute_url())
+    assert '<span class="badge text-bg-danger">Overdue</span>' in page.content.decode()
+    call_command("seed_demo", password="demo-password-1")  # nothing issued twice
+    assert OccupancyPermit.objects.count() == len(permits)

@@ -10,7 +10,9 @@ before it is created. Configuration rows (municipalities, users, memberships, in
 permit types) are brought back to the demo values on a re-run; templates and applications are
 only created when missing, so edits made while trying the demo (a new template version, a
 closed visit) are kept. An application's inspections, visits, findings and orders are created
-together with the application. No occupancy permit is created: permits need their PDF.
+together with the application. Two applications of the Town are occupied with outstanding
+matters: their Occupancy visit is closed through the real services, which issue the permit
+with its number and PDF (demo_data.OUTSTANDING_MATTERS); a re-run leaves them as they are.
 
 Passwords: with --password every demo user gets that password, also on a re-run. Without it,
 users created by this run get a generated password that is printed once; existing users keep
@@ -26,26 +28,43 @@ builders the tests and the benchmark use.
 
 import random
 import secrets
+from datetime import timedelta
 from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from core.models import Membership, Municipality
 from demo import builders
 from demo import data as demo_data
-from inspections.models import Finding, Inspection, InspectionType, Order, Visit
+from inspections import services as inspection_services
+from inspections.models import (
+    Finding,
+    Inspection,
+    InspectionType,
+    Order,
+    OrderType,
+    Visit,
+    VisitResult,
+)
 from occupancy.defaults import default_template
 from occupancy.models import (
+    ConditionMark,
+    OccupancyCondition,
+    OccupancyPermit,
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     OccupancyPermitType,
 )
+from occupancy.rules import GrantDetails
+from occupancy.services import visit_finish_and_close
 from permits.models import Application
 
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
+NO_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
 
 
 def aware(value):
@@ -80,7 +99,9 @@ class Command(BaseCommand):
         if password is not None and not password.strip():
             raise CommandError("--password must not be empty.")
         self.created: dict[str, int] = {}
-        with transaction.atomic():
+        # The demo's applicants are made up: the e-mail a close sends them (after commit) goes
+        # nowhere.
+        with override_settings(EMAIL_BACKEND=NO_EMAIL), transaction.atomic():
             municipalities = self.seed_municipalities()
             users, password_note = self.seed_users(municipalities, password)
             for municipality in municipalities.values():
@@ -92,6 +113,8 @@ class Command(BaseCommand):
                 staff = self.staff_of(slug, users)
                 for data in demo_data.build_applications(slug, rng):
                     self.seed_application(municipality, data, types, staff)
+                for data in demo_data.build_occupied_with_matters(slug):
+                    self.seed_occupied_with_matters(municipality, data, types, staff)
         self.report(municipalities, password_note)
 
     def count(self, label: str, created: bool) -> None:
@@ -258,6 +281,60 @@ class Command(BaseCommand):
                 setattr(row, field, visits[sequence])
                 row.save(update_fields=[field])
 
+    def seed_occupied_with_matters(self, municipality, data, types, staff) -> None:
+        """An application ready for occupancy whose Occupancy visit is then recorded and
+        closed through the real services: a General permit "Granted, but outstanding
+        matters" (number, PDF, snapshot), the application Occupied. Nothing is e-mailed."""
+        data = dict(data)
+        spec = data.pop("outstanding")
+        if Application.objects.filter(municipality=municipality, number=data["number"]).exists():
+            self.count("Applications", False)
+            return  # issued once; a re-run leaves the permit and what followed as they are
+        self.seed_application(municipality, data, types, staff)
+        application = Application.objects.get(municipality=municipality, number=data["number"])
+        inspector = staff["inspector"]
+        inspection = application.inspections.get(inspection_type=types["Occupancy"])
+        visit = inspection_services.visit_start(inspection=inspection, actor=inspector)
+        if "deficiency" in spec:
+            finding = inspection_services.finding_add(
+                visit=visit,
+                actor=inspector,
+                discovery_date=timezone.localdate(),
+                description=spec["deficiency"],
+                is_remark=False,
+            )
+            inspection_services.order_add(
+                visit=visit,
+                actor=inspector,
+                order_type=OrderType.ORDER_TO_COMPLY,
+                issued_to=f"{application.owner_name}, owner",
+                description=spec["order"],
+                comply_by=timezone.localdate() + timedelta(days=spec["comply_in_days"]),
+                findings=[finding],
+            )
+            self.count("Findings", True)
+            self.count("Orders", True)
+        template = OccupancyPermitTemplate.objects.get(
+            municipality=municipality, name="General occupancy permit"
+        )
+        conditions = OccupancyCondition.objects.filter(
+            permit_type=template.permit_type, is_active=True
+        )
+        visit_finish_and_close(
+            visit=visit,
+            actor=inspector,
+            result=VisitResult.GRANTED_OUTSTANDING,
+            grant=GrantDetails(
+                template=template,
+                granted_on=timezone.localdate(),
+                description="Occupancy of the single detached dwelling, with the outstanding "
+                "matters listed below.",
+                conditions={c.pk: ConditionMark.MET for c in conditions},
+            ),
+        )
+        self.count("Visits", True)
+        self.count("Occupancy permits", True)
+
     def seed_visit(self, inspection, spec, inspector) -> tuple[Visit, list]:
         visit = builders.visit(
             inspection=inspection,
@@ -327,6 +404,7 @@ class Command(BaseCommand):
             "Orders": Order.objects.filter(
                 visit__inspection__application__municipality__in=ids
             ).count(),
+            "Occupancy permits": OccupancyPermit.objects.filter(municipality__in=ids).count(),
         }
         self.stdout.write("Demo data (created now / total):")
         for label, total in totals.items():
