@@ -22,12 +22,14 @@ import typing
 from django.utils import timezone
 
 from core.people import person_name
+from core.text import without_phone_numbers
 from inspections import rules
 from inspections.models import VisitResult
 from occupancy.exceptions import OccupancyError
 
 SCHEMA_VERSION = 2
-# Version 2 (issue 13): the checklist conditions verified, and an order's recipient.
+# Version 2 (issue 13): the checklist conditions verified; an outstanding matter's order
+# type, requirement, recipient (without phone numbers) and who must complete it.
 
 
 class SnapshotError(OccupancyError, ValueError):
@@ -193,44 +195,80 @@ class VisitPart(_Part):
     closed_at: datetime.datetime = _doc("Date and time the visit was closed")
 
 
+# Who must complete a deficiency: the Building Code Act puts compliance on the owner. An
+# order names its own recipient (Issued to).
+DEFICIENCY_RESPONSIBLE = "The owner"
+# An order's "Issued to" that held nothing but a phone number still names someone.
+RECIPIENT_WITHOUT_NAME = "The person named in the order"
+
+
 @dataclasses.dataclass(frozen=True)
 class OutstandingMatter(_Part):
     kind: str = _doc("Deficiency or Order")
-    description: str = _doc("What is outstanding (an order names its type and to whom)")
+    order_type_label: str = _doc("The order's type, e.g. Order to Comply; empty for a deficiency")
+    description: str = _doc(
+        "The matter in one sentence: a deficiency's text, or for an order "
+        "“Order to Comply issued to Jordan Smith, owner: what it requires”"
+    )
+    requirement: str = _doc("What must be done: the deficiency's or the order's own text")
     discovery_date: datetime.date | None = _doc(
         "Date a deficiency was found (a date), empty for an order"
     )
     comply_by: datetime.date | None = _doc(
-        "Date an order must be complied with (a date), empty for a deficiency"
+        "Date an order must be complied with (a date), empty when none was set "
+        '(print e.g. {{ matter.comply_by|date:"F j, Y"|default:"No date set" }})'
     )
-    issued_to: str = _doc("The person an order was issued to, empty for a deficiency")
+    issued_to: str = _doc(
+        "The name and role an order was issued to (phone numbers left out), empty for a deficiency"
+    )
+    responsible: str = _doc(
+        "Who must complete it: an order's recipient, “The owner” for a deficiency"
+    )
 
     @classmethod
     def of_visit(cls, visit) -> tuple[OutstandingMatter, ...]:
         """The deficiencies, then the orders, still outstanding when the visit closes: this
         inspection's and those carried forward from the application's other inspections."""
+        return cls.of_matters(
+            findings=rules.grant_outstanding_findings(visit),
+            orders=rules.grant_outstanding_orders(visit),
+        )
+
+    @classmethod
+    def of_matters(cls, *, findings, orders) -> tuple[OutstandingMatter, ...]:
+        """The deficiencies, then the orders, as a permit prints them: an order's recipient
+        without phone numbers (core.text), whoever must complete each matter named."""
         deficiencies = [
             cls(
                 kind="Deficiency",
+                order_type_label="",
                 description=finding.description,
+                requirement=finding.description,
                 discovery_date=finding.discovery_date,
                 comply_by=None,
                 issued_to="",
+                responsible=DEFICIENCY_RESPONSIBLE,
             )
-            for finding in rules.grant_outstanding_findings(visit)
+            for finding in findings
         ]
-        orders = [
-            cls(
-                kind="Order",
-                description=f"{order.get_order_type_display()} issued to {order.issued_to}: "
-                f"{order.description}",
-                discovery_date=None,
-                comply_by=order.comply_by,
-                issued_to=order.issued_to,
+        orders_printed = []
+        for order in orders:
+            recipient = without_phone_numbers(order.issued_to)
+            order_type = order.get_order_type_display()
+            orders_printed.append(
+                cls(
+                    kind="Order",
+                    order_type_label=order_type,
+                    description=f"{order_type} issued to "
+                    f"{recipient or RECIPIENT_WITHOUT_NAME.lower()}: {order.description}",
+                    requirement=order.description,
+                    discovery_date=None,
+                    comply_by=order.comply_by,
+                    issued_to=recipient,
+                    responsible=recipient or RECIPIENT_WITHOUT_NAME,
+                )
             )
-            for order in rules.grant_outstanding_orders(visit)
-        ]
-        return tuple(deficiencies + orders)
+        return tuple(deficiencies + orders_printed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,7 +304,8 @@ class PermitSnapshot(_Part):
     visit: VisitPart = _doc("The visit the permit was granted on")
     outstanding_matters: tuple[OutstandingMatter, ...] = _doc(
         "List of outstanding matters (only for Granted, but outstanding matters): "
-        "{% for matter in outstanding_matters %}{{ matter.description }}{% endfor %}"
+        "{% for matter in outstanding_matters %}{{ matter.requirement }}, to be completed by "
+        "{{ matter.responsible }}{% endfor %}"
     )
     conditions: tuple[VerifiedCondition, ...] = _doc(
         "The occupancy checklist as verified on the visit: "
@@ -394,17 +433,24 @@ class PermitSnapshot(_Part):
             outstanding_matters=(
                 OutstandingMatter(
                     kind="Deficiency",
+                    order_type_label="",
                     description="Sample: exterior stair handrail to be installed.",
+                    requirement="Sample: exterior stair handrail to be installed.",
                     discovery_date=today,
                     comply_by=None,
                     issued_to="",
+                    responsible=DEFICIENCY_RESPONSIBLE,
                 ),
                 OutstandingMatter(
                     kind="Order",
-                    description="Sample: Order to Comply — final grading.",
+                    order_type_label="Order to Comply",
+                    description="Sample: Order to Comply issued to Sample Builder Ltd., "
+                    "contractor: complete the final grading.",
+                    requirement="Sample: complete the final grading.",
                     discovery_date=None,
                     comply_by=today + datetime.timedelta(days=30),
                     issued_to="Sample Builder Ltd., contractor",
+                    responsible="Sample Builder Ltd., contractor",
                 ),
             ),
             conditions=_sample_conditions(permit_type),
@@ -431,17 +477,28 @@ def _sample_conditions(permit_type) -> tuple[VerifiedCondition, ...]:
 
 
 def _upgrade_from_version_1(data: dict) -> dict:
-    """A version 1 snapshot read as version 2: no checklist was verified then, and orders
-    named their recipient only inside their description."""
+    """A version 1 snapshot read as version 2: no checklist was verified then, and a matter
+    was one description (an order's type and recipient inside it), so the new keys are
+    empty and the requirement is that description. What a version 1 template printed
+    reads only the keys it had: it renders the same."""
     data = dict(data)
     data.setdefault("conditions", [])
     matters = data.get("outstanding_matters")
     if isinstance(matters, list):
         data["outstanding_matters"] = [
-            {**m, "issued_to": m.get("issued_to", "")} if isinstance(m, dict) else m
-            for m in matters
+            _matter_from_version_1(m) if isinstance(m, dict) else m for m in matters
         ]
     return data
+
+
+def _matter_from_version_1(matter: dict) -> dict:
+    defaults = {
+        "order_type_label": "",
+        "requirement": matter.get("description", ""),
+        "issued_to": "",
+        "responsible": "",
+    }
+    return {**defaults, **matter}
 
 
 def described_fields(part: type[_Part]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from occupancy.confirmation import draft_fingerprint, draft_unchanged
 from occupancy.exceptions import CloseError, DraftChanged, GrantRefused, VisitAlreadyClosed
 from occupancy.forms import VisitResultForm, visit_details_form
 from occupancy.services import visit_finish_and_close, visit_result_save_draft
+from occupancy.snapshot import OutstandingMatter
 
 RECORD = "inspections.change_visit"
 
@@ -90,6 +91,8 @@ def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -
             "data": form.cleaned_data,
             "outstanding_findings": findings,
             "outstanding_orders": orders,
+            # Worded as the permit prints them (who must complete each, no phone numbers).
+            "matters": OutstandingMatter.of_matters(findings=findings, orders=orders),
             "draft_fingerprint": draft_fingerprint(visit),
         },
         status=status,

@@ -263,7 +263,8 @@ def test_the_confirmation_page_shows_the_matters_the_permit_will_carry_forward(
     html = page.content.decode()
     assert "Outstanding matters printed on the permit" in html
     assert "Handrail missing on basement stairs" in html
-    assert "Order to Comply to Jordan Smith, owner" in html
+    assert "Install the basement handrail." in html
+    assert ">Jordan Smith, owner</td>" in html
 
 
 def test_a_carried_forward_matter_resolved_after_the_confirmation_page_closes_nothing(

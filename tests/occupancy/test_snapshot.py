@@ -4,6 +4,7 @@ documented to administrators are the schema's."""
 
 import dataclasses
 import datetime
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -31,8 +32,9 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def issued(inspector, occupancy, open_visit, general_template) -> OccupancyPermit:
-    """A permit issued by a real Finish and Close, with one deficiency and one order open and
-    the Code's checklist of a house verified (one condition not applicable)."""
+    """A permit issued by a real Finish and Close, with one deficiency and one order open (its
+    recipient typed with a phone number) and the Code's checklist of a house verified (one
+    condition not applicable)."""
     permit_type_seed_checklist(permit_type=general_template.permit_type)
     conditions = list(general_template.permit_type.conditions.order_by("display_order"))
     marks = {f"condition_{c.pk}": "met" for c in conditions}
@@ -42,7 +44,7 @@ def issued(inspector, occupancy, open_visit, general_template) -> OccupancyPermi
         open_visit,
         inspector,
         order_type=OrderType.ORDER_TO_COMPLY,
-        issued_to="Jordan Smith, owner",
+        issued_to="Jordan Smith, owner, 905-555-0101",
         description="Complete the final grading",
         comply_by=TODAY + datetime.timedelta(days=30),
     )
@@ -81,20 +83,27 @@ def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(i
     assert snapshot["outstanding_matters"] == [
         {
             "kind": "Deficiency",
+            "order_type_label": "",
             "description": "Exterior stairs need a second handrail",
+            "requirement": "Exterior stairs need a second handrail",
             "discovery_date": TODAY.isoformat(),
             "comply_by": None,
             "issued_to": "",
+            "responsible": "The owner",
         },
         {
             "kind": "Order",
+            "order_type_label": "Order to Comply",
             "description": "Order to Comply issued to Jordan Smith, owner: "
             "Complete the final grading",
+            "requirement": "Complete the final grading",
             "discovery_date": None,
             "comply_by": (TODAY + datetime.timedelta(days=30)).isoformat(),
             "issued_to": "Jordan Smith, owner",
+            "responsible": "Jordan Smith, owner",
         },
     ]
+    assert "905-555-0101" not in json.dumps(snapshot)
     assert snapshot["conditions"][0] == {
         "clause": HOUSE[0][0],
         "text": HOUSE[0][1],
@@ -121,13 +130,20 @@ def test_version_1_snapshot_reads_without_checklist_and_renders_as_issued(issued
         for key, value in issued.snapshot.items()
         if key not in ("schema_version", "conditions")
     }
+    version_2_only = {"order_type_label", "requirement", "issued_to", "responsible"}
     version_1["outstanding_matters"] = [
-        {k: v for k, v in matter.items() if k != "issued_to"}
+        {k: v for k, v in matter.items() if k not in version_2_only}
         for matter in version_1["outstanding_matters"]
     ]
     read = PermitSnapshot.from_json(version_1)
     assert read.conditions == ()
-    assert [m.issued_to for m in read.outstanding_matters] == ["", ""]
+    assert [
+        (m.order_type_label, m.requirement, m.issued_to, m.responsible)
+        for m in read.outstanding_matters
+    ] == [
+        ("", "Exterior stairs need a second handrail", "", ""),
+        ("", "Order to Comply issued to Jordan Smith, owner: Complete the final grading", "", ""),
+    ]
     # A template of the first release never names the new keys: the same page as before.
     body = "{{ permit.number }}{% for m in outstanding_matters %}|{{ m.description }}{% endfor %}"
     assert render_permit_html(body, template_context(version_1)) == (
@@ -172,7 +188,8 @@ def test_template_sees_dates_and_local_times_and_no_schema_version(issued):
         ),
         (
             lambda s: s | {"outstanding_matters": [{"kind": "Deficiency", "description": "x"}]},
-            "outstanding_matters[0] lacks discovery_date, comply_by, issued_to.",
+            "outstanding_matters[0] lacks order_type_label, requirement, discovery_date, "
+            "comply_by, issued_to, responsible.",
         ),
         (
             lambda s: s | {"permit": s["permit"] | {"granted_on": "yesterday"}},
