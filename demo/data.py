@@ -94,6 +94,22 @@ PERMIT_TYPE_DEFAULTS = {
     "needs_expiry_date": False,
     "is_active": True,
 }
+# The inspections that must have passed before occupancy is granted (occupancy.rules), by
+# type of work: for a new house, everything up to the final plumbing; the Final inspection
+# comes with the occupancy inspection itself.
+REQUIRED_BEFORE_OCCUPANCY = {
+    "new": [
+        "Footings",
+        "Foundation",
+        "Framing",
+        "Plumbing rough-in",
+        "HVAC rough-in",
+        "Insulation and vapour barrier",
+        "Final plumbing",
+    ],
+    "addition": ["Footings", "Foundation", "Framing", "Insulation and vapour barrier"],
+}
+
 # template name, permit type name, file in occupancy/default_templates/
 PERMIT_TEMPLATES = [
     ("General occupancy permit", "General", "general.html"),
@@ -156,6 +172,8 @@ TOWN_APPLICATIONS = [
     (S.FINISHED, "accessory", "PPP", ""),
     (S.FINISHED, "demolition", "P", ""),
     (S.CLOSED, "alteration", "", ""),
+    # Ready for occupancy: every required inspection passed, an Occupancy inspection waiting.
+    (S.CONSTRUCTION_STARTED, "new", "PPPPPPP", "O"),
 ]
 TOWNSHIP_APPLICATIONS = [
     (S.SUBMITTED, "new", "", ""),

@@ -50,6 +50,7 @@ from inspections.models import (
     Visit,
     VisitResult,
 )
+from occupancy.checklists import permit_type_seed_checklist
 from occupancy.defaults import default_template
 from occupancy.models import (
     ConditionMark,
@@ -58,6 +59,7 @@ from occupancy.models import (
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     OccupancyPermitType,
+    RequiredInspection,
 )
 from occupancy.rules import GrantDetails
 from occupancy.services import visit_finish_and_close
@@ -107,6 +109,7 @@ class Command(BaseCommand):
             for municipality in municipalities.values():
                 self.seed_inspection_types(municipality)
                 self.seed_permit_types_and_templates(municipality, users["admin"])
+                self.seed_required_inspections(municipality)
             rng = random.Random(demo_data.SEED)
             for slug, municipality in municipalities.items():
                 types = {t.name: t for t in municipality.inspection_types.all()}
@@ -216,6 +219,9 @@ class Command(BaseCommand):
                 values=values,
             )
             self.count("Occupancy permit types", created)
+            seeded = permit_type_seed_checklist(permit_type=permit_types[name])
+            self.count("Checklist conditions", False)
+            self.created["Checklist conditions"] += seeded
         for name, type_name, filename in demo_data.PERMIT_TEMPLATES:
             default = default_template(filename)
             template, created = OccupancyPermitTemplate.objects.get_or_create(
@@ -240,6 +246,15 @@ class Command(BaseCommand):
                 },
             )
             self.count("Template versions", created)
+
+    def seed_required_inspections(self, municipality) -> None:
+        types = {t.name: t for t in municipality.inspection_types.all()}
+        for work_type, names in demo_data.REQUIRED_BEFORE_OCCUPANCY.items():
+            for name in names:
+                _, created = RequiredInspection.objects.get_or_create(
+                    municipality=municipality, work_type=work_type, inspection_type=types[name]
+                )
+                self.count("Required before occupancy", created)
 
     @staticmethod
     def staff_of(slug: str, users) -> dict:
@@ -387,6 +402,12 @@ class Command(BaseCommand):
             "Memberships": Membership.objects.filter(municipality__in=ids).count(),
             "Inspection types": InspectionType.objects.filter(municipality__in=ids).count(),
             "Occupancy permit types": OccupancyPermitType.objects.filter(
+                municipality__in=ids
+            ).count(),
+            "Checklist conditions": OccupancyCondition.objects.filter(
+                permit_type__municipality__in=ids
+            ).count(),
+            "Required before occupancy": RequiredInspection.objects.filter(
                 municipality__in=ids
             ).count(),
             "Occupancy permit templates": OccupancyPermitTemplate.objects.filter(
