@@ -62,13 +62,16 @@ def application_refusal(application) -> str | None:
 
 def missing_required_inspections(*, application) -> list[str]:
     """Names of the inspections required before occupancy of this application's type of work
-    that have not passed (a general inspection is closed only once it passed)."""
+    that have not passed (a general inspection is closed only once it passed; one under
+    follow-up had been)."""
     required = RequiredInspection.objects.filter(
         municipality_id=application.municipality_id, work_type=application.work_type
     ).select_related("inspection_type")
     passed = set(
         Inspection.objects.filter(
-            application=application, status=InspectionStatus.CLOSED
+            # A follow-up of outstanding matters reopens an inspection that had passed.
+            application=application,
+            status__in=(InspectionStatus.CLOSED, InspectionStatus.FOLLOW_UP),
         ).values_list("inspection_type_id", flat=True)
     )
     return [r.inspection_type.name for r in required if r.inspection_type_id not in passed]

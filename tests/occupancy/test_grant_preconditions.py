@@ -232,3 +232,15 @@ def test_checklist_marks_are_kept_as_a_draft_and_printed_on_the_permit(
     assert "CONDITIONS VERIFIED" in text.upper()
     assert "Fire-fighting access routes are provided and accessible." in text
     assert "Not applicable" in text
+
+
+def test_a_required_inspection_under_follow_up_still_counts_as_passed(
+    required, inspector, occupancy, open_visit, general_template, framing_type_a
+):
+    framing = make_inspection(occupancy.application, framing_type_a)
+    make_closed_visit(framing, inspector, result="passed")
+    framing.status = InspectionStatus.FOLLOW_UP  # reopened to resolve a matter, had passed
+    framing.save(update_fields=["status"])
+    assert visit_finish_and_close(
+        visit=open_visit, actor=inspector, result="granted_full", grant=grant(general_template)
+    ).permit
