@@ -284,7 +284,11 @@ def test_a_second_tab_confirming_the_same_close_issues_no_second_permit(
 def test_grant_on_a_submitted_application_is_refused_at_the_result(
     context, page, pages, live_server, inspector, municipality_a, occupancy_type_a, permit_templates
 ):
-    """Issue 13: no occupancy permit where no building permit was issued."""
+    """Issue 13: no occupancy permit where no building permit was issued. The type has the
+    Code's checklist, so axe checks its markup too."""
+    from occupancy.checklists import permit_type_seed_checklist
+
+    permit_type_seed_checklist(permit_type=permit_templates["general"].permit_type)
     submitted = make_application(
         municipality_a,
         number="B-2026-0101",
@@ -304,6 +308,7 @@ def test_grant_on_a_submitted_application_is_refused_at_the_result(
         label="General occupancy permit"
     )
     result.get_by_label("Occupancy permit description").fill(PERMIT_TEXT)
+    expect(result.get_by_text("Occupancy checklist of a General permit")).to_be_visible()
     result.get_by_role("button", name="Finish and Close Inspection").click()
     expect(page.locator("#error-summary")).to_contain_text("Inspection & visit result")
     expect(result).to_contain_text(
