@@ -2,8 +2,17 @@
 entry here; the entries are never edited nor deleted."""
 
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from core.models import Activity
+
+SUMMARY_MAX_LENGTH = Activity._meta.get_field("summary").max_length
+
+
+def excerpt(text: str, length: int) -> str:
+    """`text` shortened to `length` characters for a summary, ending in "…" when it was cut:
+    the summary says it is not the whole text (the record itself keeps all of it)."""
+    return Truncator(text).chars(length)
 
 
 def activity_record(
@@ -18,7 +27,7 @@ def activity_record(
         application=application,
         actor=actor,
         verb=verb,
-        summary=summary[:300],
+        summary=excerpt(summary, SUMMARY_MAX_LENGTH),
         at=timezone.now(),
     )
 

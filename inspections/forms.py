@@ -1,8 +1,10 @@
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from core.fields import IdChoiceField, IdMultipleChoiceField
+from core.widgets import Textarea
 from inspections.models import Finding, Inspection, InspectionType, Order, Visit, VisitType
 
 
@@ -51,7 +53,7 @@ class InspectionCancelForm(DistinctIdsMixin, forms.Form):
         help_text="Shown with the struck-through inspection on the application, e.g. "
         "“Added twice by mistake”.",
         error_messages={"required": "Give the reason for cancelling this inspection."},
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
     )
 
 
@@ -68,7 +70,7 @@ class FindingForm(DistinctIdsMixin, forms.ModelForm):
         }
         widgets = {
             "discovery_date": DateInput(),
-            "description": forms.Textarea(attrs={"rows": 3}),
+            "description": Textarea(attrs={"rows": 3}),
         }
 
     def clean_discovery_date(self):
@@ -98,7 +100,7 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
             "findings": "Linked deficiencies & remarks",
         }
         widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
+            "description": Textarea(attrs={"rows": 3}),
             "comply_by": DateInput(),
             "findings": forms.CheckboxSelectMultiple(),
         }
@@ -108,9 +110,12 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["findings"].queryset = findings
         self.fields["findings"].label_from_instance = lambda f: (
-            f"{f.kind_label} ({f.discovery_date:%Y-%m-%d}): {f.description[:80]}"
+            f"{f.kind_label} ({f.discovery_date:%Y-%m-%d}): {Truncator(f.description).chars(80)}"
         )
-        self.fields["issued_to"].help_text = "Name, role and contact, e.g. owner or contractor."
+        self.fields["issued_to"].help_text = (
+            "Name, role and contact, e.g. owner or contractor. An occupancy permit prints the "
+            "name and role, never a phone number."
+        )
 
     def clean_comply_by(self):
         comply_by = self.cleaned_data["comply_by"]
@@ -157,7 +162,7 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["finding"].queryset = findings
         self.fields["finding"].label_from_instance = lambda f: (
-            f"{f.kind_label}: {f.description[:80]}"
+            f"{f.kind_label}: {Truncator(f.description).chars(80)}"
         )
 
     def clean_photos(self):
@@ -189,23 +194,35 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         return description
 
 
+# The visit's text fields have no limit in the database; the form, the only way in, sets one
+# (the page shows it with a character counter) rather than let a report print pages of it.
+INTERNAL_NOTES_MAX_LENGTH = 5000
+SITE_CONDITIONS_MAX_LENGTH = 2000
+
+
 class VisitDraftForm(DistinctIdsMixin, forms.ModelForm):
     id_prefix = "visit"
+
+    internal_notes = forms.CharField(
+        label="Internal notes",
+        required=False,
+        max_length=INTERNAL_NOTES_MAX_LENGTH,
+        help_text="Visible to municipal staff only.",
+        widget=Textarea(attrs={"rows": 3}),
+    )
+    site_conditions = forms.CharField(
+        label="Site conditions",
+        required=False,
+        max_length=SITE_CONDITIONS_MAX_LENGTH,
+        widget=Textarea(attrs={"rows": 2}),
+    )
 
     class Meta:
         model = Visit
         fields = ["visit_type", "internal_notes", "site_conditions", "time_used_minutes"]
-        labels = {
-            "visit_type": "Visit type",
-            "internal_notes": "Internal notes",
-            "site_conditions": "Site conditions",
-            "time_used_minutes": "Time used (minutes)",
-        }
-        help_texts = {"internal_notes": "Visible to municipal staff only."}
+        labels = {"visit_type": "Visit type", "time_used_minutes": "Time used (minutes)"}
         widgets = {
             "visit_type": forms.RadioSelect(),
-            "internal_notes": forms.Textarea(attrs={"rows": 3}),
-            "site_conditions": forms.Textarea(attrs={"rows": 2}),
             "time_used_minutes": forms.NumberInput(attrs={"min": 0, "max": 1440, "step": 5}),
         }
 

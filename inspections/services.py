@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 
 from core import access
-from core.audit import describe_changes
+from core.audit import describe_changes, excerpt
 from core.images import ProcessedPhoto
 from core.models import Role
 from core.people import person_name
@@ -148,7 +148,7 @@ def inspection_cancel(*, inspection: Inspection, actor, reason: str) -> Inspecti
         application=inspection.application,
         actor=actor,
         verb="inspection_cancelled",
-        summary=f"{inspection.inspection_type.name} inspection cancelled: {reason[:200]}",
+        summary=f"{inspection.inspection_type.name} inspection cancelled: {excerpt(reason, 200)}",
     )
     return inspection
 
@@ -317,7 +317,7 @@ def finding_add(
         application=_application(visit),
         actor=actor,
         verb="finding_added",
-        summary=f"{finding.kind_label} recorded: {description[:120]}",
+        summary=f"{finding.kind_label} recorded: {excerpt(description, 120)}",
     )
     return finding
 
@@ -367,7 +367,7 @@ def finding_delete(*, finding: Finding, actor) -> None:
         application=_application(visit),
         actor=actor,
         verb="finding_deleted",
-        summary=f"{finding.kind_label} deleted: {finding.description[:120]}",
+        summary=f"{finding.kind_label} deleted: {excerpt(finding.description, 120)}",
     )
 
 
@@ -408,7 +408,7 @@ def finding_set_corrected(*, finding: Finding, visit: Visit, actor, corrected: b
         actor=actor,
         verb="finding_corrected" if corrected else "finding_reopened",
         summary=("Deficiency corrected: " if corrected else "Correction undone: ")
-        + finding.description[:120],
+        + excerpt(finding.description, 120),
     )
     return finding
 
@@ -451,7 +451,7 @@ def order_add(
         application=_application(visit),
         actor=actor,
         verb="order_added",
-        summary=f"{order.get_order_type_display()} issued to {issued_to[:100]}",
+        summary=f"{order.get_order_type_display()} issued to {excerpt(issued_to, 100)}",
     )
     return order
 
@@ -510,7 +510,7 @@ def order_delete(*, order: Order, actor) -> None:
     Side effects: the Order and its links deleted; an Activity.
     """
     visit = _lock_open_visit(order.visit)
-    label = f"{order.get_order_type_display()} to {order.issued_to[:100]}"
+    label = f"{order.get_order_type_display()} to {excerpt(order.issued_to, 100)}"
     order.findings.clear()
     order.delete()
     application_record_activity(
@@ -538,7 +538,7 @@ def order_set_complied(*, order: Order, visit: Visit, actor, complied: bool) -> 
         application=_application(visit),
         actor=actor,
         verb="order_complied" if complied else "order_reopened",
-        summary=f"{order.get_order_type_display()} issued to {order.issued_to[:100]} "
+        summary=f"{order.get_order_type_display()} issued to {excerpt(order.issued_to, 100)} "
         + ("complied with" if complied else "compliance undone"),
     )
     return order
@@ -585,7 +585,7 @@ def photos_add(
                 application=_application(visit),
                 actor=actor,
                 verb="photos_added",
-                summary=f"{len(created)} photo(s) added: {description[:100]}",
+                summary=f"{len(created)} photo(s) added: {excerpt(description, 100)}",
             )
     except BaseException:
         for name in written:
@@ -609,7 +609,7 @@ def photo_delete(*, photo: Photo, actor) -> None:
         application=_application(visit),
         actor=actor,
         verb="photo_deleted",
-        summary=f"Photo deleted: {photo.description[:100]}",
+        summary=f"Photo deleted: {excerpt(photo.description, 100)}",
     )
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from core.fields import IdChoiceField
+from core.widgets import Textarea
 from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
 from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind
@@ -30,7 +31,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         label="Occupancy permit description",
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         help_text="Printed on the permit, e.g. the use and occupancy authorized.",
     )
     portion_of_building = forms.CharField(

@@ -13,7 +13,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from core.audit import activity_record
+from core.audit import activity_record, excerpt
 from core.files import FilesWrittenGuard
 from core.pdf import PdfRenderError
 from inspections import services as inspection_services
@@ -396,7 +396,7 @@ def occupancy_permit_revoke(
                 application=permit.application,
                 actor=actor,
                 verb="occupancy_permit_revoked",
-                summary=f"Occupancy permit {permit.number} revoked: {reason[:200]}",
+                summary=f"Occupancy permit {permit.number} revoked: {excerpt(reason, 200)}",
             )
     except PdfRenderError as exc:
         raise RevocationRefused(f"Nothing was revoked: {exc}") from exc

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from core.audit import SUMMARY_MAX_LENGTH, excerpt
 from core.models import Activity, Municipality
 from exchange.importing.mapping import Mapping
 from exchange.importing.reading import decode, read_rows
@@ -254,6 +255,6 @@ def _activity(context: _BatchContext, outcome: _Outcome) -> Activity:
         application=outcome.application,
         actor=context.actor,
         verb=verb,
-        summary=summary[:300],
+        summary=excerpt(summary, SUMMARY_MAX_LENGTH),
         at=context.now,
     )

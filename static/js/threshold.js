@@ -36,6 +36,53 @@ document.addEventListener("DOMContentLoaded", () => {
       cancel.addEventListener("click", () => { details.open = false; opener.focus(); });
     });
   });
+  // Long texts: "123 of 2000 characters" under every textarea with a limit. The server puts
+  // the limit in maxlength, a hard stop without JavaScript; here it becomes a counter instead,
+  // because maxlength cuts a pasted text silently. A text too long stays as typed, the
+  // counter says by how much, and the server refuses it at the field. Screen readers read the
+  // count with the field (aria-describedby) and hear it while typing only near the limit
+  // (its last 10 %) or over it, after a pause, never on every keystroke.
+  const characters = (text) => Array.from(text).length; // code points, as the server counts
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  document.querySelectorAll("textarea[maxlength]").forEach((area) => {
+    const limit = Number(area.getAttribute("maxlength"));
+    if (!limit || !area.id) return;
+    area.removeAttribute("maxlength");
+    area.dataset.maxlength = String(limit);
+    const counter = document.createElement("div");
+    counter.id = `${area.id}_counter`;
+    counter.className = "form-text char-counter";
+    const announcer = document.createElement("div");
+    announcer.className = "visually-hidden";
+    announcer.setAttribute("aria-live", "polite");
+    area.after(counter, announcer);
+    const described = area.getAttribute("aria-describedby");
+    area.setAttribute("aria-describedby", described ? `${described} ${counter.id}` : counter.id);
+    const update = () => {
+      const used = characters(area.value);
+      const over = used - limit;
+      counter.textContent = `${used} of ${limit} characters` + (over > 0 ? `: ${over} too many` : "");
+      counter.classList.toggle("text-danger", over > 0);
+      counter.classList.toggle("fw-semibold", over > 0);
+    };
+    const announce = () => {
+      const used = characters(area.value);
+      if (used < limit * 0.9) {
+        announcer.textContent = "";
+      } else if (used <= limit) {
+        announcer.textContent = `${plural(limit - used, "character")} left`;
+      } else {
+        announcer.textContent = `${plural(used - limit, "character")} too many`;
+      }
+    };
+    let pause;
+    area.addEventListener("input", () => {
+      update();
+      window.clearTimeout(pause);
+      pause = window.setTimeout(announce, 1000);
+    });
+    update();
+  });
   // Result for this visit: the Reason only for a failing result, the occupancy permit fields
   // only for a grant. Hidden fields keep their values; nothing is lost by switching.
   document.querySelectorAll("[data-result-fields]").forEach((fields) => {

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.audit import activity_record, excerpt
 from core.text import without_phone_numbers
 
 
@@ -82,3 +83,12 @@ def test_no_phone_number_survives_whatever_the_name(name, area, exchange, line, 
     number = style.format(a=area, e=exchange, l=f"{line:04}")
     printed = without_phone_numbers(f"{name}, owner, {number}")
     assert printed == f"{name}, owner"
+
+
+def test_an_audit_summary_that_is_cut_says_so(municipality_a, inspector):
+    entry = activity_record(
+        municipality_id=municipality_a.pk, actor=inspector, verb="test", summary="s" * 400
+    )
+    entry.refresh_from_db()
+    assert entry.summary == "s" * 299 + "…"
+    assert excerpt("A short text", 120) == "A short text"
