@@ -107,3 +107,26 @@ def draft_unchanged(*, visit, fingerprint: str | None) -> bool:
     if not fingerprint:
         return False
     return hmac.compare_digest(draft_fingerprint(visit).encode(), fingerprint.encode())
+
+
+def arguments_match_draft(*, visit, result: str, failure_reason: str, grant) -> bool:
+    """Whether what the close was asked to issue is the visit's saved draft: the fingerprint
+    binds the page to the saved draft, this binds the close's arguments to it too (a draft
+    changed and changed back between the view's read and the lock would otherwise issue
+    what the arguments say)."""
+    if (visit.result, visit.failure_reason) != (result, failure_reason or ""):
+        return False
+    draft = GrantDraft.objects.filter(visit_id=visit.pk).first()
+    if grant is None:
+        return result not in GRANT_RESULTS
+    if draft is None:
+        return False
+    saved = {mark.condition_id: mark.mark for mark in draft.conditions.all()}
+    return (
+        draft.template_id == (grant.template.pk if grant.template else None)
+        and draft.granted_on == grant.granted_on
+        and draft.description == grant.description
+        and draft.portion_of_building == grant.portion_of_building
+        and draft.expires_on == grant.expires_on
+        and saved == {pk: mark for pk, mark in grant.conditions.items() if mark}
+    )

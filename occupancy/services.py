@@ -19,7 +19,7 @@ from core.pdf import PdfRenderError
 from inspections import services as inspection_services
 from inspections.models import GRANT_RESULTS, Visit, VisitResult
 from inspections.services import VisitError, VisitNotOpen
-from occupancy.confirmation import draft_unchanged
+from occupancy.confirmation import arguments_match_draft, draft_unchanged
 from occupancy.documents import render_permit_pdf, version_stylesheet_key
 from occupancy.exceptions import (
     CloseError,
@@ -204,14 +204,18 @@ def visit_finish_and_close(
     lock) raises GrantRefused with the message for each field.
     With `expected_fingerprint` (what the confirmation page showed,
     occupancy.confirmation.draft_fingerprint), a visit whose saved draft no longer has it
-    under the lock raises DraftChanged.
+    under the lock, or whose saved draft is not what `result` and `grant` say, raises
+    DraftChanged.
     """
     is_grant = result in GRANT_RESULTS
     try:
         with FilesWrittenGuard() as files, transaction.atomic():
             visit = inspection_services.lock_visit_for_close(visit)
-            if expected_fingerprint is not None and not draft_unchanged(
-                visit=visit, fingerprint=expected_fingerprint
+            if expected_fingerprint is not None and not (
+                draft_unchanged(visit=visit, fingerprint=expected_fingerprint)
+                and arguments_match_draft(
+                    visit=visit, result=result, failure_reason=failure_reason, grant=grant
+                )
             ):
                 raise DraftChanged("Nothing was closed: the draft changed since it was confirmed.")
             refusals = grant_refusals(

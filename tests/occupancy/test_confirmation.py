@@ -324,6 +324,35 @@ def test_service_refuses_a_draft_that_is_not_the_one_confirmed(
     assert outcome.permit.description == "Basement only"
 
 
+def test_service_refuses_arguments_that_are_not_the_draft_confirmed(
+    inspector, open_visit, general_template
+):
+    # The page's fingerprint matches the saved draft, but the close is asked to issue other
+    # details (a draft changed and changed back between the view's read and the lock).
+    visit_result_save_draft(
+        visit=open_visit,
+        actor=inspector,
+        visit_fields=VISIT_FIELDS,
+        result="granted_full",
+        grant=GrantDetails(
+            template=general_template, granted_on=TODAY, description="Whole building"
+        ),
+    )
+    shown = draft_fingerprint(Visit.objects.get(pk=open_visit.pk))
+    before = everything()
+    with pytest.raises(DraftChanged):
+        visit_finish_and_close(
+            visit=open_visit,
+            actor=inspector,
+            result="granted_full",
+            grant=GrantDetails(
+                template=general_template, granted_on=TODAY, description="Basement only"
+            ),
+            expected_fingerprint=shown,
+        )
+    assert everything() == before
+
+
 # The fingerprint
 
 
