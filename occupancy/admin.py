@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.pdf import PdfRenderError
-from inspections.models import InspectionType
+from inspections.models import InspectionKind, InspectionType
 from occupancy import services
 from occupancy.admin_forms import (
     OccupancyPermitTemplateForm,
@@ -105,6 +105,16 @@ class RequiredInspectionForm(forms.ModelForm):
         if municipality and inspection_type and inspection_type.municipality_id != municipality.pk:
             self.add_error(
                 "inspection_type", f"Choose one of {municipality.name}'s inspection types."
+            )
+        elif inspection_type and inspection_type.kind != InspectionKind.GENERAL:
+            self.add_error(
+                "inspection_type",
+                "An occupancy inspection is where occupancy is granted: it cannot be required "
+                "before it. Choose a general inspection.",
+            )
+        elif inspection_type and not inspection_type.is_active:
+            self.add_error(
+                "inspection_type", f"{inspection_type.name} is no longer in use: choose another."
             )
         return data
 

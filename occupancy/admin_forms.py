@@ -3,7 +3,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType
+from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType, PermitKind
 from occupancy.numbering import NumberFormatError, check_number_format, format_number
 from occupancy.template_validation import validate_template_body
 
@@ -45,6 +45,14 @@ class OccupancyPermitTypeForm(forms.ModelForm):
                 "number_format",
                 "A sequence that restarts each year needs {year} in the format, or numbers "
                 "would repeat.",
+            )
+        if cleaned.get("kind") == PermitKind.GENERAL and not cleaned.get(
+            "needs_required_inspections", True
+        ):
+            self.add_error(
+                "needs_required_inspections",
+                "A general (full occupancy) permit needs the required inspections passed; "
+                "only a partial or temporary permit may authorize occupancy before completion.",
             )
         if number_format and "number_format" not in self.errors:
             example = format_number(

@@ -50,6 +50,12 @@ class OccupancyPermitType(models.Model):
             models.UniqueConstraint(
                 fields=["municipality", "name"], name="permit_type_name_unique_per_municipality"
             ),
+            # Only a permit for occupancy before completion (OBC Div. C 1.3.3.1) may be issued
+            # before the required inspections passed: never a general (full) one.
+            models.CheckConstraint(
+                condition=~Q(kind=PermitKind.GENERAL) | Q(needs_required_inspections=True),
+                name="permit_type_general_needs_required_inspections",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=PermitKind.values), name="permit_type_kind_valid"
             ),

@@ -64,8 +64,11 @@ def missing_required_inspections(*, application) -> list[str]:
     """Names of the inspections required before occupancy of this application's type of work
     that have not passed (a general inspection is closed only once it passed; one under
     follow-up had been)."""
+    # A retired type can no longer be added: it cannot stand in the way of every grant.
     required = RequiredInspection.objects.filter(
-        municipality_id=application.municipality_id, work_type=application.work_type
+        municipality_id=application.municipality_id,
+        work_type=application.work_type,
+        inspection_type__is_active=True,
     ).select_related("inspection_type")
     passed = set(
         Inspection.objects.filter(

@@ -74,10 +74,11 @@ def test_no_grant_on_a_closed_application(inspector, occupancy, open_visit, gene
     application = occupancy.application
     application.status = ApplicationStatus.CLOSED
     application.save(update_fields=["status"])
-    refusals = close_refused(open_visit, inspector, general_template)
-    assert refusals == {
-        "result": f"Application {application.number} is closed: no occupancy permit can be issued."
-    }
+    message = f"Application {application.number} is closed: no occupancy permit can be issued."
+    assert close_refused(open_visit, inspector, general_template) == {"result": message}
+    response = finish(client_for(inspector), occupancy, grant_data(general_template))
+    assert response.status_code == 400
+    assert field_errors(response, "result") == [message]
 
 
 def test_granted_date_before_the_building_permit_is_refused(
@@ -161,15 +162,18 @@ def test_grant_refused_until_the_required_inspections_passed(
 
 
 def test_a_type_for_occupancy_before_completion_needs_only_its_checklist(
-    required, inspector, occupancy, open_visit, general_template
+    required, inspector, occupancy, open_visit, partial_template
 ):
-    permit_type = general_template.permit_type
+    permit_type = partial_template.permit_type
     permit_type.needs_required_inspections = False
     permit_type.save(update_fields=["needs_required_inspections"])
     permit = visit_finish_and_close(
-        visit=open_visit, actor=inspector, result="granted_full", grant=grant(general_template)
+        visit=open_visit,
+        actor=inspector,
+        result="granted_full",
+        grant=grant(partial_template, portion_of_building="Ground floor"),
     ).permit
-    assert permit.number.startswith("OCC-")
+    assert permit.portion_of_building == "Ground floor"
 
 
 def test_required_inspections_of_another_work_type_do_not_apply(
@@ -205,6 +209,9 @@ def test_grant_refused_while_a_condition_is_unmarked_or_not_met(
     assert response.status_code == 400
     assert field_errors(response, f"condition_{checklist[1].pk}") == [
         f"Mark {HOUSE[1][0]} Met or Not applicable."
+    ]
+    assert field_errors(response, f"condition_{checklist[0].pk}") == [
+        f"{HOUSE[0][0]} is not met: occupancy cannot be granted."
     ]
     page = response.content.decode()
     assert "Occupancy checklist of a General permit" in page
@@ -244,3 +251,60 @@ def test_a_required_inspection_under_follow_up_still_counts_as_passed(
     assert visit_finish_and_close(
         visit=open_visit, actor=inspector, result="granted_full", grant=grant(general_template)
     ).permit
+
+
+def test_migration_requires_the_default_inspections_of_new_houses_except_finals(
+    municipality_a, framing_type_a
+):
+    import importlib
+
+    from django.apps import apps
+
+    from demo import builders
+    from inspections.models import BldsInspectionType, DefaultInspection
+
+    final = builders.inspection_type(
+        municipality=municipality_a, name="Final", blds_type=BldsInspectionType.BUILDING_FINAL
+    )
+    for inspection_type in (framing_type_a, final):
+        DefaultInspection.objects.create(
+            municipality=municipality_a, work_type=WorkType.NEW, inspection_type=inspection_type
+        )
+    migration = importlib.import_module(
+        "occupancy.migrations.0008_required_inspections_for_new_houses"
+    )
+    migration.seed_required_inspections(apps, None)
+    migration.seed_required_inspections(apps, None)  # again: nothing twice
+    assert list(RequiredInspection.objects.values_list("inspection_type__name", "work_type")) == [
+        ("Framing", WorkType.NEW)
+    ]
+
+
+def test_a_general_permit_type_cannot_skip_the_required_inspections(admin_user, general_type):
+    from django.db import IntegrityError, transaction
+
+    response = client_for(admin_user).post(
+        reverse("admin:occupancy_occupancypermittype_change", args=[general_type.pk]),
+        {
+            "municipality": general_type.municipality_id,
+            "name": general_type.name,
+            "kind": "general",
+            "is_active": "on",
+            "prefix": "OCC",
+            "number_format": "{prefix}-{year}-{seq:04}",
+            "sequence_key": "occupancy",
+            "restart_each_year": "on",
+            "conditions-TOTAL_FORMS": "0",
+            "conditions-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "only a partial or temporary permit may authorize occupancy before completion" in (
+        response.content.decode()
+    )
+    general_type.refresh_from_db()
+    assert general_type.needs_required_inspections
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(general_type).objects.filter(pk=general_type.pk).update(
+            needs_required_inspections=False
+        )
