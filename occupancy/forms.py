@@ -8,6 +8,7 @@ from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
 from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind
 from occupancy.models import ConditionMark, GrantDraft, OccupancyCondition, OccupancyPermitTemplate
 from occupancy.rules import GrantDetails, condition_field, grant_refusals, granted_on_refusal
+from occupancy.snapshot import VerifiedCondition
 
 
 class VisitResultForm(DistinctIdsMixin, forms.Form):
@@ -111,6 +112,15 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         return " ".join(
             f"{template.pk}:{template.permit_type_id}"
             for template in self.fields["template"].queryset
+        )
+
+    def verified_conditions(self):
+        """The chosen type's checklist as marked (what the permit lists), for a grant."""
+        template = self.cleaned_data.get("template")
+        if not self.is_grant() or template is None:
+            return ()
+        return VerifiedCondition.of_checklist(
+            permit_type=template.permit_type, marks=self.condition_marks()
         )
 
     def condition_marks(self) -> dict[int, str]:

@@ -93,6 +93,8 @@ def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -
             "outstanding_orders": orders,
             # Worded as the permit prints them (who must complete each, no phone numbers).
             "matters": OutstandingMatter.of_matters(findings=findings, orders=orders),
+            # The checklist as marked, as the permit will list it.
+            "conditions": form.verified_conditions(),
             "draft_fingerprint": draft_fingerprint(visit),
         },
         status=status,

@@ -233,6 +233,12 @@ def test_checklist_marks_are_kept_as_a_draft_and_printed_on_the_permit(
     form = client.get(occupancy.get_absolute_url()).context["result_form"]
     assert form.initial[f"condition_{checklist[4].pk}"] == "not_applicable"
     finish(client, occupancy, grant_data(general_template, **marks))
+    shown = client.get(reverse("occupancy:visit_confirm", args=[occupancy.code]))
+    assert "Occupancy checklist printed on the permit" in shown.content.decode()
+    assert [(c.clause, c.mark_label) for c in shown.context["conditions"]][3:5] == [
+        (HOUSE[3][0], "Met"),
+        (HOUSE[4][0], "Not applicable"),
+    ]
     confirm(client, occupancy)
     permit = OccupancyPermit.objects.get()
     text = pdf_text(permit.pdf.read())
