@@ -177,6 +177,25 @@ class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
     def available_variables(self, obj=None):
         return variables_table()
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        template = self.get_object(request, object_id)
+        if (
+            request.method == "GET"
+            and template is not None
+            and "conditions" not in template.body
+            and template.permit_type.conditions.filter(is_active=True).exists()
+        ):
+            # Templates saved before issue 13 keep their text (issued permits re-render from
+            # it); a permit issued with one does not list the checklist the inspector verified.
+            messages.warning(
+                request,
+                "This template does not print the occupancy checklist (the variable "
+                "conditions): permits issued with it will not list the conditions verified. "
+                "Add {% for condition in conditions %}…{% endfor %}, as the shipped default "
+                "templates do.",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         # Every save is a new version; issued permits keep the version they were rendered with.
         services.permit_template_save(template=obj, actor=request.user)

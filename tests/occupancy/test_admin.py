@@ -377,3 +377,17 @@ def test_staff_without_the_revoke_permission_cannot_revoke(
     permit.refresh_from_db()
     assert permit.status == "issued"
     assert not OccupancyPermit.objects.filter(status="revoked").exists()
+
+
+def test_a_template_that_does_not_print_the_checklist_is_pointed_out(
+    admin_user, general_template
+):
+    from occupancy.checklists import permit_type_seed_checklist
+
+    url = reverse("admin:occupancy_occupancypermittemplate_change", args=[general_template.pk])
+    warning = "This template does not print the occupancy checklist"
+    assert warning not in client_for(admin_user).get(url).content.decode()  # no checklist yet
+    permit_type_seed_checklist(permit_type=general_template.permit_type)
+    body_without = general_template.body.replace("conditions", "")
+    type(general_template).objects.filter(pk=general_template.pk).update(body=body_without)
+    assert warning in client_for(admin_user).get(url).content.decode()
