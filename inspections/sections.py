@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from core import access, list_filters, pages
 from core.models import Role
-from inspections import queries
+from inspections import queries, rules
 from inspections.forms import (
     FindingForm,
     InspectionAddForm,
@@ -14,6 +14,8 @@ from inspections.forms import (
     OrderForm,
     PhotoUploadForm,
 )
+from permits.models import ApplicationStatus
+from permits.sections import STATUS_NOTES
 
 RECORD = "inspections.change_visit"
 START = "inspections.add_visit"
@@ -164,6 +166,15 @@ def _application_matters(request, page, forms):
     }
 
 
+def _status_notes(applications) -> dict:
+    """Occupied, but with deficiencies or orders still open: the status says so."""
+    return {
+        application.pk: [pages.Link("with outstanding matters", "#outstanding")]
+        for application in applications
+        if application.status == ApplicationStatus.OCCUPIED and rules.has_open_matters(application)
+    }
+
+
 def register() -> None:
     pages.register_page(
         pages.Page("inspection", "inspections/inspection_detail.html", inspection_page_context)
@@ -209,6 +220,7 @@ def register() -> None:
         )
     )
     pages.register_links(VISIT_DOCUMENTS, _report_links, order=20)
+    pages.register_links(STATUS_NOTES, _status_notes)
     pages.register_section(
         pages.Section(
             page="application",

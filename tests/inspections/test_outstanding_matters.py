@@ -447,3 +447,18 @@ def test_the_application_list_status_says_occupied_until_the_last_matter_is_reso
     assert listed(client.get(LIST, {"status": "finished"})) == [application_a.number]
     application_a.refresh_from_db()
     assert application_a.status == ApplicationStatus.FINISHED
+
+
+def test_an_occupied_application_with_open_matters_says_so_next_to_its_status(
+    granted, inspector, application_a
+):
+    application_a.refresh_from_db()
+    assert application_a.status == "occupied"
+    page = work_view(client_for(inspector), application_a).content.decode()
+    header = page[: page.index('id="outstanding"')]
+    assert 'href="#outstanding">with outstanding matters</a>' in header
+
+
+def test_no_status_note_once_nothing_is_open(inspector, application_a):
+    page = work_view(client_for(inspector), application_a).content.decode()
+    assert "with outstanding matters" not in page
