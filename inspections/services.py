@@ -153,6 +153,25 @@ def inspection_cancel(*, inspection: Inspection, actor, reason: str) -> Inspecti
     return inspection
 
 
+def _open_next_visit(*, inspection, actor, sequence: int, visit_type, status) -> Visit:
+    """The new open visit of a locked inspection, which takes `status` and, when unassigned,
+    the actor as its inspector. The database's one-open-visit constraint settles a race."""
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                inspection=inspection, sequence=sequence, started_by=actor, visit_type=visit_type
+            )
+    except IntegrityError:
+        raise VisitError("Another visit was started at the same moment; reload the page.") from None
+    inspection.status = status
+    fields = ["status", "updated_at"]
+    if inspection.assigned_inspector_id is None:
+        inspection.assigned_inspector = actor
+        fields.append("assigned_inspector")
+    inspection.save(update_fields=fields)
+    return visit
+
+
 @transaction.atomic
 def visit_start(*, inspection: Inspection, actor) -> Visit:
     """Start a new visit (the draft every result begins with).
@@ -180,17 +199,13 @@ def visit_start(*, inspection: Inspection, actor) -> Visit:
             f"Visit {existing.sequence} is already open (started by {who}); continue it below."
         )
     last = inspection.visits.aggregate(last=Max("sequence"))["last"] or 0
-    try:
-        with transaction.atomic():
-            visit = Visit.objects.create(inspection=inspection, sequence=last + 1, started_by=actor)
-    except IntegrityError:
-        raise VisitError("Another visit was started at the same moment; reload the page.") from None
-    inspection.status = InspectionStatus.IN_PROGRESS
-    fields = ["status", "updated_at"]
-    if inspection.assigned_inspector_id is None:
-        inspection.assigned_inspector = actor
-        fields.append("assigned_inspector")
-    inspection.save(update_fields=fields)
+    visit = _open_next_visit(
+        inspection=inspection,
+        actor=actor,
+        sequence=last + 1,
+        visit_type=VisitType.ON_SITE,
+        status=InspectionStatus.IN_PROGRESS,
+    )
     application_record_activity(
         application=inspection.application,
         actor=actor,
@@ -229,22 +244,13 @@ def visit_start_follow_up(*, inspection: Inspection, actor) -> Visit:
     orders = rules.outstanding_orders(last).count() if last else 0
     if not (deficiencies or orders):
         raise VisitError("Nothing is outstanding on this inspection: no follow-up is needed.")
-    try:
-        with transaction.atomic():
-            visit = Visit.objects.create(
-                inspection=inspection,
-                sequence=last.sequence + 1,
-                started_by=actor,
-                visit_type=VisitType.FOLLOW_UP,
-            )
-    except IntegrityError:
-        raise VisitError("Another visit was started at the same moment; reload the page.") from None
-    inspection.status = InspectionStatus.FOLLOW_UP
-    fields = ["status", "updated_at"]
-    if inspection.assigned_inspector_id is None:
-        inspection.assigned_inspector = actor
-        fields.append("assigned_inspector")
-    inspection.save(update_fields=fields)
+    visit = _open_next_visit(
+        inspection=inspection,
+        actor=actor,
+        sequence=last.sequence + 1,
+        visit_type=VisitType.FOLLOW_UP,
+        status=InspectionStatus.FOLLOW_UP,
+    )
     application_record_activity(
         application=inspection.application,
         actor=actor,
