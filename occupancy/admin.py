@@ -177,13 +177,12 @@ class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
     def available_variables(self, obj=None):
         return variables_table()
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        template = self.get_object(request, object_id)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if (
             request.method == "GET"
-            and template is not None
-            and "conditions" not in template.body
-            and template.permit_type.conditions.filter(is_active=True).exists()
+            and obj is not None
+            and "conditions" not in obj.body
+            and obj.permit_type.conditions.filter(is_active=True).exists()
         ):
             # Templates saved before issue 13 keep their text (issued permits re-render from
             # it); a permit issued with one does not list the checklist the inspector verified.
@@ -194,7 +193,7 @@ class OccupancyPermitTemplateAdmin(admin.ModelAdmin):
                 "Add {% for condition in conditions %}…{% endfor %}, as the shipped default "
                 "templates do.",
             )
-        return super().change_view(request, object_id, form_url, extra_context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         # Every save is a new version; issued permits keep the version they were rendered with.

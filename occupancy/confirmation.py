@@ -6,6 +6,7 @@ by occupancy.services.visit_finish_and_close under the visit lock). Otherwise a 
 meanwhile in another tab, or by another inspector, would be issued unseen.
 """
 
+import dataclasses
 import datetime
 import hashlib
 import hmac
@@ -14,6 +15,7 @@ import json
 from inspections import rules as inspection_rules
 from inspections.models import GRANT_RESULTS
 from occupancy.models import GrantDraft
+from occupancy.rules import GrantDetails
 
 
 def _date(value: datetime.date | None) -> str | None:
@@ -116,17 +118,10 @@ def arguments_match_draft(*, visit, result: str, failure_reason: str, grant) -> 
     what the arguments say)."""
     if (visit.result, visit.failure_reason) != (result, failure_reason or ""):
         return False
-    draft = GrantDraft.objects.filter(visit_id=visit.pk).first()
+    draft = GrantDraft.objects.filter(visit_id=visit.pk).select_related("template").first()
     if grant is None:
         return result not in GRANT_RESULTS
     if draft is None:
         return False
-    saved = {mark.condition_id: mark.mark for mark in draft.conditions.all()}
-    return (
-        draft.template_id == (grant.template.pk if grant.template else None)
-        and draft.granted_on == grant.granted_on
-        and draft.description == grant.description
-        and draft.portion_of_building == grant.portion_of_building
-        and draft.expires_on == grant.expires_on
-        and saved == {pk: mark for pk, mark in grant.conditions.items() if mark}
-    )
+    marked = {pk: mark for pk, mark in grant.conditions.items() if mark}
+    return GrantDetails.of_draft(draft) == dataclasses.replace(grant, conditions=marked)

@@ -56,6 +56,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         self.visit = visit
         self.kind = visit.inspection.inspection_type.kind
         self.checklists: list[tuple[object, list[str]]] = []
+        self.condition_fields: dict[str, int] = {}  # form field -> OccupancyCondition id
         self.fields["result"].choices = rules.result_choices(visit, self.kind)
         if self.kind == InspectionKind.OCCUPANCY and not visit.is_follow_up:
             self.fields["template"].queryset = (
@@ -92,6 +93,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         by_type: dict[int, tuple[object, list[str]]] = {}
         for condition in conditions:
             name = condition_field(condition.pk)
+            self.condition_fields[name] = condition.pk
             self.fields[name] = forms.ChoiceField(
                 label=f"{condition.clause}: {condition.text}",
                 choices=ConditionMark.choices,
@@ -124,11 +126,12 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         )
 
     def condition_marks(self) -> dict[int, str]:
-        marks = {}
-        for name, value in self.cleaned_data.items():
-            if name.startswith("condition_") and value:
-                marks[int(name.removeprefix("condition_"))] = value
-        return marks
+        """The checklist as marked: condition id -> mark, unmarked ones left out."""
+        return {
+            pk: self.cleaned_data[name]
+            for name, pk in self.condition_fields.items()
+            if self.cleaned_data.get(name)
+        }
 
     @classmethod
     def from_saved_draft(cls, visit) -> "VisitResultForm":
@@ -140,17 +143,18 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
     def initial_from_draft(cls, visit) -> dict:
         """The saved result and grant draft of the visit, as the form's initial data."""
         initial = {"result": visit.result, "failure_reason": visit.failure_reason}
-        draft = GrantDraft.objects.filter(visit=visit).first()
+        draft = GrantDraft.objects.filter(visit=visit).select_related("template").first()
         if draft is not None:
+            saved = GrantDetails.of_draft(draft)
             initial.update(
                 template=draft.template_id,
-                granted_on=draft.granted_on,
-                description=draft.description,
-                portion_of_building=draft.portion_of_building,
-                expires_on=draft.expires_on,
+                granted_on=saved.granted_on,
+                description=saved.description,
+                portion_of_building=saved.portion_of_building,
+                expires_on=saved.expires_on,
             )
-            for mark in draft.conditions.all():
-                initial[condition_field(mark.condition_id)] = mark.mark
+            for pk, mark in saved.conditions.items():
+                initial[condition_field(pk)] = mark
         return initial
 
     def clean_granted_on(self):

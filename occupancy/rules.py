@@ -42,6 +42,18 @@ class GrantDetails:
     # Checklist marks: OccupancyCondition id -> ConditionMark value.
     conditions: dict[int, str] = dataclasses.field(default_factory=dict)
 
+    @classmethod
+    def of_draft(cls, draft) -> "GrantDetails":
+        """What a visit's saved GrantDraft says, with its checklist marks."""
+        return cls(
+            template=draft.template,
+            granted_on=draft.granted_on,
+            description=draft.description,
+            portion_of_building=draft.portion_of_building,
+            expires_on=draft.expires_on,
+            conditions={mark.condition_id: mark.mark for mark in draft.conditions.all()},
+        )
+
 
 def condition_field(condition_id: int) -> str:
     """The form field of a checklist condition, where its refusal is shown."""

@@ -120,7 +120,8 @@ class Command(BaseCommand):
                     self.seed_occupied_with_matters(municipality, data, types, staff)
         self.report(municipalities, password_note)
 
-    def count(self, label: str, created: bool) -> None:
+    def count(self, label: str, created: bool | int) -> None:
+        """Add what was created: a flag for one row, or how many rows."""
         self.created[label] = self.created.get(label, 0) + int(created)
 
     def seed_municipalities(self) -> dict[str, Municipality]:
@@ -220,8 +221,7 @@ class Command(BaseCommand):
             )
             self.count("Occupancy permit types", created)
             seeded = permit_type_seed_checklist(permit_type=permit_types[name])
-            self.count("Checklist conditions", False)
-            self.created["Checklist conditions"] += seeded
+            self.count("Checklist conditions", seeded)
         for name, type_name, filename in demo_data.PERMIT_TEMPLATES:
             default = default_template(filename)
             template, created = OccupancyPermitTemplate.objects.get_or_create(
