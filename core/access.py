@@ -1,16 +1,17 @@
 """Who may see and do what, scoped to the user's municipalities.
 
-Membership says *where* a user works and in which role; the Django group named after the
-role says *what* that role may do (its permissions, editable in the admin). Every view loads
-objects through an access helper: another municipality's object is a 404 (its existence is
-not revealed), and a member whose role lacks the permission gets a 403.
+Membership says *where* a user works and in which role; the Django group linked to the role
+(core.RoleGroup, by the role's value) says *what* that role may do (its permissions, editable
+in the admin by the platform operator). Every view loads objects through an access helper:
+another municipality's object is a 404 (its existence is not revealed), and a member whose
+role lacks the permission gets a 403. Permissions given to a user directly or through other
+groups count for superusers only: everyone else acts through a role in a municipality.
 """
 
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from core.models import Municipality, Role
+from core.models import Municipality, Role, RoleGroup
 
 _CACHE_ATTR = "_threshold_access"
 
@@ -28,14 +29,13 @@ class _UserAccess:
         ):
             self.roles[municipality_id] = role
             self.municipality_names[municipality_id] = name
-        labels = {str(Role(role).label): role for role in set(self.roles.values())}
-        perms: dict[str, set[str]] = {role: set() for role in labels.values()}
-        rows = Group.objects.filter(name__in=labels).values_list(
-            "name", "permissions__content_type__app_label", "permissions__codename"
+        perms: dict[str, set[str]] = {role: set() for role in self.roles.values()}
+        rows = RoleGroup.objects.filter(role__in=perms).values_list(
+            "role", "group__permissions__content_type__app_label", "group__permissions__codename"
         )
-        for group_name, app_label, codename in rows:
+        for role, app_label, codename in rows:
             if codename:
-                perms[labels[group_name]].add(f"{app_label}.{codename}")
+                perms[role].add(f"{app_label}.{codename}")
         self.role_perms = {role: frozenset(p) for role, p in perms.items()}
 
 
@@ -48,20 +48,32 @@ def _access(user) -> _UserAccess:
     return cached
 
 
-def municipality_ids(user) -> list[int] | None:
-    """The municipalities whose records the user may see; None means all (superuser)."""
+def municipality_ids(user, perm: str | None = None) -> list[int] | None:
+    """The municipalities whose records the user may see (where the user's role has `perm`,
+    when given); None means all (superuser)."""
     access = _access(user)
     if access.is_superuser:
         return None
-    return list(access.roles)
+    return [
+        municipality_id
+        for municipality_id, role in access.roles.items()
+        if perm is None or perm in access.role_perms.get(role, frozenset())
+    ]
 
 
-def scope(queryset, user, field: str = "municipality"):
-    """Restrict a queryset to the user's municipalities; `field` leads to the municipality."""
-    ids = municipality_ids(user)
+def scope(queryset, user, field: str = "municipality", *, perm: str | None = None):
+    """Restrict a queryset to the user's municipalities (those where the user's role has
+    `perm`, when given); `field` leads to the municipality."""
+    ids = municipality_ids(user, perm)
     if ids is None:
         return queryset
     return queryset.filter(**{f"{field}__in": ids})
+
+
+def can_somewhere(user, perm: str) -> bool:
+    """Whether the user may do `perm` in at least one municipality (a menu entry, a list)."""
+    ids = municipality_ids(user, perm)
+    return ids is None or bool(ids)
 
 
 def role_in(user, municipality_id: int) -> str | None:

@@ -6,6 +6,7 @@ These models were first defined in the permits app; they keep its database table
 """
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 
@@ -54,12 +55,34 @@ class Municipality(models.Model):
 
 
 class Role(models.TextChoices):
-    """What a member may do in one municipality. Each role is backed by a Django group of the
-    same label that holds the role's permissions (see core.access)."""
+    """What a member may do in one municipality. Each role is backed by a Django group that
+    holds the role's permissions (RoleGroup; see core.access)."""
 
     INSPECTOR = "inspector", "Inspector"
     CLERK = "clerk", "Clerk"
     VIEWER = "viewer", "Viewer"
+    CHIEF_BUILDING_OFFICIAL = "chief_building_official", "Chief building official"
+    MUNICIPAL_ADMIN = "municipal_admin", "Municipal administrator"
+
+
+class RoleGroup(models.Model):
+    """The Django group whose permissions a role has, matched by the role's value: renaming
+    the group (or the role's label) changes nothing. The group's permissions are edited in
+    the admin by the platform operator; they apply in every municipality."""
+
+    role = models.CharField(max_length=30, choices=Role, unique=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="role")
+
+    class Meta:
+        ordering = ["role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="rolegroup_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.group}"
 
 
 class Membership(models.Model):
@@ -69,7 +92,7 @@ class Membership(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=20, choices=Role)
+    role = models.CharField(max_length=30, choices=Role)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -108,6 +131,9 @@ class Activity(models.Model):
     )
     verb = models.CharField(max_length=60)
     summary = models.CharField(max_length=300)
+    # Field by field, what an administrator changed: {"field": ["old", "new"]}, shown in
+    # full in the audit trail where the summary has to shorten.
+    changes = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:

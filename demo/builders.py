@@ -59,6 +59,8 @@ def staff_user(
     benchmark hashes once for all its users). With neither the password is unusable.
     """
     fields.setdefault("first_name", username.title())
+    # The admin site lets in staff only; a municipal administrator works there.
+    fields.setdefault("is_staff", municipality is not None and role == Role.MUNICIPAL_ADMIN)
     user = get_user_model()(username=username, **fields)
     if hashed_password is not None:
         user.password = hashed_password

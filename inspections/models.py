@@ -223,6 +223,11 @@ class Visit(models.Model):
 
     class Meta:
         ordering = ["inspection", "-sequence"]
+        # The acts of the workflow, granted to roles (core.RoleGroup); the views check these.
+        permissions = [
+            ("record_visit", "Can record a visit: findings, orders, photos and the result"),
+            ("close_visit", "Can finish and close a visit"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["inspection", "sequence"], name="visit_sequence_unique_per_inspection"

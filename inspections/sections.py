@@ -17,7 +17,7 @@ from inspections.forms import (
 from permits.models import ApplicationStatus
 from permits.sections import STATUS_NOTES
 
-RECORD = "inspections.change_visit"
+RECORD = "inspections.record_visit"
 START = "inspections.add_visit"
 CANCEL = "inspections.change_inspection"
 VISIT_DOCUMENTS = "visit_documents"

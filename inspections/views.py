@@ -94,7 +94,9 @@ def inspection_cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def inspection_detail(request: HttpRequest, code: str) -> HttpResponse:
-    return inspection_page(request, get_inspection(request.user, code))
+    return inspection_page(
+        request, get_inspection(request.user, code, perm="inspections.view_inspection")
+    )
 
 
 @require_POST
@@ -316,19 +318,19 @@ def _serve_image(field, filename: str) -> FileResponse:
 
 @require_GET
 def photo_image(request: HttpRequest, code: str) -> FileResponse:
-    photo = get_photo(request.user, code)
+    photo = get_photo(request.user, code, perm="inspections.view_photo")
     return _serve_image(photo.image, f"photo-{photo.code}.jpg")
 
 
 @require_GET
 def photo_thumbnail(request: HttpRequest, code: str) -> FileResponse:
-    photo = get_photo(request.user, code)
+    photo = get_photo(request.user, code, perm="inspections.view_photo")
     return _serve_image(photo.thumbnail, f"photo-{photo.code}-thumb.jpg")
 
 
 @require_GET
 def visit_report(request: HttpRequest, code: str, sequence: int) -> FileResponse:
-    inspection = get_inspection(request.user, code)
+    inspection = get_inspection(request.user, code, perm="inspections.view_visit")
     visit = inspection.visits.filter(sequence=sequence).exclude(report_pdf="").first()
     if visit is None:
         raise Http404("This visit has no inspection report.")

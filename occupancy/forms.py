@@ -7,7 +7,15 @@ from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
 from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind
 from occupancy.models import ConditionMark, GrantDraft, OccupancyCondition, OccupancyPermitTemplate
-from occupancy.rules import GrantDetails, condition_field, grant_refusals, granted_on_refusal
+from occupancy.rules import (
+    REVOCATION_REASON_MAX_LENGTH,
+    REVOCATION_REASON_REQUIRED,
+    GrantDetails,
+    condition_field,
+    grant_refusals,
+    granted_on_refusal,
+    revocation_refusals,
+)
 from occupancy.snapshot import VerifiedCondition
 
 
@@ -51,9 +59,11 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
     id_prefix = "result"
     GRANT_FIELDS = ("template", "granted_on", "description", "portion_of_building", "expires_on")
 
-    def __init__(self, *args, visit, **kwargs):
+    def __init__(self, *args, visit, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.visit = visit
+        # Who is closing: a grant needs the permission to issue (occupancy.rules).
+        self.user = user
         self.kind = visit.inspection.inspection_type.kind
         self.checklists: list[tuple[object, list[str]]] = []
         self.condition_fields: dict[str, int] = {}  # form field -> OccupancyCondition id
@@ -134,10 +144,10 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         }
 
     @classmethod
-    def from_saved_draft(cls, visit) -> "VisitResultForm":
+    def from_saved_draft(cls, visit, *, user=None) -> "VisitResultForm":
         """The form bound to what was saved with Save draft, to validate it for the close."""
         data = {k: ("" if v is None else v) for k, v in cls.initial_from_draft(visit).items()}
-        return cls(data, visit=visit)
+        return cls(data, visit=visit, user=user)
 
     @classmethod
     def initial_from_draft(cls, visit) -> dict:
@@ -181,6 +191,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
             result=result,
             failure_reason=self.cleaned_data.get("failure_reason", ""),
             grant=self.grant(),
+            actor=self.user,
         )
         self.add_refusals(refusals)
         return not self.errors
@@ -222,3 +233,51 @@ def visit_details_form(visit, data=None) -> VisitDraftForm:
     """Visit type, notes, site conditions and time used: inspections' form, shown in the
     Inspection & visit result section occupancy owns."""
     return VisitDraftForm(data, instance=visit)
+
+
+class RevocationForm(forms.Form):
+    """Revoke an issued occupancy permit: the reason and the date it takes effect, both
+    printed on the notice of revocation. The refusals of occupancy.rules.revocation_refusals
+    are shown at their fields (the app's Revoke page and the admin's use this form)."""
+
+    reason = forms.CharField(
+        label="Reason for the revocation",
+        max_length=REVOCATION_REASON_MAX_LENGTH,
+        widget=Textarea(attrs={"rows": 5}),
+        error_messages={"required": REVOCATION_REASON_REQUIRED},
+        help_text="Printed on the notice of revocation and shown with the permit.",
+    )
+    revoked_on = forms.DateField(
+        label="Revoked effective",
+        widget=DateInput(),
+        error_messages={"required": "Enter the date the revocation takes effect."},
+    )
+
+    def __init__(self, *args, permit, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permit = permit
+        self.today = timezone.localdate()
+        self.fields["revoked_on"].help_text = (
+            f"Between the date the permit was granted ({permit.granted_on:%Y-%m-%d}) and today "
+            f"({self.today:%Y-%m-%d})."
+        )
+        if not self.is_bound:
+            self.initial.setdefault("revoked_on", self.today)
+
+    def clean(self):
+        cleaned = super().clean()
+        refusals = revocation_refusals(
+            permit=self.permit,
+            reason=cleaned.get("reason", ""),
+            revoked_on=cleaned.get("revoked_on"),
+            today=self.today,
+        )
+        self.add_refusals(refusals)
+        return cleaned
+
+    def add_refusals(self, refusals: dict[str, str]) -> None:
+        """Show refusals of occupancy.rules.revocation_refusals (from clean() or from the
+        service, under its lock) at their fields; a field already refused keeps its message."""
+        for field, message in refusals.items():
+            if field not in self.errors:
+                self.add_error(field if field in self.fields else None, message)

@@ -142,6 +142,9 @@ class OccupancyPermitTemplate(models.Model):
 
     class Meta:
         ordering = ["municipality", "name"]
+        permissions = [
+            ("manage_templates", "Can manage permit types, permit templates and checklists")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "name"], name="permit_template_name_unique_per_municipality"
@@ -291,7 +294,10 @@ class OccupancyPermit(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
-        permissions = [("revoke_occupancypermit", "Can revoke occupancy permits")]
+        permissions = [
+            ("issue_occupancypermit", "Can issue occupancy permits"),
+            ("revoke_occupancypermit", "Can revoke occupancy permits"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "number"], name="occupancy_permit_number_unique"

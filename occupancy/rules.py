@@ -13,7 +13,10 @@ A grant is refused unless (issue 13):
 import dataclasses
 import datetime
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
+
+from core import access
 
 from inspections import rules as inspection_rules
 from inspections.models import GRANT_RESULTS, Inspection, InspectionStatus
@@ -120,11 +123,20 @@ def granted_on_refusal(granted_on: datetime.date | None, application=None) -> st
     return None
 
 
+ISSUE_PERMIT = "occupancy.issue_occupancypermit"
+
+
 def grant_refusals(
-    *, visit, result: str, failure_reason: str = "", grant: GrantDetails | None = None
+    *,
+    visit,
+    result: str,
+    failure_reason: str = "",
+    grant: GrantDetails | None = None,
+    actor=None,
 ) -> dict[str, str]:
     """Why this visit cannot be closed with this result (and, for a grant, these permit
-    details): {form field: message}, empty when the close may go ahead."""
+    details): {form field: message}, empty when the close may go ahead. With `actor`, a
+    grant also needs the permission to issue an occupancy permit in the municipality."""
     inspection = visit.inspection
     refusals = inspection_rules.result_refusals(
         visit=visit,
@@ -139,6 +151,12 @@ def grant_refusals(
         refusals["result"] = inspection_rules.FOLLOW_UP_GRANT_REFUSAL
         return refusals
     application = inspection.application
+    if actor is not None and not access.can(actor, application.municipality_id, ISSUE_PERMIT):
+        refusals["result"] = (
+            "Your role does not allow issuing an occupancy permit: record the visit and "
+            "ask an inspector or the chief building official to grant occupancy."
+        )
+        return refusals
     if refusal := application_refusal(application):
         # Nothing else matters: say the one thing that must change first.
         refusals.setdefault("result", refusal)
@@ -176,4 +194,45 @@ def grant_refusals(
         refusals.update(checklist_refusals(permit_type=permit_type, marks=grant.conditions))
     if grant.granted_on and grant.expires_on and grant.expires_on <= grant.granted_on:
         refusals["expires_on"] = "The expiry date must be after the granted date."
+    return refusals
+
+
+# Revocation (issue 14). The notice says from when the permit no longer authorizes occupancy:
+# never before the permit existed, never a date still to come (a future revocation would be
+# shown as Revoked while it still authorizes occupancy).
+REVOCATION_REASON_REQUIRED = "Write the reason for the revocation."
+REVOCATION_REASON_MAX_LENGTH = 5000
+REVOCATION_BEFORE_GRANT = "A permit cannot be revoked before the date it was granted."
+REVOCATION_IN_FUTURE = "A revocation cannot take effect after today."
+
+
+def revocation_already_done(permit) -> str:
+    return f"Occupancy permit {permit.number} is already revoked."
+
+
+def revocation_refusals(
+    *, permit, reason: str, revoked_on: datetime.date | None, today: datetime.date | None = None
+) -> dict[str, str]:
+    """Why this permit cannot be revoked with this reason and effective date: {form field:
+    message} (NON_FIELD_ERRORS for the permit itself), empty when it may be revoked. The
+    revocation form shows them at the fields; occupancy_permit_revoke enforces the same
+    function under the permit's lock."""
+    if permit.is_revoked:
+        # Nothing else matters: a permit is revoked once.
+        return {NON_FIELD_ERRORS: revocation_already_done(permit)}
+    today = today or timezone.localdate()
+    refusals = {}
+    if not (reason or "").strip():
+        refusals["reason"] = REVOCATION_REASON_REQUIRED
+    elif len(reason) > REVOCATION_REASON_MAX_LENGTH:
+        refusals["reason"] = (
+            f"Keep the reason within {REVOCATION_REASON_MAX_LENGTH} characters "
+            f"(it has {len(reason)})."
+        )
+    if revoked_on is None:
+        refusals["revoked_on"] = "Enter the date the revocation takes effect."
+    elif revoked_on < permit.granted_on:
+        refusals["revoked_on"] = REVOCATION_BEFORE_GRANT
+    elif revoked_on > today:
+        refusals["revoked_on"] = REVOCATION_IN_FUTURE
     return refusals

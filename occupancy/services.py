@@ -38,7 +38,7 @@ from occupancy.models import (
     PermitKind,
 )
 from occupancy.numbering import NumberFormatError, next_permit_number
-from occupancy.rules import GrantDetails, grant_refusals
+from occupancy.rules import GrantDetails, grant_refusals, revocation_refusals
 from occupancy.snapshot import PermitSnapshot
 from permits.models import ApplicationStatus
 from permits.services import application_record_activity, application_set_status
@@ -219,7 +219,7 @@ def visit_finish_and_close(
             ):
                 raise DraftChanged("Nothing was closed: the draft changed since it was confirmed.")
             refusals = grant_refusals(
-                visit=visit, result=result, failure_reason=failure_reason, grant=grant
+                visit=visit, result=result, failure_reason=failure_reason, grant=grant, actor=actor
             )
             if refusals:
                 raise GrantRefused(refusals)
@@ -368,8 +368,11 @@ def permit_template_preview(
 def occupancy_permit_revoke(
     *, permit: OccupancyPermit, actor, reason: str, revoked_on: datetime.date
 ):
-    """Revoke an issued permit with a written reason and date.
+    """Revoke an issued permit with a written reason and an effective date.
 
+    Refused (RevocationRefused with the refusals per field) when occupancy.rules.
+    revocation_refusals refuses it, checked again under the permit's lock: a second
+    revocation (another tab, another official) waits for the first, then is refused.
     The permit's data and PDF stay unchanged; only its status becomes Revoked.
     Side effects: one OccupancyPermitRevocation with its notice PDF (stored with its
     SHA-256); the permit's status; an Activity on the application.
@@ -378,15 +381,13 @@ def occupancy_permit_revoke(
     from occupancy.models import OccupancyPermitRevocation, PermitStatus
 
     reason = reason.strip()
-    if not reason:
-        raise RevocationRefused("Write the reason for the revocation.")
-    if revoked_on < permit.granted_on:
-        raise RevocationRefused("A permit cannot be revoked before the date it was granted.")
     try:
         with FilesWrittenGuard() as files, transaction.atomic():
             permit = OccupancyPermit.objects.select_for_update().get(pk=permit.pk)
-            if permit.status == PermitStatus.REVOKED:
-                raise RevocationRefused(f"Occupancy permit {permit.number} is already revoked.")
+            if refusals := revocation_refusals(
+                permit=permit, reason=reason, revoked_on=revoked_on
+            ):
+                raise RevocationRefused(refusals)
             revocation = OccupancyPermitRevocation(
                 permit=permit, reason=reason, revoked_on=revoked_on, revoked_by=actor
             )
@@ -400,7 +401,10 @@ def occupancy_permit_revoke(
                 application=permit.application,
                 actor=actor,
                 verb="occupancy_permit_revoked",
-                summary=f"Occupancy permit {permit.number} revoked: {excerpt(reason, 200)}",
+                summary=(
+                    f"Occupancy permit {permit.number} revoked effective {revoked_on:%Y-%m-%d}: "
+                    f"{excerpt(reason, 200)}"
+                ),
             )
     except PdfRenderError as exc:
         raise RevocationRefused(f"Nothing was revoked: {exc}") from exc

@@ -1,25 +1,46 @@
-"""Finish and Close (Save draft, the confirmation step, the close) and the permit download.
+"""Finish and Close (Save draft, the confirmation step, the close), the permit download, and
+the revocation of a permit with its notice.
 
 The inspection page is inspections', rendered by name through core.pages; occupancy adds
 its Inspection & visit result section to it (occupancy.sections)."""
+
+import hashlib
+import io
+import logging
 
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.timezone import localtime
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import pages
 from core.people import person_name
 from inspections import queries as inspection_queries
 from occupancy import queries
 from occupancy.confirmation import draft_fingerprint, draft_unchanged
-from occupancy.exceptions import CloseError, DraftChanged, GrantRefused, VisitAlreadyClosed
-from occupancy.forms import VisitResultForm, visit_details_form
-from occupancy.services import visit_finish_and_close, visit_result_save_draft
+from occupancy.exceptions import (
+    CloseError,
+    DraftChanged,
+    GrantRefused,
+    RevocationRefused,
+    VisitAlreadyClosed,
+)
+from occupancy.forms import RevocationForm, VisitResultForm, visit_details_form
+from occupancy.services import (
+    occupancy_permit_revoke,
+    visit_finish_and_close,
+    visit_result_save_draft,
+)
 from occupancy.snapshot import OutstandingMatter
 
-RECORD = "inspections.change_visit"
+# The acts (Meta.permissions): recording the result is part of the visit; the confirmation
+# and the close are the close (a grant also needs occupancy.issue_occupancypermit, a rule of
+# occupancy.rules.grant_refusals).
+RECORD = "inspections.record_visit"
+CLOSE = "inspections.close_visit"
+
+logger = logging.getLogger(__name__)
 
 
 def _inspection_page(request, inspection, **bound_forms) -> HttpResponse:
@@ -51,7 +72,7 @@ def visit_result(request: HttpRequest, code: str) -> HttpResponse:
     if visit is None:
         return _already_closed(request, inspection)
     visit_form = visit_details_form(visit, data=request.POST)
-    result_form = VisitResultForm(request.POST, visit=visit)
+    result_form = VisitResultForm(request.POST, visit=visit, user=request.user)
     finishing = request.POST.get("action") == "finish"
     result_ok = result_form.validate_for_close() if finishing else result_form.is_valid()
     if not (visit_form.is_valid() and result_ok):
@@ -104,11 +125,11 @@ def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -
 @require_GET
 def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
     """The confirmation step of Finish and Close Inspection (works without JavaScript)."""
-    inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
+    inspection = inspection_queries.get_inspection(request.user, code, perm=CLOSE)
     visit = inspection_queries.open_visit(inspection=inspection)
     if visit is None:
         return _already_closed(request, inspection)
-    form = VisitResultForm.from_saved_draft(visit)
+    form = VisitResultForm.from_saved_draft(visit, user=request.user)
     if not form.validate_for_close():
         messages.error(request, "The result is not complete yet: see the messages below.")
         return _inspection_page(request, inspection, result_form=form)
@@ -122,7 +143,7 @@ def _confirm_again(request, inspection, *, missing: bool) -> HttpResponse:
     visit = inspection_queries.open_visit(inspection=inspection)
     if visit is None:
         return _already_closed(request, inspection)
-    form = VisitResultForm.from_saved_draft(visit)
+    form = VisitResultForm.from_saved_draft(visit, user=request.user)
     if not form.validate_for_close():
         messages.error(
             request,
@@ -151,14 +172,14 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
     by its fingerprint (occupancy.confirmation). When the draft changed since (another tab,
     another inspector) or the fingerprint is missing, nothing is closed and the confirmation
     page is shown again with the draft as it is now, answering 409 Conflict."""
-    inspection = inspection_queries.get_inspection(request.user, code, perm=RECORD)
+    inspection = inspection_queries.get_inspection(request.user, code, perm=CLOSE)
     visit = inspection_queries.open_visit(inspection=inspection)
     if visit is None:
         return _already_closed(request, inspection)
     shown = request.POST.get("draft_fingerprint", "")
     if not draft_unchanged(visit=visit, fingerprint=shown):
         return _confirm_again(request, inspection, missing=not shown)
-    form = VisitResultForm.from_saved_draft(visit)
+    form = VisitResultForm.from_saved_draft(visit, user=request.user)
     if not form.validate_for_close():
         messages.error(request, "Nothing was closed: the result is not complete.")
         return _inspection_page(request, inspection, result_form=form)
@@ -203,12 +224,87 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def permit_pdf(request: HttpRequest, municipality: str, number: str) -> FileResponse:
     """The issued permit's PDF, byte for byte as issued."""
-    permit = queries.get_permit(request.user, municipality, number)
+    permit = queries.get_permit(
+        request.user, municipality, number, perm="occupancy.view_occupancypermit"
+    )
     response = FileResponse(
         permit.pdf.open("rb"), content_type="application/pdf", filename=f"{permit.number}.pdf"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _permit_page_url(permit) -> str:
+    """The Work view's Occupancy section, where the permit is listed."""
+    return permit.application.get_absolute_url() + "#occupancy"
+
+
+@require_http_methods(["GET", "POST"])
+def permit_revoke(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
+    """Revoke an issued permit: the reason and the effective date (GET shows the form, POST
+    revokes). The permit and its PDF stay as issued; a notice of revocation is issued."""
+    permit = queries.get_permit(request.user, municipality, number, perm=queries.REVOKE_PERMIT)
+    form = RevocationForm(request.POST or None, permit=permit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            occupancy_permit_revoke(
+                permit=permit,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                revoked_on=form.cleaned_data["revoked_on"],
+            )
+        except RevocationRefused as exc:
+            # Revoked meanwhile (another tab, another official), or the notice failed.
+            form.add_refusals(exc.refusals)
+        else:
+            messages.success(
+                request,
+                f"Occupancy permit {permit.number} revoked effective "
+                f"{form.cleaned_data['revoked_on']:%Y-%m-%d}; notice of revocation issued.",
+            )
+            return redirect(_permit_page_url(permit))
+    return render(
+        request,
+        "occupancy/permit_revoke.html",
+        {
+            "permit": permit,
+            "application": permit.application,
+            "revocation": queries.revocation_of(permit),
+            "form": form,
+            "back_url": _permit_page_url(permit),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _stored_pdf(field_file, *, sha256: str, filename: str) -> HttpResponse:
+    """A stored legal document, served only when its bytes still have the SHA-256 recorded
+    at issue: a file changed on disk is never handed out as the record."""
+    with field_file.open("rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        logger.error("Stored PDF %s does not match its recorded SHA-256", field_file.name)
+        return HttpResponse(
+            "This document no longer matches the copy recorded when it was issued, so it is "
+            "not served. The administrator has been told (see verify_records).",
+            status=500,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = FileResponse(io.BytesIO(data), content_type="application/pdf", filename=filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def revocation_notice_pdf(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
+    """The notice of revocation of a revoked permit, byte for byte as issued."""
+    revocation = queries.get_revocation(request.user, municipality, number)
+    return _stored_pdf(
+        revocation.notice_pdf,
+        sha256=revocation.notice_sha256,
+        # An old number may hold '/', which no file name can.
+        filename=f"{revocation.permit.number.replace('/', '-')}-notice-of-revocation.pdf",
+    )
 
 
 def moved_permanently(view_name: str):

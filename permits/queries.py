@@ -22,7 +22,9 @@ def application_search(
     or owner, newest activity first. On PostgreSQL each word is a LIKE '%word%' that the
     trigram index on search_text serves. `show` names a filter another app registered for
     the list (core.list_filters), e.g. "overdue_matters"."""
-    applications = access.scope(Application.objects.all(), user).select_related("municipality")
+    applications = access.scope(
+        Application.objects.all(), user, perm="permits.view_application"
+    ).select_related("municipality")
     terms = search_terms(query)
     for term in terms:
         applications = applications.filter(search_text__contains=term)

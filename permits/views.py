@@ -9,6 +9,7 @@ from permits.forms import ApplicationSearchForm
 from permits.queries import application_search, get_application
 
 PAGE_SIZE = 25
+VIEW = "permits.view_application"
 
 
 @require_GET
@@ -37,5 +38,5 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def application_detail(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
     """The Work view: the application's header, its Inspections and its Occupancy permits."""
-    application = get_application(request.user, municipality, number)
+    application = get_application(request.user, municipality, number, perm=VIEW)
     return pages.render_page(request, "application", application=application)

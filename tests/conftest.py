@@ -74,6 +74,23 @@ def inspector_b(municipality_b):
 
 
 @pytest.fixture
+def chief(municipality_a):
+    """The chief building official of municipality A."""
+    return make_user("chief", municipality_a, Role.CHIEF_BUILDING_OFFICIAL)
+
+
+@pytest.fixture
+def town_admin(municipality_a):
+    """The municipal administrator of municipality A (staff: works in the admin)."""
+    return make_user("townadmin", municipality_a, Role.MUNICIPAL_ADMIN)
+
+
+@pytest.fixture
+def town_admin_b(municipality_b):
+    return make_user("sampleadmin", municipality_b, Role.MUNICIPAL_ADMIN)
+
+
+@pytest.fixture
 def admin_user(db):
     return make_user("admin", is_staff=True, is_superuser=True)
 
