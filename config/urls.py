@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core import accounts
+
 admin.site.site_header = "Threshold administration"
 admin.site.site_title = "Threshold"
 
@@ -8,6 +10,25 @@ urlpatterns = [
     path("", include("permits.urls")),
     path("", include("inspections.urls")),
     path("", include("occupancy.urls")),
+    # Before Django's own account URLs: the same name, throttled.
+    path(
+        "accounts/password_reset/",
+        accounts.ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path("accounts/two-factor/", accounts.two_factor_status, name="two_factor_status"),
+    path("accounts/two-factor/verify", accounts.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup", accounts.two_factor_setup, name="two_factor_setup"),
+    path(
+        "accounts/two-factor/recovery-codes",
+        accounts.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path(
+        "accounts/two-factor/recovery-codes/regenerate",
+        accounts.two_factor_recovery_codes_regenerate,
+        name="two_factor_recovery_codes_regenerate",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

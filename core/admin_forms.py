@@ -30,6 +30,7 @@ class MunicipalityForm(forms.ModelForm):
             "chief_building_official",
             "chief_building_official_title",
             "letterhead_logo",
+            "require_two_factor_for_officials",
         ]
 
     def clean_letterhead_logo(self):

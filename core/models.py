@@ -43,6 +43,14 @@ class Municipality(models.Model):
         max_length=200, blank=True, default="Chief Building Official"
     )
     letterhead_logo = models.ImageField(upload_to="logos/", blank=True)
+    require_two_factor_for_officials = models.BooleanField(
+        "require a second factor for officials",
+        default=False,
+        help_text=(
+            "Require a second factor (authenticator app) for municipal administrators and "
+            "chief building officials."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
