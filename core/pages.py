@@ -51,6 +51,7 @@ class Link:
     label: str
     url: str
     badge: str = ""  # e.g. "Revoked", shown next to the link
+    note: str = ""  # e.g. a revocation's date and reason, shown under the link
 
 
 _pages: dict[str, Page] = {}

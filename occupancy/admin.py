@@ -13,10 +13,10 @@ from occupancy import services
 from occupancy.admin_forms import (
     OccupancyPermitTemplateForm,
     OccupancyPermitTypeForm,
-    RevocationForm,
 )
 from occupancy.checklists import permit_type_seed_checklist
 from occupancy.exceptions import RevocationRefused
+from occupancy.forms import RevocationForm
 from occupancy.models import (
     OccupancyCondition,
     OccupancyPermit,
@@ -352,14 +352,15 @@ class OccupancyPermitAdmin(ReadOnlyAdmin):
         permit = get_object_or_404(OccupancyPermit, pk=object_id)
         if not self.can_revoke(request, permit):
             raise PermissionDenied
-        form = RevocationForm(request.POST or None)
+        # The app's form: the refusals of occupancy.rules.revocation_refusals at the fields.
+        form = RevocationForm(request.POST or None, permit=permit)
         if request.method == "POST" and form.is_valid():
             try:
                 services.occupancy_permit_revoke(
                     permit=permit, actor=request.user, **form.cleaned_data
                 )
             except RevocationRefused as exc:
-                form.add_error(None, str(exc))
+                form.add_refusals(exc.refusals)
             else:
                 messages.success(
                     request,

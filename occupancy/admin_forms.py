@@ -155,23 +155,3 @@ class OccupancyPermitTemplateForm(forms.ModelForm):
         if municipality and permit_type and permit_type.municipality_id != municipality.pk:
             self.add_error("permit_type", "Choose a permit type of the same municipality.")
         return cleaned
-
-
-class RevocationForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for the revocation",
-        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
-        max_length=5000,
-        help_text="Printed on the notice of revocation.",
-    )
-    revoked_on = forms.DateField(
-        label="Revoked effective",
-        initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise ValidationError("Write the reason for the revocation.")
-        return reason

@@ -1,6 +1,8 @@
 """What the occupancy app refuses or fails at, caught by type (never by message). Nothing
 changed when one of these is raised; str(exc) is written for the user."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
+
 
 class OccupancyError(Exception):
     """Base of the occupancy app's refusals and failures."""
@@ -30,4 +32,12 @@ class GrantRefused(CloseError):
 
 
 class RevocationRefused(OccupancyError):
-    """The revocation was refused or failed; the permit is unchanged."""
+    """The revocation was refused or failed; the permit is unchanged. `refusals` maps each
+    form field to its message (occupancy.rules.revocation_refusals; the whole form for the
+    permit itself or a failure: NON_FIELD_ERRORS), so a view can show them at the fields."""
+
+    def __init__(self, refusals: dict[str, str] | str):
+        if isinstance(refusals, str):
+            refusals = {NON_FIELD_ERRORS: refusals}
+        self.refusals = dict(refusals)
+        super().__init__(" ".join(self.refusals.values()))

@@ -4,14 +4,22 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from core import access
-from occupancy.models import OccupancyPermit
+from occupancy.models import OccupancyPermit, OccupancyPermitRevocation
+
+VIEW_PERMIT = "occupancy.view_occupancypermit"
+REVOKE_PERMIT = "occupancy.revoke_occupancypermit"
 
 
 def permits_for_application(*, application) -> QuerySet[OccupancyPermit]:
+    """The application's permits, each with its revocation if revoked (one query)."""
     return (
         OccupancyPermit.objects.filter(application=application)
         .select_related(
-            "municipality", "permit_type", "issued_by", "visit__inspection__inspection_type"
+            "municipality",
+            "permit_type",
+            "issued_by",
+            "visit__inspection__inspection_type",
+            "revocation",
         )
         .order_by("issued_at", "id")
     )
@@ -20,19 +28,42 @@ def permits_for_application(*, application) -> QuerySet[OccupancyPermit]:
 def permits_by_visit(*, visits) -> dict[int, OccupancyPermit]:
     """The permit issued on each of these visits, if any, in one query."""
     permits = OccupancyPermit.objects.filter(visit__in=visits).select_related(
-        "municipality", "permit_type"
+        "municipality", "permit_type", "revocation"
     )
     return {permit.visit_id: permit for permit in permits}
 
 
-def get_permit(user, municipality_slug: str, number: str) -> OccupancyPermit:
-    """An issued permit by its number, for a member of its municipality (else a 404)."""
+def get_permit(
+    user, municipality_slug: str, number: str, *, perm: str | None = None
+) -> OccupancyPermit:
+    """An issued permit by its number, for a member of its municipality (else a 404) whose
+    role has `perm` (else a 403)."""
     permit = (
-        OccupancyPermit.objects.select_related("municipality")
+        OccupancyPermit.objects.select_related("municipality", "application", "permit_type")
         .filter(municipality__slug=municipality_slug, number=number)
         .first()
     )
     if permit is None:
         raise Http404("No such occupancy permit.")
-    access.check(user, permit.municipality_id, None)
+    access.check(user, permit.municipality_id, perm)
     return permit
+
+
+def get_revocation(user, municipality_slug: str, number: str) -> OccupancyPermitRevocation:
+    """The revocation of a permit by the permit's number, for a member of its municipality
+    who may see its permits (404 outside it, or when the permit is not revoked; else 403)."""
+    permit = get_permit(user, municipality_slug, number, perm=VIEW_PERMIT)
+    revocation = OccupancyPermitRevocation.objects.filter(permit=permit).first()
+    if revocation is None:
+        raise Http404("This occupancy permit is not revoked.")
+    revocation.permit = permit
+    return revocation
+
+
+def revocation_of(permit) -> OccupancyPermitRevocation | None:
+    """The permit's revocation, or None while it is in force."""
+    if not permit.is_revoked:
+        return None
+    return OccupancyPermitRevocation.objects.select_related("revoked_by").filter(
+        permit=permit
+    ).first()

@@ -3,9 +3,11 @@ result section of the inspection page (Save draft, Finish and Close), the Occupa
 of the Work view, and each issued permit among the documents of its visit. Registered in
 OccupancyConfig.ready()."""
 
+import dataclasses
+
 from django.urls import reverse
 
-from core import pages
+from core import access, pages
 from inspections.models import FAILING_RESULTS, GRANT_RESULTS
 from inspections.sections import VISIT_DOCUMENTS
 from occupancy import queries
@@ -28,15 +30,40 @@ def _visit_result(request, page, forms):
 
 
 def _application_permits(request, page, forms):
-    return {"permits": queries.permits_for_application(application=page["application"])}
+    application = page["application"]
+    return {
+        "permits": queries.permits_for_application(application=application),
+        # Revoke is offered next to an issued permit to whom may revoke it (the chief
+        # building official); everyone else sees the permit and, once revoked, its notice.
+        "can_revoke_permits": access.can(
+            request.user, application.municipality_id, queries.REVOKE_PERMIT
+        ),
+    }
 
 
 def _permit_links(visits) -> dict:
+    """The permit issued on each visit; a revoked one says so, with the effective date and the
+    reason, and links its notice of revocation."""
     links = {}
     for visit_id, permit in queries.permits_by_visit(visits=[v.pk for v in visits]).items():
-        url = reverse("occupancy:permit_pdf", args=[permit.municipality.slug, permit.number])
-        badge = "Revoked" if permit.is_revoked else ""
-        links[visit_id] = [pages.Link(f"Occupancy permit {permit.number} (PDF)", url, badge)]
+        args = [permit.municipality.slug, permit.number]
+        permit_link = pages.Link(
+            f"Occupancy permit {permit.number} (PDF)", reverse("occupancy:permit_pdf", args=args)
+        )
+        links[visit_id] = [permit_link]
+        if permit.is_revoked:
+            revocation = permit.revocation
+            links[visit_id] = [
+                dataclasses.replace(
+                    permit_link,
+                    badge="Revoked",
+                    note=f"Effective {revocation.revoked_on:%Y-%m-%d}: {revocation.reason}",
+                ),
+                pages.Link(
+                    f"Notice of revocation of {permit.number} (PDF)",
+                    reverse("occupancy:revocation_notice_pdf", args=args),
+                ),
+            ]
     return links
 
 

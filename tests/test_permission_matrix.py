@@ -40,6 +40,8 @@ MATRIX = {
     "inspections:photo_image": (READ, None),
     "inspections:photo_thumbnail": (READ, None),
     "occupancy:permit_pdf": (READ, None),
+    "occupancy:permit_revoke": ({"admin"}, {"admin"}),
+    "occupancy:revocation_notice_pdf": (READ, None),
     "occupancy:visit_result": (None, RECORD),
     "occupancy:visit_confirm": (RECORD, None),
     "occupancy:visit_close": (None, RECORD),
@@ -127,6 +129,9 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a):
     photo = visit.photos.get()
     other = make_inspection(application_a, framing_type_a)
     permit = issue_raw_permit(other, inspector, "OCC-2026-0001")
+    revoked = revoke_raw_permit(
+        issue_raw_permit(make_inspection(application_a, framing_type_a), inspector, "OCC-2026-0002")
+    )
     # Closed, with an order still open: a follow-up visit can be started on it.
     followed = make_inspection(application_a, framing_type_a, status="closed")
     make_order(make_closed_visit(followed, inspector, sequence=1, result="passed"), inspector)
@@ -153,10 +158,34 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a):
         "inspections:photo_image": (photo.code,),
         "inspections:photo_thumbnail": (photo.code,),
         "occupancy:permit_pdf": ("alpha", permit.number),
+        "occupancy:permit_revoke": ("alpha", permit.number),
+        "occupancy:revocation_notice_pdf": ("alpha", revoked.number),
         "occupancy:visit_result": (occupancy.code,),
         "occupancy:visit_confirm": (occupancy.code,),
         "occupancy:visit_close": (occupancy.code,),
     }
+
+
+def revoke_raw_permit(permit):
+    """A revocation row with its notice written directly (the service renders a real PDF)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from occupancy.models import OccupancyPermit, OccupancyPermitRevocation, PermitStatus
+
+    notice = b"%PDF-1.7 notice"
+    revocation = OccupancyPermitRevocation(
+        permit=permit,
+        reason="Issued in error",
+        revoked_on=permit.granted_on,
+        revoked_by=permit.issued_by,
+        notice_sha256=hashlib.sha256(notice).hexdigest(),
+    )
+    revocation.notice_pdf.save(f"{permit.number}-revocation.pdf", ContentFile(notice), save=False)
+    revocation.save()
+    OccupancyPermit.objects.filter(pk=permit.pk).update(status=PermitStatus.REVOKED)
+    return permit
 
 
 def expected_status(name: str, method: str, persona: str) -> set[int]:
