@@ -3,6 +3,7 @@ without revealing anything, and the login lockout keys on the real client's addr
 trusted proxy's header only with BEHIND_TLS_PROXY)."""
 
 import logging
+import re
 
 import pytest
 from axes.models import AccessAttempt
@@ -146,3 +147,22 @@ def test_without_the_proxy_setting_the_forwarded_header_is_ignored(inspector):
     # A spoofed header does not get the attacker (or anyone on that address) a fresh count.
     assert log_in("inspector", X_FORWARDED_FOR="198.51.100.7").status_code == 429
     assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]
+
+
+def test_the_reset_link_in_the_e_mail_sets_a_new_password(people):
+    reset("user0@alpha.example")
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    client = Client()
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    new_password = "a-brand-new-password-456"
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password}
+    )
+    assert done["Location"] == "/accounts/reset/done/"
+    assert "Your password is changed" in client.get(done["Location"]).content.decode()
+    response = Client().post("/accounts/login/", {"username": "user0", "password": new_password})
+    assert response.status_code == 302
+    # The link works once.
+    again = Client().get(link, follow=True)
+    assert "This link does not work" in again.content.decode()
