@@ -1,11 +1,16 @@
 import tinycss2
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from occupancy.defaults import default_template_of_kind
 from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType, PermitKind
-from occupancy.numbering import NumberFormatError, check_number_format, format_number
+from occupancy.numbering import NumberFormatError, PrefixError, check_number_format
 from occupancy.template_validation import validate_template_body
+
+
+def permit_type_label(permit_type: OccupancyPermitType) -> str:
+    """A permit type as the admin's lists and choices name it: "General (Town of Example)"."""
+    return f"{permit_type.name} ({permit_type.municipality.name})"
 
 
 class OccupancyPermitTypeForm(forms.ModelForm):
@@ -25,21 +30,26 @@ class OccupancyPermitTypeForm(forms.ModelForm):
         ]
         help_texts = {
             "number_format": "Tokens: {prefix}, {year} and {seq}; a width pads the sequence "
-            "with zeros, e.g. {prefix}-{year}-{seq:04} gives OCC-2026-0007. Changing the "
-            "format never renumbers permits already issued.",
+            "with zeros, e.g. {prefix}-{year}-{seq:04} gives OCC-2026-0007. Only letters, "
+            "digits, - _ and . (a number is part of its PDF's address and file name), at most "
+            "60 characters. Changing the format never renumbers permits already issued.",
         }
 
     def clean_number_format(self):
-        number_format = self.cleaned_data["number_format"].strip()
-        try:
-            check_number_format(number_format)
-        except NumberFormatError as exc:
-            raise ValidationError(str(exc)) from None
-        return number_format
+        return self.cleaned_data["number_format"].strip()
 
     def clean(self):
         cleaned = super().clean()
         number_format = cleaned.get("number_format")
+        if number_format and "number_format" not in self.errors and "prefix" not in self.errors:
+            try:
+                # The prefix is part of every number: it is checked with the format, on a
+                # sample number at the largest plausible sequence and this year.
+                check_number_format(number_format, prefix=cleaned.get("prefix") or "")
+            except PrefixError as exc:
+                self.add_error("prefix", str(exc))
+            except NumberFormatError as exc:
+                self.add_error("number_format", str(exc))
         if number_format and "{year}" not in number_format and cleaned.get("restart_each_year"):
             self.add_error(
                 "number_format",
@@ -54,14 +64,6 @@ class OccupancyPermitTypeForm(forms.ModelForm):
                 "A general (full occupancy) permit needs the required inspections passed; "
                 "only a partial or temporary permit may authorize occupancy before completion.",
             )
-        if number_format and "number_format" not in self.errors:
-            example = format_number(
-                number_format,
-                prefix=cleaned.get("prefix") or "",
-                year=timezone.localdate().year,
-                seq=7,
-            )
-            self.example_number = example
         return cleaned
 
 
@@ -139,13 +141,41 @@ class OccupancyPermitTemplateForm(forms.ModelForm):
             ),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.body_from_default = False
+        if self.instance.pk is None and "body" in self.fields:
+            # A new template left empty starts from the shipped default of its type's kind.
+            self.fields["body"].required = False
+            self.fields["body"].help_text += (
+                " Left empty, a new template starts from the shipped default of its permit "
+                "type's kind (general, partial or temporary), stylesheet included."
+            )
+        if "permit_type" in self.fields:
+            # Types of several municipalities may share a name ("General"): say whose.
+            field = self.fields["permit_type"]
+            field.queryset = field.queryset.select_related("municipality")
+            field.label_from_instance = permit_type_label
+
     def clean_body(self):
         body = self.cleaned_data["body"]
-        validate_template_body(body)
+        permit_type = self.cleaned_data.get("permit_type")
+        if not body.strip() and self.instance.pk is None:
+            if permit_type is None:
+                raise ValidationError(
+                    "Write the template, or choose its permit type to start from the shipped "
+                    "default of its kind."
+                )
+            body = default_template_of_kind(permit_type.kind).body
+            self.body_from_default = True
+        validate_template_body(body, permit_type=permit_type)
         return body
 
     def clean_stylesheet(self):
         stylesheet = self.cleaned_data["stylesheet"]
+        permit_type = self.cleaned_data.get("permit_type")
+        if self.body_from_default and not stylesheet.strip() and permit_type is not None:
+            stylesheet = default_template_of_kind(permit_type.kind).stylesheet
         validate_template_stylesheet(stylesheet)
         return stylesheet
 

@@ -21,3 +21,16 @@ def default_template(filename: str) -> DefaultTemplate:
         body=(TEMPLATE_DIR / filename).read_text(encoding="utf-8"),
         stylesheet=(TEMPLATE_DIR / "permit.css").read_text(encoding="utf-8"),
     )
+
+
+# The shipped default of each permit kind: a new template starts from its type's.
+KIND_DEFAULTS = {
+    "general": "general.html",
+    "partial": "partial.html",
+    "temporary": "temporary.html",
+}
+
+
+def default_template_of_kind(kind: str) -> DefaultTemplate:
+    """The shipped default template of a permit kind (occupancy.models.PermitKind)."""
+    return default_template(KIND_DEFAULTS.get(kind, "general.html"))

@@ -3,32 +3,65 @@
 A number is taken under a row lock on its sequence, in the same transaction that issues the
 permit: a concurrent close waits for the lock, and a rolled-back close gives its number
 back. The unique constraint on (municipality, number) is the backstop.
+
+A number is part of its PDF's address (/occupancy/<municipality>/<number>.pdf) and of the
+PDF's file name, and is stored in OccupancyPermit.number: a format is accepted only if the
+numbers it gives are made of characters safe in both and fit that column, checked on a
+sample at the largest plausible sequence (check_number_format).
 """
 
 import re
 import string
 
+from django.utils import timezone
+
 from occupancy.exceptions import OccupancyError
-from occupancy.models import OccupancyPermitType, PermitNumberSequence
+from occupancy.models import OccupancyPermit, OccupancyPermitType, PermitNumberSequence
 
 TOKENS = {"prefix", "year", "seq"}
-_FORMAT_CHECK = re.compile(r"^[A-Za-z0-9{}:._/ -]+$")
+NUMBER_MAX_LENGTH = OccupancyPermit._meta.get_field("number").max_length
+# The sequence a format is checked at: no municipality issues a million permits of a kind.
+LARGEST_PLAUSIBLE_SEQ = 999999
+SAFE_CHARACTERS = "letters, digits, '-', '_' and '.'"
+_SAFE_NUMBER = re.compile(r"^[A-Za-z0-9._-]+$")
+_FORMAT_CHARACTERS = re.compile(r"^[A-Za-z0-9{}:._-]+$")
+_SAFE_PREFIX = re.compile(r"^[A-Za-z0-9._-]*$")
+# A width far beyond the column is refused before Python pads to it ({seq:0999999999} would
+# take a gigabyte of memory to check); a smaller one is shown in the sample it gives.
+_SPEC_NUMBER = re.compile(r"\d+")
+_WIDEST_CHECKED = 200
 
 
 class NumberFormatError(OccupancyError, ValueError):
     """A permit type's number format that cannot number permits; str(exc) says why."""
 
 
-def check_number_format(number_format: str) -> None:
-    """Raise NumberFormatError with a readable message unless the format is usable."""
-    if not _FORMAT_CHECK.match(number_format or ""):
+class PrefixError(NumberFormatError):
+    """The prefix itself holds a character that cannot be in a permit number."""
+
+
+def check_prefix(prefix: str) -> None:
+    prefix = prefix or ""
+    if not _SAFE_PREFIX.match(prefix) or ".." in prefix or prefix.startswith("."):
+        raise PrefixError(
+            f"Use only {SAFE_CHARACTERS} in the prefix (no '..', no '.' first): it is part of "
+            "every permit number, which is part of the PDF's address and file name."
+        )
+
+
+def check_number_format(number_format: str, *, prefix: str = "OCC", year: int | None = None) -> str:
+    """The sample number of the format at the largest plausible sequence and this year (or
+    `year`); NumberFormatError with a readable message unless the format is usable."""
+    if not _FORMAT_CHARACTERS.match(number_format or ""):
         raise NumberFormatError(
-            "Use letters, digits, - _ . / and the tokens {prefix}, {year} and {seq}."
+            f"Use the tokens {{prefix}}, {{year}} and {{seq}} with {SAFE_CHARACTERS} only: a "
+            "permit number is part of its PDF's address and file name (no '/', no spaces)."
         )
     try:
-        fields = [f for _, f, spec, _ in string.Formatter().parse(number_format) if f is not None]
+        parsed = list(string.Formatter().parse(number_format))
     except ValueError as exc:
         raise NumberFormatError(f"The format is not valid: {exc}.") from None
+    fields = [field for _, field, _, _ in parsed if field is not None]
     unknown = set(fields) - TOKENS
     if unknown:
         raise NumberFormatError(
@@ -36,29 +69,93 @@ def check_number_format(number_format: str) -> None:
         )
     if "seq" not in fields:
         raise NumberFormatError("The format needs the {seq} token, e.g. {prefix}-{year}-{seq:04}.")
+    for _, field, spec, _ in parsed:
+        if spec and "{" in spec:
+            raise NumberFormatError(f"The width of {{{field}}} cannot be a token.")
+        if any(_too_wide(width) for width in _SPEC_NUMBER.findall(spec or "")):
+            raise NumberFormatError(
+                f"{{{field}:{spec}}} is far wider than a permit number can be: a number has "
+                f"at most {NUMBER_MAX_LENGTH} characters."
+            )
+    check_prefix(prefix)
+    year = timezone.localdate().year if year is None else year
     try:
-        format_number(number_format, prefix="OCC", year=2026, seq=7)
+        sample = format_number(number_format, prefix=prefix, year=year, seq=LARGEST_PLAUSIBLE_SEQ)
     except (ValueError, KeyError, IndexError) as exc:
         raise NumberFormatError(f"The format is not valid: {exc}.") from None
+    problem = number_problem(sample)
+    if problem:
+        raise NumberFormatError(
+            f"At the sequence {LARGEST_PLAUSIBLE_SEQ} the format gives {_shown(sample)}: {problem}"
+        )
+    return sample
+
+
+def _too_wide(digits: str) -> bool:
+    digits = digits.lstrip("0")
+    return len(digits) > 3 or int(digits or 0) > _WIDEST_CHECKED
+
+
+def number_problem(number: str) -> str:
+    """Why a rendered number cannot be a permit's number ('' if it can)."""
+    if len(number) > NUMBER_MAX_LENGTH:
+        return f"{len(number)} characters, but a permit number has at most {NUMBER_MAX_LENGTH}."
+    if not _SAFE_NUMBER.match(number) or ".." in number or number.startswith("."):
+        return (
+            f"use only {SAFE_CHARACTERS} (no '..', no '.' first, no / or spaces): a permit "
+            "number is part of the PDF's address and file name."
+        )
+    return ""
+
+
+def _shown(number: str) -> str:
+    return number if len(number) <= 80 else number[:80] + "…"
 
 
 def format_number(number_format: str, *, prefix: str, year: int, seq: int) -> str:
     return number_format.format(prefix=prefix, year=year, seq=seq)
 
 
+def _sequence_of(permit_type: OccupancyPermitType, year: int) -> dict:
+    return dict(
+        municipality_id=permit_type.municipality_id,
+        key=permit_type.sequence_key,
+        year=year if permit_type.restart_each_year else 0,
+    )
+
+
+def upcoming_permit_number(*, permit_type: OccupancyPermitType, year: int | None = None) -> str:
+    """The number the type's next permit will get if issued now (this year unless `year`),
+    read without a lock: a hint for the administrator, never a reservation."""
+    year = timezone.localdate().year if year is None else year
+    last = (
+        PermitNumberSequence.objects.filter(**_sequence_of(permit_type, year))
+        .values_list("last_value", flat=True)
+        .first()
+    ) or 0
+    return format_number(
+        permit_type.number_format, prefix=permit_type.prefix, year=year, seq=last + 1
+    )
+
+
 def next_permit_number(*, permit_type: OccupancyPermitType, year: int) -> str:
     """Take the next number of the type's sequence. Must run inside the issuing transaction."""
-    check_number_format(permit_type.number_format)
-    sequence_year = year if permit_type.restart_each_year else 0
-    key = dict(municipality_id=permit_type.municipality_id, key=permit_type.sequence_key)
+    check_number_format(permit_type.number_format, prefix=permit_type.prefix, year=year)
+    key = _sequence_of(permit_type, year)
     # Create the counter row if this is the sequence's first number; a concurrent creator
     # is ignored, and both then queue on the row lock below.
     PermitNumberSequence.objects.bulk_create(
-        [PermitNumberSequence(year=sequence_year, last_value=0, **key)], ignore_conflicts=True
+        [PermitNumberSequence(last_value=0, **key)], ignore_conflicts=True
     )
-    sequence = PermitNumberSequence.objects.select_for_update().get(year=sequence_year, **key)
+    sequence = PermitNumberSequence.objects.select_for_update().get(**key)
     sequence.last_value += 1
     sequence.save(update_fields=["last_value"])
-    return format_number(
+    number = format_number(
         permit_type.number_format, prefix=permit_type.prefix, year=year, seq=sequence.last_value
     )
+    # Past the plausible sequence a format may outgrow the column: refuse rather than fail
+    # at the insert (the issuing transaction gives the number back).
+    problem = number_problem(number)
+    if problem:
+        raise NumberFormatError(f"The next number would be {_shown(number)}: {problem}")
+    return number

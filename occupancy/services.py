@@ -40,6 +40,7 @@ from occupancy.models import (
 from occupancy.numbering import NumberFormatError, next_permit_number
 from occupancy.rules import GrantDetails, grant_refusals, revocation_refusals
 from occupancy.snapshot import PermitSnapshot
+from occupancy.template_validation import validate_template_body
 from permits.models import ApplicationStatus
 from permits.services import application_record_activity, application_set_status
 
@@ -289,13 +290,16 @@ def _email_applicant(*, visit: Visit, permit: OccupancyPermit | None) -> None:
 def permit_template_save(
     *, template: OccupancyPermitTemplate, actor, change_note: str = ""
 ) -> OccupancyPermitTemplate:
-    """Save a permit template as a new version (body and stylesheet must have been
-    validated).
+    """Save a permit template as a new version (the stylesheet must have been validated).
 
-    Issued permits keep pointing at the version they were rendered with.
+    Issued permits keep pointing at the version they were rendered with. The body is
+    checked here too (occupancy.template_validation, the form's rules): a body that would
+    issue a permit without its number, address, granted date or municipality, or that
+    exceeds the sandbox's limits, raises ValidationError and nothing is saved.
     Side effects: the template saved with version + 1 (1 for a new one); one
     OccupancyPermitTemplateVersion holding the body and the stylesheet.
     """
+    validate_template_body(template.body, permit_type=template.permit_type)
     if template.pk is None:
         template.version = 1
         template.save()

@@ -2,16 +2,55 @@
 
 A template may use only the documented variables (VARIABLES below, read from the snapshot
 schema in occupancy.snapshot), the vetted tags and filters of occupancy.template_sandbox,
-and no escape hatch. Errors name their line.
+and no escape hatch. It must print what makes a permit a permit (REQUIRED_PRINTS: its
+number, the address, the granted date, the municipality), and it must render with sample
+data within the sandbox's limits (a trial render, so a template that would exhaust a worker
+is refused here rather than at a close). Errors name their line.
+
+Templates saved before a rule existed keep working: only a save is checked.
 """
 
+from typing import NamedTuple
+
 from django.core.exceptions import ValidationError
-from django.template import TemplateSyntaxError
+from django.template import Context, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, Variable, VariableNode
 from django.template.defaulttags import ForNode, IfNode, WithNode
 
+from core.models import Municipality
 from occupancy.documents import SandboxEngine
-from occupancy.snapshot import RENDER_TIME_ATTRIBUTES, described_fields, snapshot_parts
+from occupancy.snapshot import (
+    RENDER_TIME_ATTRIBUTES,
+    PermitSnapshot,
+    described_fields,
+    snapshot_parts,
+)
+from occupancy.template_sandbox import REFUSED_TAGS, RenderLimitExceeded
+
+# A permit body is a few kilobytes; this bounds what one render can be asked to parse.
+MAX_BODY_CHARS = 200_000
+
+
+class RequiredPrint(NamedTuple):
+    what: str  # "the permit number"
+    variables: frozenset[str]  # any of these, printed ({{ … }}), is enough
+    example: str  # the variable to add, as the message shows it
+
+
+REQUIRED_PRINTS = (
+    RequiredPrint("the permit number", frozenset({"permit.number"}), "{{ permit.number }}"),
+    RequiredPrint(
+        "the address",
+        frozenset({"application.full_address", "application.street_address"}),
+        "{{ application.full_address }}",
+    ),
+    RequiredPrint(
+        "the granted date",
+        frozenset({"permit.granted_on"}),
+        '{{ permit.granted_on|date:"F j, Y" }}',
+    ),
+    RequiredPrint("the municipality", frozenset({"municipality.name"}), "{{ municipality.name }}"),
+)
 
 
 def _documented_variables() -> tuple[dict[str, tuple[str, dict[str, str]]], dict[str, dict]]:
@@ -107,18 +146,100 @@ def _walk(nodelist, source: str, local: frozenset[str], errors: list[str]) -> No
                 _walk(child, source, local, errors)
 
 
-def validate_template_body(body: str) -> None:
-    """Raise ValidationError listing every problem, each with its line."""
+def _printed(nodelist, aliases: dict[str, str], found: set[str]) -> None:
+    """The variables (root.attribute) a template prints in {{ … }}, through {% with %}."""
+    for node in nodelist:
+        inner = aliases
+        if isinstance(node, VariableNode) and isinstance(node.filter_expression.var, Variable):
+            lookups = node.filter_expression.var.lookups or ()
+            if lookups:
+                root = aliases.get(lookups[0], lookups[0])
+                found.add(".".join([root, *lookups[1:]]))
+        elif isinstance(node, WithNode):
+            inner = dict(aliases)
+            for name, expression in node.extra_context.items():
+                var = getattr(expression, "var", None)
+                if isinstance(var, Variable) and var.lookups:
+                    inner[name] = ".".join(var.lookups)
+        for attr in getattr(node, "child_nodelists", ()):  # an {% if %}'s: all its branches
+            child = getattr(node, attr, None)
+            if child:
+                _printed(child, inner, found)
+
+
+def _missing_prints(nodelist) -> list[str]:
+    found: set[str] = set()
+    _printed(nodelist, {}, found)
+    return [
+        f"The template does not print {required.what}: add {required.example}."
+        for required in REQUIRED_PRINTS
+        if not required.variables & found
+    ]
+
+
+def _sample_context(permit_type=None) -> dict:
+    """The preview's sample data, for a trial render (a made-up type and town if none)."""
+    from occupancy.models import OccupancyPermitType, PermitKind
+
+    if permit_type is None:
+        permit_type = OccupancyPermitType(
+            name="General",
+            kind=PermitKind.TEMPORARY,
+            needs_expiry_date=True,
+            needs_portion_of_building=True,
+        )
+        municipality = Municipality(name="Town of Example", city="Example")
+    else:
+        municipality = permit_type.municipality
+    snapshot = PermitSnapshot.sample(permit_type=permit_type, municipality=municipality)
+    # Through JSON, as a permit's stored snapshot is read.
+    return PermitSnapshot.from_json(snapshot.to_json()).template_context(logo_data_uri="")
+
+
+def _trial_render_errors(template, permit_type=None) -> list[str]:
+    try:
+        template.render(Context(_sample_context(permit_type), autoescape=True))
+    except RenderLimitExceeded as exc:
+        return [f"Line {_debug_line(exc)}: {exc}"]
+    except Exception as exc:  # noqa: BLE001 - any failure of the trial render is the template's
+        return [
+            f"Line {_debug_line(exc)}: the template cannot be rendered with sample data "
+            f"({type(exc).__name__}: {str(exc)[:200]})."
+        ]
+    return []
+
+
+def _debug_line(exc: Exception):
+    return getattr(exc, "template_debug", {}).get("line", "?")
+
+
+def _syntax_message(exc: TemplateSyntaxError) -> str:
+    message = str(exc)
+    for tag in REFUSED_TAGS:
+        if f"Invalid block tag on line {_debug_line(exc)}: '{tag}'" in message:
+            return f"{{% {tag} %}} is not allowed: write the text the permit prints."
+    if "Invalid filter" in message or "Invalid block tag" in message:
+        message += " Only the documented tags and filters are allowed (no load, include, "
+        message += "extends, debug, autoescape, lorem or safe)."
+    return message
+
+
+def validate_template_body(body: str, *, permit_type=None) -> None:
+    """Raise ValidationError listing every problem, each with its line. The trial render
+    uses the sample data of `permit_type` (a made-up type if None)."""
+    if len(body) > MAX_BODY_CHARS:
+        raise ValidationError(
+            f"The template is {len(body):,} characters long; at most {MAX_BODY_CHARS:,} "
+            "are allowed."
+        )
     try:
         template = _validation_engine.from_string(body)
     except TemplateSyntaxError as exc:
-        line = getattr(exc, "template_debug", {}).get("line", "?")
-        message = str(exc)
-        if "Invalid filter" in message or "Invalid block tag" in message:
-            message += " Only the documented tags and filters are allowed (no load, include, "
-            message += "extends, debug, autoescape or safe)."
-        raise ValidationError(f"Line {line}: {message}") from None
+        raise ValidationError(f"Line {_debug_line(exc)}: {_syntax_message(exc)}") from None
     errors: list[str] = []
     _walk(template.nodelist, body, frozenset(), errors)
+    errors += _missing_prints(template.nodelist)
+    if not errors:
+        errors += _trial_render_errors(template, permit_type)
     if errors:
         raise ValidationError(list(dict.fromkeys(errors)))
