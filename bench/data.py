@@ -466,6 +466,7 @@ class Generator:
                     "id": self._next("permits_activity"),
                     "verb": verb,
                     "summary": summary[:300],
+                    "changes": "{}",
                     "at": at,
                     "actor_id": actor,
                     "application_id": app_id,

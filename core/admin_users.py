@@ -1,4 +1,9 @@
-"""Users and roles: add a staff member to a municipality with a role, in one form."""
+"""Users and roles: add a staff member to a municipality with a role, in one form.
+
+A municipal administrator manages the people of their municipalities only: users whose every
+membership is in a municipality they administer (a user shared with another municipality is
+read-only to them), never a superuser, and without the operator's fields (superuser, staff,
+groups, direct permissions: what a user may do comes from their roles)."""
 
 from django import forms
 from django.contrib import admin
@@ -7,7 +12,10 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.db import transaction
 
+from core import access
+from core.admin_scoping import MunicipalAdmin, MunicipalTabularInline
 from core.models import Membership, Municipality, Role
+from core.services import user_sync_staff_status
 
 User = get_user_model()
 
@@ -30,10 +38,11 @@ class StaffMemberCreationForm(AdminUserCreationForm):
                 municipality=self.cleaned_data["municipality"],
                 role=self.cleaned_data["role"],
             )
+            user_sync_staff_status(user=user)
         return user
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(MunicipalTabularInline):
     model = Membership
     fk_name = "user"
     extra = 0
@@ -44,8 +53,16 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(MunicipalAdmin, UserAdmin):
+    municipality_path = "memberships__municipality"
     add_form = StaffMemberCreationForm
+    # What a municipal administrator edits; the operator sees UserAdmin's own fieldsets.
+    municipal_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Status", {"fields": ("is_active",)}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
     add_fieldsets = (
         (
             None,
@@ -73,7 +90,56 @@ class StaffUserAdmin(UserAdmin):
         return self.inlines if obj is not None else []
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("memberships__municipality")
+        users = super().get_queryset(request).prefetch_related("memberships__municipality")
+        if access.is_superuser(request.user):
+            return users
+        return users.filter(is_superuser=False)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or access.is_superuser(request.user):
+            return super().get_fieldsets(request, obj)
+        return self.municipal_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if access.is_superuser(request.user):
+            return super().get_readonly_fields(request, obj)
+        return ["last_login", "date_joined"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and "municipality" in form.base_fields:
+            # A new member joins one of the municipalities the user may add people to.
+            form.base_fields["municipality"].queryset = access.scope(
+                Municipality.objects.all(), request.user, field="id", perm="auth.add_user"
+            )
+        return form
+
+    def audit_municipality_id(self, request, obj):
+        # The audit entry goes to a municipality the user shares with the person changed.
+        ids = access.municipality_ids(request.user, "auth.change_user")
+        for membership in obj.memberships.all():
+            if ids is None or membership.municipality_id in ids:
+                return membership.municipality_id
+        return None
+
+    def _role_allows(self, request, action, obj=None):
+        if not super()._role_allows(request, action):
+            return False
+        if obj is None or access.is_superuser(request.user):
+            return True
+        if obj.is_superuser:
+            return False
+        # Seeing a person needs one municipality in common; changing them needs every one of
+        # theirs: an administrator of one town cannot rename or lock out a member of another.
+        perm = f"auth.{action}_user"
+        municipalities = {m.municipality_id for m in obj.memberships.all()}
+        allowed = [access.can(request.user, m, perm) for m in municipalities]
+        return any(allowed) if action == "view" else bool(allowed) and all(allowed)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            user_sync_staff_status(user=form.instance)
 
     @admin.display(description="Roles")
     def roles(self, user) -> str:

@@ -16,7 +16,13 @@ def excerpt(text: str, length: int) -> str:
 
 
 def activity_record(
-    *, municipality_id: int, actor, verb: str, summary: str, application=None
+    *,
+    municipality_id: int,
+    actor,
+    verb: str,
+    summary: str,
+    application=None,
+    changes: dict | None = None,
 ) -> Activity:
     """Write an audit entry: who did what, when.
 
@@ -28,6 +34,7 @@ def activity_record(
         actor=actor,
         verb=verb,
         summary=excerpt(summary, SUMMARY_MAX_LENGTH),
+        changes=changes or {},
         at=timezone.now(),
     )
 
@@ -49,3 +56,77 @@ def describe_changes(before: dict, after: dict) -> str:
         if before.get(name) != after[name]
     ]
     return "; ".join(changed) or "no change"
+
+
+# Long texts (a permit template's body) are kept whole elsewhere (its versions); the audit
+# entry keeps their beginning.
+CHANGE_VALUE_MAX_LENGTH = 500
+# Never written to the audit trail, whatever form they come from.
+SECRET_FIELDS = ("password", "secret", "token", "key")
+
+
+def _recorded_value(value):
+    if isinstance(value, str) and len(value) > CHANGE_VALUE_MAX_LENGTH:
+        return excerpt(value, CHANGE_VALUE_MAX_LENGTH)
+    return value
+
+
+def _application_of(obj):
+    """The application a record belongs to, when it belongs to one (its history shows the
+    change); None for configuration."""
+    from django.apps import apps
+
+    application_model = apps.get_model("permits", "Application")
+    if isinstance(obj, application_model):
+        return obj
+    application = getattr(obj, "application", None)
+    return application if isinstance(application, application_model) else None
+
+
+def admin_change_record(
+    *, actor, obj, municipality_id: int | None, created: bool, before: dict, after: dict
+) -> Activity | None:
+    """The audit entry of a record added or changed in the admin, with the old and new value
+    of every field that changed (secrets left out); None when nothing changed.
+
+    Side effects: one Activity row, on the record's application when it has one (the Work
+    view's history shows it), else on the municipality's trail.
+    """
+    changes = {
+        name: [_recorded_value(before.get(name)), _recorded_value(value)]
+        for name, value in after.items()
+        if not any(secret in name for secret in SECRET_FIELDS)
+        and (created and value not in (None, "", [], False) or before.get(name) != value)
+    }
+    if not changes and not created:
+        return None
+    label = f"{obj._meta.verbose_name} {obj}"
+    if created:
+        summary = f"Added in the admin: {label}"
+    else:
+        summary = f"Changed in the admin: {label}: " + describe_changes(
+            {name: old for name, (old, _new) in changes.items()},
+            {name: new for name, (_old, new) in changes.items()},
+        )
+    return activity_record(
+        municipality_id=municipality_id,
+        actor=actor,
+        verb="admin_added" if created else "admin_changed",
+        summary=summary,
+        application=_application_of(obj),
+        changes=changes,
+    )
+
+
+def admin_deletion_record(*, actor, obj, municipality_id: int | None) -> Activity:
+    """The audit entry of a record deleted in the admin (written before the deletion).
+
+    Side effects: one Activity row.
+    """
+    return activity_record(
+        municipality_id=municipality_id,
+        actor=actor,
+        verb="admin_deleted",
+        summary=f"Deleted in the admin: {obj._meta.verbose_name} {obj}",
+        application=_application_of(obj),
+    )

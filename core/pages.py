@@ -113,8 +113,9 @@ def page_context(
     context["form_errors"] = [
         (section.name, section.label)
         for section in shown
-        if any(bound_forms.get(name) is not None and bound_forms[name].errors
-               for name in section.forms)
+        if any(
+            bound_forms.get(name) is not None and bound_forms[name].errors for name in section.forms
+        )
     ]
     return context
 

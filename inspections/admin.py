@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from core.admin_scoping import MunicipalAdmin
 from inspections.models import (
     DefaultInspection,
     Finding,
@@ -13,7 +14,7 @@ from inspections.models import (
 
 
 @admin.register(InspectionType)
-class InspectionTypeAdmin(admin.ModelAdmin):
+class InspectionTypeAdmin(MunicipalAdmin):
     list_display = ["name", "municipality", "kind", "blds_type", "display_order", "is_active"]
     list_filter = ["municipality", "kind", "is_active"]
     list_editable = ["display_order", "is_active"]
@@ -40,7 +41,7 @@ class DefaultInspectionForm(forms.ModelForm):
 
 
 @admin.register(DefaultInspection)
-class DefaultInspectionAdmin(admin.ModelAdmin):
+class DefaultInspectionAdmin(MunicipalAdmin):
     form = DefaultInspectionForm
     list_display = ["work_type", "inspection_type", "municipality"]
     list_filter = ["municipality", "work_type"]
@@ -48,15 +49,19 @@ class DefaultInspectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(admin.ModelAdmin):
+class InspectionAdmin(MunicipalAdmin):
+    municipality_path = "application__municipality"
     list_display = ["code", "application", "inspection_type", "status", "assigned_inspector"]
     list_filter = ["status", "inspection_type__kind", "application__municipality"]
     search_fields = ["code", "application__number"]
     list_select_related = ["application", "inspection_type", "assigned_inspector"]
-    raw_id_fields = ["application"]
-    # Cancelling is done on the inspection page (inspections.services.inspection_cancel).
+    # The workflow moves an inspection (start, close, cancel: inspections.services); which
+    # application and type it is for never change once it exists.
     readonly_fields = [
         "code",
+        "application",
+        "inspection_type",
+        "status",
         "created_at",
         "updated_at",
         "cancelled_reason",
@@ -64,8 +69,12 @@ class InspectionAdmin(admin.ModelAdmin):
         "cancelled_at",
     ]
 
+    def has_add_permission(self, request):
+        # Inspections are added on the application's Work view (inspections.services).
+        return False
 
-class ReadOnlyAfterCloseMixin:
+
+class ReadOnlyAfterCloseMixin(MunicipalAdmin):
     """Visits and what was recorded on them are frozen once closed: the admin only reads."""
 
     def has_delete_permission(self, request, obj=None):
@@ -79,7 +88,8 @@ class ReadOnlyAfterCloseMixin:
 
 
 @admin.register(Visit)
-class VisitAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+class VisitAdmin(ReadOnlyAfterCloseMixin):
+    municipality_path = "inspection__application__municipality"
     list_display = ["inspection", "sequence", "status", "result", "started_by", "closed_at"]
     list_filter = ["status", "result"]
     list_select_related = ["inspection__application", "inspection__inspection_type", "started_by"]
@@ -87,20 +97,23 @@ class VisitAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+class FindingAdmin(ReadOnlyAfterCloseMixin):
+    municipality_path = "visit__inspection__application__municipality"
     list_display = ["code", "visit", "discovery_date", "is_remark", "corrected_on_visit"]
     list_filter = ["is_remark"]
     search_fields = ["description", "visit__inspection__application__number"]
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAfterCloseMixin):
+    municipality_path = "visit__inspection__application__municipality"
     list_display = ["code", "order_type", "issued_to", "comply_by", "visit"]
     list_filter = ["order_type"]
     search_fields = ["issued_to", "description", "visit__inspection__application__number"]
 
 
 @admin.register(Photo)
-class PhotoAdmin(ReadOnlyAfterCloseMixin, admin.ModelAdmin):
+class PhotoAdmin(ReadOnlyAfterCloseMixin):
+    municipality_path = "visit__inspection__application__municipality"
     list_display = ["code", "description", "visit", "uploaded_by", "uploaded_at"]
     search_fields = ["description"]

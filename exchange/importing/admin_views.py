@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import access
 from core.models import Municipality
 from exchange.exporting import blds_zip
 from exchange.importing.forms import ImportConfirmForm, ImportUploadForm
@@ -30,6 +31,7 @@ SESSION_KEY = "permits_import_pending"
 PENDING_DIR = "imports"
 PENDING_MAX_AGE = datetime.timedelta(days=1)
 SHOWN_REJECTIONS = 200
+IMPORT_PERM = "permits.add_application"
 
 
 def application_import_urls(model_admin) -> list:
@@ -69,6 +71,10 @@ def application_import(request: HttpRequest, *, model_admin) -> HttpResponse:
     if request.method == "POST" and "token" in request.POST:
         return _import_pending(request, model_admin)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
+    # Into a municipality where the user's role may add applications.
+    form.fields["municipality"].queryset = access.scope(
+        form.fields["municipality"].queryset, request.user, field="id", perm=IMPORT_PERM
+    )
     report = confirm_form = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -117,7 +123,9 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
     try:
         with default_storage.open(name, "rb") as handle:
             data = handle.read()
-        municipality = Municipality.objects.get(pk=pending["municipality"])
+        municipality = access.scope(
+            Municipality.objects.all(), request.user, field="id", perm=IMPORT_PERM
+        ).get(pk=pending["municipality"])
     except (OSError, Municipality.DoesNotExist):
         request.session.pop(SESSION_KEY, None)
         messages.error(request, "The uploaded file is no longer there: upload it again.")
@@ -174,7 +182,7 @@ def municipality_export_blds(request: HttpRequest, *, object_id: str, model_admi
         raise Http404("No such municipality.")
     if not (
         model_admin.has_view_permission(request, municipality)
-        and request.user.has_perm("permits.view_application")
+        and access.can(request.user, municipality.pk, "permits.view_application")
     ):
         raise PermissionDenied
     filename, content = blds_zip(municipality=municipality)

@@ -17,9 +17,7 @@ def test_application_of_another_municipality_is_a_404(inspector_b, application_a
 def test_read_only_user_changing_something_is_a_403(viewer, application_a):
     assert get_application(viewer, "alpha", application_a.number) == application_a
     with pytest.raises(PermissionDenied):
-        get_application(
-            viewer, "alpha", application_a.number, perm="inspections.add_inspection"
-        )
+        get_application(viewer, "alpha", application_a.number, perm="inspections.add_inspection")
 
 
 def test_roles_get_their_groups_permissions(inspector, clerk, viewer, municipality_a):

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import Municipality
+from core.models import Municipality, Role
 from exchange.exporting import (
     INSPECTION_FIELDS,
     PERMIT_FIELDS,
@@ -333,8 +333,15 @@ def test_admin_downloads_the_blds_zip_from_the_municipality_page(demo):
 def test_blds_download_is_for_staff_who_may_view(municipality_a, inspector):
     url = reverse("admin:core_municipality_export_blds", args=[municipality_a.pk])
     assert "login/?next=" in client_for(inspector).get(url)["Location"]
+    # Staff of no municipality: the municipality is not theirs (404, as on the front end).
     staff = make_user("staff_only", is_staff=True)
-    assert client_for(staff).get(url).status_code == 403
+    assert client_for(staff).get(url).status_code == 404
+    # A member whose role may not see the municipality in the admin: not there either.
+    viewer = make_user("staff_viewer", municipality_a, Role.VIEWER, is_staff=True)
+    assert client_for(viewer).get(url).status_code == 404
+    # Its municipal administrator downloads it.
+    town_admin = make_user("town_admin", municipality_a, Role.MUNICIPAL_ADMIN)
+    assert client_for(town_admin).get(url).status_code == 200
     admin = client_for(make_user("root", is_staff=True, is_superuser=True))
     missing = reverse("admin:core_municipality_export_blds", args=[999999])
     assert admin.get(missing).status_code == 404

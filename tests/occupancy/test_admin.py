@@ -368,8 +368,10 @@ def test_staff_without_the_revoke_permission_cannot_revoke(
     from tests.conftest import make_user
 
     permit = issue(make_inspection(application_a, occupancy_type_a), inspector, general_template)
-    staff = make_user("deskstaff", is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_occupancypermit"))
+    # An inspector of the municipality, made staff and given the permission directly: only
+    # the role counts, and the Inspector role does not revoke.
+    staff = make_user("deskstaff", application_a.municipality, "inspector", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="revoke_occupancypermit"))
     url = reverse("admin:occupancy_occupancypermit_revoke", args=[permit.pk])
     assert (
         client_for(staff).post(url, {"reason": "x", "revoked_on": "2030-01-01"}).status_code == 403

@@ -252,7 +252,7 @@ def test_draft_saved_between_the_check_and_the_visit_lock_closes_nothing(
     read_draft = VisitResultForm.from_saved_draft
     saved = []
 
-    def other_tab_saves_first(cls, visit):
+    def other_tab_saves_first(cls, visit, user=None):
         if not saved:
             saved.append(
                 visit_result_save_draft(
@@ -268,7 +268,7 @@ def test_draft_saved_between_the_check_and_the_visit_lock_closes_nothing(
                     ),
                 )
             )
-        return read_draft(visit)
+        return read_draft(visit, user=user)
 
     monkeypatch.setattr(VisitResultForm, "from_saved_draft", classmethod(other_tab_saves_first))
     response = close(client, occupancy, shown)
