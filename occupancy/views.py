@@ -244,7 +244,8 @@ def permit_revoke(request: HttpRequest, municipality: str, number: str) -> HttpR
     """Revoke an issued permit: the reason and the effective date (GET shows the form, POST
     revokes). The permit and its PDF stay as issued; a notice of revocation is issued."""
     permit = queries.get_permit(request.user, municipality, number, perm=queries.REVOKE_PERMIT)
-    form = RevocationForm(request.POST or None, permit=permit)
+    # Bound on any POST, an empty one too (it is refused at the fields, never shown blank).
+    form = RevocationForm(request.POST if request.method == "POST" else None, permit=permit)
     if request.method == "POST" and form.is_valid():
         try:
             occupancy_permit_revoke(

@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
 
 from core.models import Activity
 from occupancy.exceptions import RevocationRefused
@@ -22,6 +23,7 @@ from permits.models import Application
 from tests.conftest import client_for
 from tests.db_rows import media_files, rows
 from tests.occupancy.conftest import pdf_text
+from tests.test_fuzzing import FUZZ, form_data
 
 TODAY = timezone.localdate()
 GRANTED_ON = TODAY - datetime.timedelta(days=10)
@@ -162,6 +164,17 @@ def test_refused_revocation_says_why_at_the_field_and_changes_nothing(
     html = response.content.decode()
     # Shown under its field (crispy's error element for that input), with the form kept.
     assert re.search(rf'id="error_1_id_{field}"[^>]*>\s*<strong>{re.escape(message)}', html)
+    assert everything() == before
+
+
+def test_an_empty_post_is_refused_at_both_fields(chief, permit):
+    before = everything()
+    response = client_for(chief).post(revoke_url(permit), {})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "reason": ["Write the reason for the revocation."],
+        "revoked_on": ["Enter the date the revocation takes effect."],
+    }
     assert everything() == before
 
 
@@ -354,3 +367,22 @@ def test_admin_revoke_refuses_a_date_after_today_at_the_field(admin_user, permit
     }
     assert "A revocation cannot take effect after today." in response.content.decode()
     assert everything() == before
+
+
+# Hostile input never breaks the page
+
+
+@FUZZ
+@given(data=form_data(["reason", "revoked_on"]))
+def test_hostile_revocation_input_is_refused_or_revokes_never_a_server_error(chief, permit, data):
+    client = client_for(chief)
+    client.raise_request_exception = True
+    before = everything()
+    response = client.post(revoke_url(permit), data)
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert everything() == before
+    else:
+        revocation = OccupancyPermitRevocation.objects.get(permit=permit)
+        assert revocation.reason == data["reason"].strip()
+        assert GRANTED_ON <= revocation.revoked_on <= TODAY
