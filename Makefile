@@ -29,7 +29,8 @@ run: migrate
 	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
 	@echo ""
 	@echo "  Threshold is at http://$(HOST):$(PORT)/"
-	@echo "  Log in as inspector (or clerk, viewer, inspector2, admin) with password: $(DEMO_PASSWORD)"
+	@echo "  Log in as inspector (or clerk, viewer, chief, inspector2; townadmin or sampleadmin"
+	@echo "  for a municipality's administration, admin for the whole platform) with password: $(DEMO_PASSWORD)"
 	@echo ""
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

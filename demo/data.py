@@ -62,6 +62,11 @@ USERS = [
     ("clerk", "Priya", "Raman", "town-of-example", Role.CLERK),
     ("viewer", "Margaret", "Chen", "town-of-example", Role.VIEWER),
     ("inspector2", "Luc", "Tremblay", "township-of-sample", Role.INSPECTOR),
+    ("chief", "Karen", "MacLeod", "town-of-example", Role.CHIEF_BUILDING_OFFICIAL),
+    # Municipal administrators: each town's own permit types, templates, checklists,
+    # inspection types, letterhead and people, in the admin.
+    ("townadmin", "Grace", "Whitaker", "town-of-example", Role.MUNICIPAL_ADMIN),
+    ("sampleadmin", "Owen", "Gallagher", "township-of-sample", Role.MUNICIPAL_ADMIN),
 ]
 SUPERUSERS = {"admin"}
 

@@ -52,10 +52,27 @@ def test_demo_users_see_only_their_own_municipality(db):
     assert some_occupancy and none_occupancy
 
 
+def test_seed_demo_municipal_administrators_see_only_their_municipality(db):
+    call_command("seed_demo", password="demo-password-1")
+    User = get_user_model()
+    townadmin, sampleadmin = (
+        User.objects.get(username=name) for name in ("townadmin", "sampleadmin")
+    )
+    assert townadmin.is_staff and not townadmin.is_superuser
+    for user, own in ((townadmin, "Town of Example"), (sampleadmin, "Township of Sample")):
+        client = client_for(user)
+        listed = client.get("/admin/occupancy/occupancypermittype/").context["cl"].result_list
+        assert {permit_type.municipality.name for permit_type in listed} == {own}
+    assert User.objects.get(username="chief").memberships.get().role == "chief_building_official"
+
+
 def test_seed_demo_without_password_prints_a_generated_one_once(db, capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
-    assert "Generated password for admin, inspector, clerk, viewer, inspector2:" in out
+    assert (
+        "Generated password for admin, inspector, clerk, viewer, inspector2, chief, townadmin, "
+        "sampleadmin:" in out
+    )
     call_command("seed_demo")
     assert "Passwords unchanged" in capsys.readouterr().out
 

@@ -37,7 +37,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from core.models import Membership, Municipality
+from core.models import Membership, Municipality, Role
 from demo import builders
 from demo import data as demo_data
 from inspections import services as inspection_services
@@ -165,7 +165,8 @@ class Command(BaseCommand):
                     "last_name": last_name,
                     "email": f"{first_name}.{last_name}@example.com".lower(),
                     "is_active": True,
-                    "is_staff": superuser,
+                    # The admin lets in staff: the operator and the municipal administrators.
+                    "is_staff": superuser or role == Role.MUNICIPAL_ADMIN,
                     "is_superuser": superuser,
                 },
             )
