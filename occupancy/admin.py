@@ -3,7 +3,7 @@ import logging
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -359,6 +359,13 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         form = self.get_form(request)(request.POST)
+        requested_type = request.POST.get("permit_type", "")
+        if (
+            requested_type.isdigit()
+            and not form.fields["permit_type"].queryset.filter(pk=requested_type).exists()
+        ):
+            # Another municipality's permit type (the choices are scoped): as for its pages.
+            raise Http404("No such permit type.")
         form.is_valid()
         # The body as the form cleaned it: validated, and an empty new one is the default.
         body = form.cleaned_data.get("body", "")

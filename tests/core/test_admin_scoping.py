@@ -130,6 +130,9 @@ def test_another_municipalitys_object_is_a_404_at_every_admin_url(world, town_ad
     assert client.post(revoke, {"reason": "x", "revoked_on": "2026-01-01"}).status_code == 404
     export = reverse("admin:core_municipality_export_blds", args=[alpha.pk])
     assert client.get(export).status_code == 404
+    preview = reverse("admin:occupancy_occupancypermittemplate_preview")
+    alpha_type = rows_of(admin_model("occupancypermittype"), alpha).first()
+    assert client.post(preview, {"permit_type": alpha_type.pk, "body": "x"}).status_code == 404
     user = User.objects.get(username="inspector")
     password = reverse("admin:auth_user_password_change", args=[user.pk])
     assert client.get(password).status_code == 404
