@@ -412,3 +412,58 @@ def test_template_retired_after_confirmation_is_refused_at_the_field(
     ]
     assert not OccupancyPermit.objects.exists()
     assert Visit.objects.get().status == VisitStatus.OPEN
+
+
+ISSUE_REFUSED = (
+    "Your role does not allow issuing an occupancy permit: record the visit and ask an "
+    "inspector or the chief building official to grant occupancy."
+)
+
+
+def test_a_grant_needs_the_permission_to_issue(inspector, occupancy, open_visit, general_template):
+    """An operator who takes occupancy.issue_occupancypermit from the Inspector group: the
+    inspector still records and closes visits, but a grant is refused at the result field,
+    at the confirmation and by the service, and nothing is issued."""
+    from django.contrib.auth.models import Permission
+
+    from core.models import RoleGroup
+    from tests.db_rows import rows
+
+    RoleGroup.objects.get(role="inspector").group.permissions.remove(
+        Permission.objects.get(codename="issue_occupancypermit")
+    )
+    client = client_for(inspector)
+    before = rows()
+    response = finish(client, occupancy, grant_data(general_template))
+    assert response.status_code == 400
+    assert response.context["result_form"].errors["result"] == [ISSUE_REFUSED]
+    assert rows() == before
+    # A draft saved earlier (Save draft does not issue) cannot be confirmed or closed either.
+    data = {**grant_data(general_template), "action": "save"}
+    assert finish(client, occupancy, data).status_code == 302
+    assert confirm(client, occupancy, follow=False).status_code == 400
+    response = client.post(
+        reverse("occupancy:visit_close", args=[occupancy.code]),
+        {"draft_fingerprint": "anything"},
+    )
+    assert response.status_code in (400, 409)
+    assert not OccupancyPermit.objects.exists()
+    assert Visit.objects.get().status == VisitStatus.OPEN
+    # The service refuses it too, whatever a view checked.
+    from occupancy.exceptions import GrantRefused
+    from occupancy.rules import GrantDetails
+    from occupancy.services import visit_finish_and_close
+
+    with pytest.raises(GrantRefused) as refused:
+        visit_finish_and_close(
+            visit=Visit.objects.get(),
+            actor=inspector,
+            result="granted_full",
+            grant=GrantDetails(
+                template=general_template,
+                granted_on=TODAY,
+                description="Single detached dwelling.",
+            ),
+        )
+    assert refused.value.refusals["result"] == ISSUE_REFUSED
+    assert not OccupancyPermit.objects.exists()
