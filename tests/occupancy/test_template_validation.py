@@ -343,3 +343,17 @@ def test_choices_and_lists_name_the_municipality(
     for permit_type in (general_type, beta_general):
         assert f'href="{TEMPLATE_ADD}?permit_type={permit_type.pk}"' in html
     assert "New template from the general default" in html
+
+
+def test_a_render_over_its_time_limit_is_stopped_with_a_message(
+    admin_user, general_template, monkeypatch
+):
+    from occupancy import template_sandbox
+
+    monkeypatch.setattr(template_sandbox, "RENDER_SECONDS", 0.0)
+    body = PRINTS + "{% for matter in outstanding_matters %}{{ matter.kind }}{% endfor %}"
+    response = client_for(admin_user).post(PREVIEW, template_post(general_template, body=body))
+    assert response.status_code == 400
+    assert response.context["errors"] == [
+        "Line 2: The template takes more than 0 seconds to render; simplify its loops."
+    ]
