@@ -126,8 +126,12 @@ def test_setup_with_a_wrong_code_is_refused_at_the_field(official):
     assert field_error(response) == (
         "That code is not right. Enter the 6 digits the app shows now."
     )
+    # Throttled: even the right code waits after a wrong one.
+    too_soon = client.post(SETUP, {"code": code_for(device)})
+    assert field_error(too_soon).startswith("Too many wrong codes. Wait ")
     device.refresh_from_db()
     assert not device.confirmed
+    assert device.throttling_failure_count == 1
     assert not StaticDevice.objects.exists()
     # Still owes the setup.
     assert client.get("/")["Location"].startswith(SETUP)
@@ -297,3 +301,20 @@ def test_the_admin_offers_the_requirement_on_the_municipality(admin_user, munici
     assert "Require a second factor (authenticator app) for municipal administrators" in (
         page.content.decode()
     )
+
+
+@pytest.mark.parametrize("path", [STATUS, VERIFY, SETUP, RECOVERY, REGENERATE])
+def test_the_two_factor_pages_are_behind_the_login(db, path):
+    for response in (Client().get(path), Client().post(path)):
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+    assert not TOTPDevice.objects.exists()
+
+
+def test_a_user_without_an_authenticator_may_turn_it_on(inspector):
+    client, _ = log_in("inspector")
+    status = client.get(STATUS).content.decode()
+    assert "<strong>Off.</strong>" in status
+    set_up(client, inspector)
+    again, _ = log_in("inspector")
+    assert again.get("/")["Location"].startswith(VERIFY)
