@@ -357,3 +357,19 @@ def test_a_render_over_its_time_limit_is_stopped_with_a_message(
     assert response.context["errors"] == [
         "Line 2: The template takes more than 0 seconds to render; simplify its loops."
     ]
+
+
+def test_another_municipalitys_type_neither_fills_the_add_form_nor_is_offered(
+    town_admin_b, general_type, municipality_b
+):
+    beta_general = builders.permit_type(municipality=municipality_b, name="General")
+    client = client_for(town_admin_b)
+    response = client.get(f"{TEMPLATE_ADD}?permit_type={general_type.pk}")
+    assert response.status_code == 200
+    assert "body" not in response.context["adminform"].form.initial
+    html = response.content.decode()
+    assert "Town of Alpha" not in html
+    assert (
+        f'<a href="{TEMPLATE_ADD}?permit_type={beta_general.pk}">General (Township of Beta)</a>'
+        in html
+    )
