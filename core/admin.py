@@ -1,6 +1,9 @@
 from django.contrib import admin
 
-from core import admin_users  # noqa: F401 - registers the User admin
+from core import (
+    access,
+    admin_users,  # noqa: F401 - registers the User admin
+)
 from core.admin_forms import MunicipalityForm
 from core.admin_scoping import MunicipalAdmin, MunicipalTabularInline, SuperuserOnlyAdmin
 from core.models import Activity, Membership, Municipality, RoleGroup
@@ -21,6 +24,14 @@ class MunicipalityAdmin(MunicipalAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not access.is_superuser(request.user):
+            # The operator's policy: an administrator cannot lift the second factor required
+            # of themselves.
+            fields.append("require_two_factor_for_officials")
+        return fields
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

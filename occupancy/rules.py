@@ -17,7 +17,6 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 
 from core import access
-
 from inspections import rules as inspection_rules
 from inspections.models import GRANT_RESULTS, Inspection, InspectionStatus
 from occupancy.models import (

@@ -360,3 +360,13 @@ def test_visit_rows_are_read_only_for_everyone(world, admin_user):
     client.post(url, {"status": "open", "closed_at": ""})
     assert rows() == before
     assert timezone.now() - visit.closed_at < datetime.timedelta(days=1)
+
+
+def test_only_the_operator_sets_the_second_factor_requirement(world, town_admin_b):
+    _alpha, beta = world
+    url = reverse("admin:core_municipality_change", args=[beta.pk])
+    page = client_for(town_admin_b).get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert "require_two_factor_for_officials" not in form.fields
+    assert "require_two_factor_for_officials" in page.context["adminform"].readonly_fields
