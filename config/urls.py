@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core import accounts
+from core.admin_scoping import view_on_site
 
 admin.site.site_header = "Threshold administration"
 admin.site.site_title = "Threshold"
@@ -30,5 +31,10 @@ urlpatterns = [
         name="two_factor_recovery_codes_regenerate",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Before the admin's own: its "View on site", scoped to the user's municipalities.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(view_on_site),
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -51,8 +51,10 @@ def get_permit(
 
 def get_revocation(user, municipality_slug: str, number: str) -> OccupancyPermitRevocation:
     """The revocation of a permit by the permit's number, for a member of its municipality
-    who may see its permits (404 outside it, or when the permit is not revoked; else 403)."""
+    who may see its permits and their revocations (404 outside it, or when the permit is not
+    revoked; else 403)."""
     permit = get_permit(user, municipality_slug, number, perm=VIEW_PERMIT)
+    access.check(user, permit.municipality_id, "occupancy.view_occupancypermitrevocation")
     revocation = OccupancyPermitRevocation.objects.filter(permit=permit).first()
     if revocation is None:
         raise Http404("This occupancy permit is not revoked.")

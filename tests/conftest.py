@@ -6,6 +6,8 @@ Rows are made by demo.builders, the builders seed_demo and the benchmark use too
 helpers keep the positional signatures the tests call.
 """
 
+import importlib
+
 import pytest
 from django.test import Client
 
@@ -31,6 +33,29 @@ PASSWORD = "a-long-test-password-123"
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(request):
+    """Each role's group, as the migrations made it. A transactional test (threads, the
+    browser's live server) ends by emptying every table, those rows included; the tests
+    after it get them back here."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(
+        (marker is not None and marker.kwargs.get("transaction"))
+        or names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+
+    from core.models import RoleGroup
+
+    if not RoleGroup.objects.exists():
+        migration = importlib.import_module("core.migrations.0002_roles_and_permissions")
+        migration.link_roles(apps)
 
 
 @pytest.fixture

@@ -90,6 +90,11 @@ def link_roles_to_groups(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, verbosity=0, apps=apps)
         app_config.models_module = None
+    link_roles(apps)
+
+
+def link_roles(apps):
+    """Each role's group with its permissions (the tests call this after a flush)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     RoleGroup = apps.get_model("core", "RoleGroup")
