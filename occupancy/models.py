@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -364,3 +366,63 @@ class OccupancyPermitRevocation(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Revocations are legal records and are never deleted.")
+
+
+def new_verification_token() -> str:
+    # 24 random bytes: unguessable, and not derived from the number, so the public page
+    # cannot be walked through by counting.
+    return secrets.token_urlsafe(24)
+
+
+class PermitVerification(models.Model):
+    """The public verification address of an issued permit (/v/<token>), printed with its QR
+    code on the permit and on its revocation notice. A separate row, so giving a permit
+    issued before verification existed its token never touches the protected permit row."""
+
+    permit = models.OneToOneField(
+        OccupancyPermit, on_delete=models.PROTECT, related_name="verification"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_verification_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Verification of {self.permit}"
+
+
+class LookupOutcome(models.TextChoices):
+    VALID = "valid", "Valid"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+    NOT_FOUND = "not_found", "Unknown address"
+
+
+class VerificationLookup(models.Model):
+    """One visit of the public verification page: when, which permit, what it showed.
+    Nothing about the visitor is kept (no address, no browser)."""
+
+    looked_up_at = models.DateTimeField(default=timezone.now, db_index=True)
+    permit = models.ForeignKey(
+        OccupancyPermit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="verification_lookups",
+        help_text="Empty when the address matched no permit.",
+    )
+    outcome = models.CharField(max_length=20, choices=LookupOutcome)
+
+    class Meta:
+        ordering = ["-looked_up_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=LookupOutcome.values),
+                name="verification_lookup_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome=LookupOutcome.NOT_FOUND) | Q(permit__isnull=False),
+                name="verification_lookup_found_has_permit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.looked_up_at:%Y-%m-%d %H:%M} {self.get_outcome_display()}"
