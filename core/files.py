@@ -1,29 +1,115 @@
-"""Files written during a transaction that must not outlive it."""
+"""Issued documents written so that the files always match the database, also after a crash.
+
+A document (permit, inspection report, revocation notice) is written inside the transaction
+that creates its row, but under a temporary name, `<final name>.pending-<random>`; the row
+stores the final name. Only when the transaction has committed is the file renamed to its
+final name (an atomic rename on the same file system). So:
+
+- a close that fails or whose worker is killed before the commit leaves at most a pending
+  file that no row references: it is never visible under a document's name, and the next
+  document with that number (numbers are reused after a rollback, gapless) gets the free
+  final name, never a suffixed one beside a stranger's permit;
+- a worker killed between the commit and the rename leaves a row whose final file is missing
+  and its pending file; `recover_documents` (run before the server starts, and by
+  `verify_records --repair`) finishes the rename when the pending file's SHA-256 is the one
+  the row recorded, and removes pending files no row is waiting for.
+
+A final name that already exists is refused (DocumentNameTaken), never overwritten and never
+suffixed: something is on disk that no committed write put there, and a person must look.
+"""
+
+import logging
+import os
+import secrets
 
 from django.core.files.base import ContentFile
+from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
+
+PENDING_MARK = ".pending-"
+
+
+class DocumentNameTaken(Exception):
+    """A document's final file name is already on disk; nothing is written over it."""
+
+
+def pending_target(name: str) -> str | None:
+    """The final name a pending file is waiting to become, or None for any other file."""
+    final, mark, token = name.rpartition(PENDING_MARK)
+    return final if mark and final and token.isalnum() else None
+
+
+def publish(storage, pending: str, final: str) -> None:
+    """Give a written pending file its final name (atomic on a local file system)."""
+    try:
+        source, target = storage.path(pending), storage.path(final)
+    except NotImplementedError:  # a storage without local paths: copy, then remove
+        with storage.open(pending, "rb") as handle:
+            storage.save(final, handle)
+        storage.delete(pending)
+        return
+    os.replace(source, target)
+
+
+def _committed() -> bool:
+    """True when the enclosing transaction has committed: no atomic block is open, or only
+    the one a test case wraps every test in (Django's own `durable` check allows for it)."""
+    return all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 class FilesWrittenGuard:
-    """Remembers files saved inside its block and deletes them if the block fails, so a
-    rolled-back close leaves no orphaned PDF behind.
+    """Writes documents inside a transaction under a pending name and gives them their final
+    names once it commits; removes them again if the block fails.
 
         with FilesWrittenGuard() as files, transaction.atomic():
-            files.save(permit.pdf, "OCC-2026-0007.pdf", pdf_bytes)
+            files.save(permit.pdf, "alpha/OCC-2026-0007.pdf", pdf_bytes)
+            permit.save()  # the row stores occupancy/2026/alpha/OCC-2026-0007.pdf
+
+    The guard must enclose the transaction (entered before it, left after it): leaving it
+    without an error publishes the files, at once if the transaction committed, or when an
+    outer transaction commits.
     """
 
     def __init__(self):
-        self._written: list[tuple[object, str]] = []
+        self._written: list[tuple[object, str, str]] = []
 
     def save(self, field_file, name: str, content: bytes) -> str:
-        field_file.save(name, ContentFile(content), save=False)
-        self._written.append((field_file.storage, field_file.name))
-        return field_file.name
+        storage = field_file.storage
+        final = field_file.field.generate_filename(field_file.instance, name)
+        if storage.exists(final) or any(
+            written_final == final for _, _, written_final in self._written
+        ):
+            raise DocumentNameTaken(
+                f"A file named {final} is already stored; nothing was written over it. "
+                "Run verify_records and call support."
+            )
+        pending = storage.save(
+            f"{final}{PENDING_MARK}{secrets.token_hex(8)}", ContentFile(content)
+        )
+        self._written.append((storage, pending, final))
+        field_file.name = final
+        return final
+
+    def _publish(self) -> None:
+        for storage, pending, final in self._written:
+            try:
+                publish(storage, pending, final)
+            except OSError:
+                # The rows are committed; recover_documents finishes the rename later.
+                logger.exception(
+                    "Could not publish %s as %s; run manage.py recover_documents", pending, final
+                )
 
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
-            for storage, name in self._written:
-                storage.delete(name)
+            for storage, pending, _ in self._written:
+                storage.delete(pending)
+        elif _committed():
+            self._publish()
+        else:
+            transaction.on_commit(self._publish)
         return False

@@ -1,10 +1,31 @@
-"""Checking the stored documents against the SHA-256 recorded when they were issued."""
+"""Checking the stored documents against the SHA-256 recorded when they were issued, the
+files against the rows that reference them, and finishing what a crash interrupted.
+
+Documents are written as `<final name>.pending-<random>` and renamed once their transaction
+commits (core.files). `recover_documents` finishes a rename a crash cut off (when the pending
+file's SHA-256 is the row's) and removes pending files no row is waiting for;
+`find_record_problems` lists everything that does not match, for `verify_records`.
+"""
 
 import dataclasses
+import datetime
 import hashlib
 
-from inspections.models import Visit
-from occupancy.models import OccupancyPermit, OccupancyPermitRevocation
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from core.files import pending_target, publish
+from inspections.models import Photo, Visit
+from occupancy.models import OccupancyPermit, OccupancyPermitRevocation, PermitStatus
+
+# The folders issued documents and photos are stored in (their fields' upload_to); any
+# other file in them is either a pending write or a leftover no record references.
+RECORD_FOLDERS = ("occupancy", "revocations", "reports", "photos")
+
+# A pending file younger than this may belong to a close still running on another worker:
+# it is neither removed nor reported. A close is bounded well below it (rendering has a
+# time limit, docs/reliability.md).
+PENDING_GRACE = datetime.timedelta(minutes=15)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,15 +78,30 @@ def _documents():
         )
 
 
+def _pending_copies(storage, final: str) -> list[str]:
+    folder, _, _ = final.rpartition("/")
+    try:
+        _, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [f"{folder}/{name}" for name in files if pending_target(f"{folder}/{name}") == final]
+
+
 def verify_documents() -> tuple[int, list[RecordProblem]]:
     """Every stored PDF read back and hashed: (documents checked, problems found)."""
     checked, problems = 0, []
     for kind, identifier, field_file, expected in _documents():
         checked += 1
+        if not field_file.name:
+            problems.append(RecordProblem(kind, identifier, "", "no document recorded"))
+            continue
         try:
             actual = _digest(field_file)
         except FileNotFoundError:
-            problems.append(RecordProblem(kind, identifier, field_file.name, "file is missing"))
+            problem = "file is missing"
+            if _pending_copies(field_file.storage, field_file.name):
+                problem += " (its write was not finished: run recover_documents)"
+            problems.append(RecordProblem(kind, identifier, field_file.name, problem))
             continue
         except OSError as exc:
             problems.append(RecordProblem(kind, identifier, field_file.name, f"unreadable: {exc}"))
@@ -74,6 +110,129 @@ def verify_documents() -> tuple[int, list[RecordProblem]]:
             problems.append(
                 RecordProblem(
                     kind, identifier, field_file.name, f"SHA-256 {actual} != recorded {expected}"
+                )
+            )
+    return checked, problems
+
+
+def _sha256_of(storage, name: str) -> str:
+    sha = hashlib.sha256()
+    with storage.open(name, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _stored_files(storage, folder: str):
+    """Every file under `folder` of the storage, as storage names."""
+    if not storage.exists(folder):
+        return
+    directories, files = storage.listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for directory in directories:
+        yield from _stored_files(storage, f"{folder}/{directory}")
+
+
+def _referenced_names() -> set[str]:
+    names = set(OccupancyPermit.objects.values_list("pdf", flat=True))
+    names |= set(OccupancyPermitRevocation.objects.values_list("notice_pdf", flat=True))
+    names |= set(Visit.objects.exclude(report_pdf="").values_list("report_pdf", flat=True))
+    for image, thumbnail in Photo.objects.values_list("image", "thumbnail"):
+        names |= {image, thumbnail}
+    return names - {""}
+
+
+def _is_recent(storage, name: str, now: datetime.datetime, grace: datetime.timedelta) -> bool:
+    try:
+        return now - storage.get_modified_time(name) < grace
+    except FileNotFoundError:
+        return True  # published or removed while we looked
+
+
+@dataclasses.dataclass(frozen=True)
+class Recovery:
+    published: list[str]  # pending files given their final name (the row was committed)
+    removed: list[str]  # pending files no row is waiting for
+
+
+def recover_documents(*, grace: datetime.timedelta = PENDING_GRACE) -> Recovery:
+    """Finish what a killed worker left: a pending file whose row committed (its final file
+    missing, the SHA-256 the row's) gets its final name; a pending file older than `grace`
+    that no row is waiting for (its transaction rolled back or died) is removed."""
+    storage = default_storage
+    now = timezone.now()
+    expected = {
+        field_file.name: digest
+        for _, _, field_file, digest in _documents()
+        if field_file.name and not storage.exists(field_file.name)
+    }
+    published, removed = [], []
+    for folder in RECORD_FOLDERS:
+        for name in list(_stored_files(storage, folder)):
+            final = pending_target(name)
+            if final is None:
+                continue
+            if final in expected and _sha256_of(storage, name) == expected[final]:
+                publish(storage, name, final)
+                del expected[final]
+                published.append(final)
+            elif not _is_recent(storage, name, now, grace):
+                storage.delete(name)
+                removed.append(name)
+    return Recovery(published=published, removed=removed)
+
+
+def find_record_problems(
+    *, grace: datetime.timedelta = PENDING_GRACE
+) -> tuple[int, list[RecordProblem]]:
+    """Everything `verify_records` reports: (documents checked, problems). A document whose
+    file is missing or changed; a file under the records' folders that no record references
+    (a pending write older than `grace` included); a photo whose file is missing; a revoked
+    permit without its revocation; a revocation whose permit is not revoked, or without its
+    notice (a document without its file is one of verify_documents' problems)."""
+    storage = default_storage
+    checked, problems = verify_documents()
+    for image, thumbnail, code in Photo.objects.values_list("image", "thumbnail", "code"):
+        for name in (image, thumbnail):
+            if not name or not storage.exists(name):
+                problems.append(RecordProblem("photo", code, name, "file is missing"))
+    referenced = _referenced_names()
+    now = timezone.now()
+    for folder in RECORD_FOLDERS:
+        for name in _stored_files(storage, folder):
+            if name in referenced:
+                continue
+            if pending_target(name) is not None:
+                if _is_recent(storage, name, now, grace):
+                    continue  # a write still in progress, or about to be published
+                problem = "unfinished write no record references (recover_documents removes it)"
+            else:
+                problem = "no record references this file"
+            problems.append(RecordProblem("unreferenced file", "-", name, problem))
+    revoked_without_revocation = OccupancyPermit.objects.filter(
+        status=PermitStatus.REVOKED, revocation__isnull=True
+    ).select_related("municipality")
+    for permit in revoked_without_revocation.order_by("id"):
+        problems.append(
+            RecordProblem(
+                "occupancy permit",
+                f"{permit.municipality.slug} {permit.number}",
+                permit.pdf.name,
+                "revoked without a revocation record",
+            )
+        )
+    revocations = OccupancyPermitRevocation.objects.select_related("permit__municipality")
+    for revocation in revocations.order_by("id"):
+        permit = revocation.permit
+        identifier = f"{permit.municipality.slug} {permit.number}"
+        if permit.status != PermitStatus.REVOKED:
+            problems.append(
+                RecordProblem(
+                    "revocation notice",
+                    identifier,
+                    revocation.notice_pdf.name,
+                    f"the permit's status is {permit.status}, not revoked",
                 )
             )
     return checked, problems

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import activity_record, excerpt
-from core.files import FilesWrittenGuard
+from core.files import DocumentNameTaken, FilesWrittenGuard
 from core.pdf import PdfRenderError
 from inspections import services as inspection_services
 from inspections.models import GRANT_RESULTS, Visit, VisitResult
@@ -123,7 +123,9 @@ def occupancy_permit_issue(
         issued_by=actor,
         issued_at=issued_at,
     )
-    files.save(permit.pdf, f"{number}.pdf", pdf)
+    # One folder per municipality: two municipalities may both issue OCC-2026-0004, and a
+    # document's final name is never suffixed or shared (core.files).
+    files.save(permit.pdf, f"{application.municipality.slug}/{number}.pdf", pdf)
     permit.save()
     application_record_activity(
         application=application,
@@ -253,6 +255,8 @@ def visit_finish_and_close(
         raise CloseError(
             f"Nothing was closed: {exc} Try again; if it persists, call support."
         ) from exc
+    except DocumentNameTaken as exc:
+        raise CloseError(f"Nothing was closed: {exc}") from exc
     return CloseOutcome(visit=visit, permit=permit)
 
 
@@ -397,7 +401,11 @@ def occupancy_permit_revoke(
             )
             pdf = render_revocation_pdf(revocation=revocation)
             revocation.notice_sha256 = hashlib.sha256(pdf).hexdigest()
-            files.save(revocation.notice_pdf, f"{permit.number}-revocation.pdf", pdf)
+            files.save(
+                revocation.notice_pdf,
+                f"{permit.municipality.slug}/{permit.number}-revocation.pdf",
+                pdf,
+            )
             revocation.save()
             OccupancyPermit.objects.filter(pk=permit.pk).update(status=PermitStatus.REVOKED)
             permit.status = PermitStatus.REVOKED
@@ -411,5 +419,7 @@ def occupancy_permit_revoke(
                 ),
             )
     except PdfRenderError as exc:
+        raise RevocationRefused(f"Nothing was revoked: {exc}") from exc
+    except DocumentNameTaken as exc:
         raise RevocationRefused(f"Nothing was revoked: {exc}") from exc
     return revocation
