@@ -8,9 +8,12 @@ refused too: `{% lorem 4000 p %}` writes megabytes of filler and a permit prints
 
 A render's cost is bounded while it runs, so no template (saved before these limits or
 not) can hold a worker: filters that pad or repeat take a bounded width, every filter's
-result has a bounded size, and the loops of one render share a budget of iterations, of
-output and of time (BoundedForNode). Going over raises RenderLimitExceeded, a
-PdfRenderError whose message is written for the administrator.
+result has a bounded size, the loops of one render share a budget of iterations
+(BoundedForNode), and everything one render writes, in a loop or not, is charged to one
+budget of output and of time as each node is rendered (_bounded_nodelist_render: nine
+nested {% with %} doubling a value, printed thousands of times, wrote ~100 MB before).
+Going over raises RenderLimitExceeded, a PdfRenderError whose message is written for the
+administrator.
 """
 
 import functools
@@ -18,6 +21,7 @@ import re
 import time
 
 from django.template import Library, defaultfilters, defaulttags
+from django.template.base import NodeList
 from django.template.defaulttags import ForNode
 from django.utils.safestring import mark_safe
 
@@ -38,9 +42,9 @@ MAX_PRECISION = 20
 MAX_VALUE_SIZE = 100_000
 # Iterations of all the loops of one render: a permit lists tens of matters or conditions.
 MAX_LOOP_ITERATIONS = 10_000
-# Characters the loops of one render may write (nested loops count at each level).
-MAX_LOOP_OUTPUT = 2_000_000
-# Seconds one render's loops may take.
+# Characters one render may write (what a tag's content writes counts again in the tag's).
+MAX_OUTPUT = 2_000_000
+# Seconds one render may take.
 RENDER_SECONDS = 5.0
 
 
@@ -131,7 +135,7 @@ def _sandbox_filters() -> dict:
 
 
 class RenderBudget:
-    """What the loops of one render have used; kept in the render's context."""
+    """What one render has used; kept in the render's context."""
 
     KEY = "occupancy.template_sandbox.budget"
 
@@ -156,19 +160,22 @@ class RenderBudget:
                 f"The loops of this template run more than {MAX_LOOP_ITERATIONS:,} times "
                 "(loops nested over literals?); a permit lists far fewer items."
             )
+        self.check_time()
+
+    def check_time(self) -> None:
         if time.monotonic() > self.deadline:
             raise RenderLimitExceeded(
-                f"The template takes more than {RENDER_SECONDS:g} seconds to render; "
-                "simplify its loops."
+                f"The template takes more than {RENDER_SECONDS:g} seconds to render; simplify it."
             )
 
     def write(self, size: int) -> None:
         self.output += size
-        if self.output > MAX_LOOP_OUTPUT:
+        if self.output > MAX_OUTPUT:
             raise RenderLimitExceeded(
-                f"The loops of this template write more than {MAX_LOOP_OUTPUT:,} characters; "
+                f"This template would write more than {MAX_OUTPUT:,} characters; "
                 "a permit is far shorter."
             )
+        self.check_time()
 
 
 class BoundedForNode(ForNode):
@@ -229,6 +236,48 @@ def do_bounded_for(parser, token):
     return BoundedForNode(
         node.loopvars, node.sequence, node.is_reversed, node.nodelist_loop, node.nodelist_empty
     )
+
+
+def _is_sandboxed(context) -> bool:
+    engine = getattr(getattr(context, "template", None), "engine", None)
+    return __name__ in getattr(engine, "builtins", ())
+
+
+_django_nodelist_render = NodeList.render
+
+
+def _bounded_nodelist_render(self, context):
+    """NodeList.render, charging what each node writes to the render's budget (and checking
+    its deadline) as it is written, for templates of an engine built on this library only.
+
+    Every nodelist of a template (the top level, each tag's content) renders through
+    NodeList.render, and the sandbox's engine makes Django's own Template and NodeList, so
+    this is where every node's output can be counted before the next is rendered; other
+    templates of the site render with Django's code unchanged.
+    """
+    if not _is_sandboxed(context):
+        return _django_nodelist_render(self, context)
+    budget = RenderBudget.of(context)
+    written = []
+    for node in self:
+        piece = node.render_annotated(context)
+        try:
+            budget.write(len(piece))
+        except RenderLimitExceeded as exc:
+            _annotate(exc, context, node)
+            raise
+        written.append(piece)
+    return mark_safe("".join(written))
+
+
+def _annotate(exc, context, node) -> None:
+    """The line of `node` on `exc`, as Node.render_annotated gives a node's own errors."""
+    template = context.render_context.template
+    if template is not None and template.engine.debug and not hasattr(exc, "template_debug"):
+        exc.template_debug = template.get_exception_info(exc, node.token)
+
+
+NodeList.render = _bounded_nodelist_render
 
 
 register = Library()
