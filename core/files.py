@@ -84,9 +84,7 @@ class FilesWrittenGuard:
                 f"A file named {final} is already stored; nothing was written over it. "
                 "Run verify_records and call support."
             )
-        pending = storage.save(
-            f"{final}{PENDING_MARK}{secrets.token_hex(8)}", ContentFile(content)
-        )
+        pending = storage.save(f"{final}{PENDING_MARK}{secrets.token_hex(8)}", ContentFile(content))
         self._written.append((storage, pending, final))
         field_file.name = final
         return final
