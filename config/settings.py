@@ -135,6 +135,13 @@ BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 # one e-mail address; beyond, the page answers as usual but sends nothing (and logs it).
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 20)
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = env_int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", 3)
+
+# The site's public address, printed (with a QR code) on every issued permit and notice to its
+# verification page: /v/<token>. A permit keeps the address it was issued with.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Lookups of the public verification page a minute from one client address; beyond, 429.
+VERIFICATION_LOOKUPS_PER_MINUTE = env_int("VERIFICATION_LOOKUPS_PER_MINUTE", 60)
+
 # Second factor: wrong codes wait 1, 2, 4, 8 … seconds (django-otp's throttling, on).
 OTP_TOTP_ISSUER = "Threshold"
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -369,9 +369,9 @@ class OccupancyPermitRevocation(models.Model):
 
 
 def new_verification_token() -> str:
-    # 24 random bytes: unguessable, and not derived from the number, so the public page
-    # cannot be walked through by counting.
-    return secrets.token_urlsafe(24)
+    # 16 random bytes (128 bits): unguessable, and not derived from the number, so the
+    # public page cannot be walked through by counting.
+    return secrets.token_urlsafe(16)
 
 
 class PermitVerification(models.Model):

@@ -36,11 +36,14 @@ from occupancy.models import (
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     PermitKind,
+    PermitVerification,
+    new_verification_token,
 )
 from occupancy.numbering import NumberFormatError, next_permit_number
 from occupancy.rules import GrantDetails, grant_refusals, revocation_refusals
 from occupancy.snapshot import PermitSnapshot
 from occupancy.template_validation import validate_template_body
+from occupancy.verification import verification_url
 from permits.models import ApplicationStatus
 from permits.services import application_record_activity, application_set_status
 
@@ -71,7 +74,8 @@ def occupancy_permit_issue(
 
     Side effects: the next number of the type's sequence taken; the permit PDF rendered
     from the template's current version and a snapshot of the data, stored with its
-    SHA-256 (through `files`); one OccupancyPermit; an Activity.
+    SHA-256 (through `files`); one OccupancyPermit; its PermitVerification (the token of
+    the public page it prints); an Activity.
     """
     template = grant.template
     permit_type = template.permit_type
@@ -84,6 +88,8 @@ def occupancy_permit_issue(
         number = next_permit_number(permit_type=permit_type, year=year_of_issue)
     except NumberFormatError as exc:
         raise CloseError(f"The number format of {permit_type.name} is not valid: {exc}") from exc
+    # The token before the PDF: the permit prints its verification address and QR code.
+    verification_token = new_verification_token()
     snapshot = PermitSnapshot.from_grant(
         visit=visit,
         permit_type=permit_type,
@@ -97,6 +103,7 @@ def occupancy_permit_issue(
         issued_at=issued_at,
         inspector=actor,
         condition_marks=grant.conditions,
+        verification_url=verification_url(verification_token),
     ).to_json()
     version = current_template_version(template)
     pdf = render_permit_pdf(
@@ -127,6 +134,7 @@ def occupancy_permit_issue(
     # document's final name is never suffixed or shared (core.files).
     files.save(permit.pdf, f"{application.municipality.slug}/{number}.pdf", pdf)
     permit.save()
+    PermitVerification.objects.create(permit=permit, token=verification_token)
     application_record_activity(
         application=application,
         actor=actor,

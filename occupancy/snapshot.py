@@ -27,9 +27,10 @@ from inspections import rules
 from inspections.models import VisitResult
 from occupancy.exceptions import OccupancyError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Version 2 (issue 13): the checklist conditions verified; an outstanding matter's order
 # type, requirement, recipient (without phone numbers) and who must complete it.
+# Version 3 (issue 15): the address of the permit's public verification page.
 
 
 class SnapshotError(OccupancyError, ValueError):
@@ -139,7 +140,11 @@ RENDER_TIME_ATTRIBUTES = {
     "municipality": {
         "logo_data_uri": "The letterhead logo as a data: URI (empty without a logo): "
         '<img src="{{ municipality.logo_data_uri }}">',
-    }
+    },
+    "verification": {
+        "qr_data_uri": "The QR code of the verification address, an SVG data: URI (empty when "
+        'there is none): <img src="{{ verification.qr_data_uri }}" alt="QR code">',
+    },
 }
 
 
@@ -296,6 +301,19 @@ class VerifiedCondition(_Part):
 
 
 @dataclasses.dataclass(frozen=True)
+class VerificationPart(_Part):
+    url: str = _doc(
+        "The address of the permit's public verification page, e.g. "
+        "https://permits.example.ca/v/3q2-7wzTgR1xkL0bqY5mVA (empty on a permit issued "
+        "before verification existed)"
+    )
+
+
+# Permits issued before verification existed print no address.
+NO_VERIFICATION = VerificationPart(url="")
+
+
+@dataclasses.dataclass(frozen=True)
 class PermitSnapshot(_Part):
     municipality: MunicipalityPart = _doc("The issuing municipality")
     permit: PermitPart = _doc("The occupancy permit")
@@ -312,6 +330,10 @@ class PermitSnapshot(_Part):
         "{% for condition in conditions %}{{ condition.clause }} {{ condition.text }}"
         "{% endfor %}"
     )
+    verification: VerificationPart = dataclasses.field(
+        default=NO_VERIFICATION,
+        metadata={"doc": "Where anyone can check the permit: print its url and its QR code"},
+    )
 
     def to_json(self) -> dict:
         """The stored form: today's keys and values, led by the schema version."""
@@ -325,7 +347,9 @@ class PermitSnapshot(_Part):
         data = dict(data)
         version = data.pop("schema_version", 1)  # stored before versioning: version 1
         if version == 1:
-            data = _upgrade_from_version_1(data)
+            data = _upgrade_from_version_2(_upgrade_from_version_1(data))
+        elif version == 2:
+            data = _upgrade_from_version_2(data)
         elif version != SCHEMA_VERSION:
             raise SnapshotError(f"Unknown snapshot schema version {version!r}.")
         return super().from_json(data, path=path)
@@ -334,6 +358,10 @@ class PermitSnapshot(_Part):
         """The variables a permit template sees (the schema version is not one of them)."""
         context = super().template_context()
         context["municipality"]["logo_data_uri"] = logo_data_uri
+        # Drawn from the stored address: the same address gives the same QR code.
+        from occupancy.verification import qr_data_uri
+
+        context["verification"]["qr_data_uri"] = qr_data_uri(self.verification.url)
         return context
 
     @classmethod
@@ -352,6 +380,7 @@ class PermitSnapshot(_Part):
         issued_at: datetime.datetime,
         inspector,
         condition_marks: dict[int, str] | None = None,
+        verification_url: str = "",
     ) -> PermitSnapshot:
         """What a permit issued now for this grant prints."""
         application = visit.inspection.application
@@ -383,6 +412,7 @@ class PermitSnapshot(_Part):
             conditions=VerifiedCondition.of_checklist(
                 permit_type=permit_type, marks=condition_marks or {}
             ),
+            verification=VerificationPart(url=verification_url),
         )
 
     @classmethod
@@ -454,7 +484,14 @@ class PermitSnapshot(_Part):
                 ),
             ),
             conditions=_sample_conditions(permit_type),
+            verification=VerificationPart(url=_sample_verification_url()),
         )
+
+
+def _sample_verification_url() -> str:
+    from occupancy.verification import verification_url
+
+    return verification_url("SAMPLE-not-a-real-permit")
 
 
 def _sample_conditions(permit_type) -> tuple[VerifiedCondition, ...]:
@@ -488,6 +525,14 @@ def _upgrade_from_version_1(data: dict) -> dict:
         data["outstanding_matters"] = [
             _matter_from_version_1(m) if isinstance(m, dict) else m for m in matters
         ]
+    return data
+
+
+def _upgrade_from_version_2(data: dict) -> dict:
+    """A version 2 snapshot read as version 3: it was issued without a verification
+    address, and printed none."""
+    data = dict(data)
+    data.setdefault("verification", NO_VERIFICATION.to_json())
     return data
 
 

@@ -25,6 +25,9 @@ urlpatterns = [
         views.revocation_notice_pdf,
         name="revocation_notice_pdf",
     ),
+    # The public verification page printed on every permit (no login): a random token,
+    # never the number, so the page cannot be walked through.
+    path("v/<str:token>", views.verify, name="verify"),
     # <path:>: a number issued before issue 14 may hold '/' (e.g. OCC/2026/0001); formats
     # saved since then give only letters, digits, - _ and . (occupancy.numbering).
     path(

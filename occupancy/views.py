@@ -9,16 +9,21 @@ import io
 import logging
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import pages
+from core.accounts import client_address
 from core.people import person_name
 from inspections import queries as inspection_queries
-from occupancy import queries
+from occupancy import queries, verification
 from occupancy.confirmation import draft_fingerprint, draft_unchanged
+from occupancy.documents import template_context
 from occupancy.exceptions import (
     CloseError,
     DraftChanged,
@@ -27,6 +32,7 @@ from occupancy.exceptions import (
     VisitAlreadyClosed,
 )
 from occupancy.forms import RevocationForm, VisitResultForm, visit_details_form
+from occupancy.models import LookupOutcome
 from occupancy.services import (
     occupancy_permit_revoke,
     visit_finish_and_close,
@@ -318,3 +324,40 @@ def moved_permanently(view_name: str):
         return response
 
     return redirect_view
+
+
+@login_not_required
+@require_GET
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    """The public page printed (with its QR code) on a permit and its notice: what was
+    issued, whether it is valid today, and the SHA-256 of the issued PDF, against which
+    static/js/verify.js checks a file in the visitor's browser. An unknown token gets the
+    same 404 page whatever it is."""
+    if verification.lookups_over_limit(client_address(request)):
+        return HttpResponse(
+            "Too many verification lookups from your address. Wait a minute and try again.",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+            headers={"Retry-After": str(verification.RATE_WINDOW_SECONDS)},
+        )
+    permit = verification.permit_of_token(token)
+    if permit is None:
+        verification.verification_lookup_record(permit=None, outcome=LookupOutcome.NOT_FOUND)
+        return render(request, "occupancy/verify_not_found.html", status=404)
+    status = verification.public_status(permit, today=timezone.localdate())
+    verification.verification_lookup_record(permit=permit, outcome=status.outcome)
+    response = render(
+        request,
+        "occupancy/verify.html",
+        {
+            "permit": permit,
+            # As printed on the permit: what the visitor compares with the paper.
+            "printed": template_context(permit.snapshot),
+            "status": status.outcome,
+            "revocation": status.revocation,
+            "outcomes": LookupOutcome,
+        },
+    )
+    # Briefly: a revocation shows within a minute.
+    patch_cache_control(response, max_age=60)
+    return response

@@ -46,7 +46,13 @@ from inspections.models import (
     VisitType,
 )
 from occupancy.confirmation import draft_fingerprint
-from occupancy.models import OccupancyPermit, OccupancyPermitRevocation, PermitStatus
+from occupancy.models import (
+    OccupancyPermit,
+    OccupancyPermitRevocation,
+    PermitStatus,
+    PermitVerification,
+    VerificationLookup,
+)
 from occupancy.services import visit_result_save_draft
 from occupancy.snapshot import PermitSnapshot
 from tests.conftest import client_for, make_user
@@ -125,6 +131,10 @@ MATRIX = {
 }
 APP_NAMESPACES = {"permits", "inspections", "occupancy"}
 
+# Public pages, without login: every persona (anonymous too) gets 200 for a real address;
+# the only row a GET adds is the lookup's record (test_public_pages).
+PUBLIC = {"occupancy:verify"}
+
 # The addresses before issue 12 (no name): 308 to the named URL, which does the checks.
 MOVED = {
     "occupancy:inspections/<str:code>/result": "occupancy:visit_result",
@@ -166,7 +176,7 @@ def all_urls(patterns=None, namespace="") -> set[str]:
 def test_every_url_has_an_entry():
     urls = all_urls()
     app = {url for url in urls if url.split(":")[0] in APP_NAMESPACES}
-    assert app == set(MATRIX) | set(MOVED)
+    assert app == set(MATRIX) | set(MOVED) | PUBLIC
     admin_urls = {url for url in urls if url.startswith("admin:")}
     assert admin_urls == set(admin_url_entries())
     # config/urls.py puts the admin's "View on site" behind the admin's scoping (the same
@@ -579,6 +589,25 @@ def test_app_matrix(persona, request, world):
             assert Activity.objects.filter(actor=user).count() == audited, name
         else:
             assert everything() == before, (name, persona, "a refused POST changed something")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_public_pages(persona, request, world):
+    client = client_for(persona_user(request, persona))
+    token = PermitVerification.objects.create(permit=world.permit).token
+    path = reverse("occupancy:verify", args=[token])
+    before_rows, before_files = everything()
+    response = client.get(path)
+    assert response.status_code == 200
+    assert world.permit.number in response.content.decode()
+    after_rows, after_files = everything()
+    lookups = after_rows.pop(VerificationLookup._meta.label)
+    assert [(row["permit_id"], row["outcome"]) for row in lookups] == [(world.permit.pk, "valid")]
+    before_rows.pop(VerificationLookup._meta.label)
+    assert (after_rows, after_files) == (before_rows, before_files), "a GET changed something"
+    before = everything()
+    assert client.post(path).status_code == 405
+    assert everything() == before, "a refused POST changed something"
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "inspector", "inspector_b"])

@@ -17,7 +17,7 @@ def give_issued_permits_a_token(apps, schema_editor):
     for permit_id in OccupancyPermit.objects.filter(verification__isnull=True).values_list(
         "pk", flat=True
     ):
-        PermitVerification.objects.create(permit_id=permit_id, token=secrets.token_urlsafe(24))
+        PermitVerification.objects.create(permit_id=permit_id, token=secrets.token_urlsafe(16))
 
 
 class Migration(migrations.Migration):

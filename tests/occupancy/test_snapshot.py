@@ -73,7 +73,7 @@ def test_issued_snapshot_and_sample_have_the_same_keys_at_every_level(issued, ge
 
 def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(issued):
     snapshot = issued.snapshot
-    assert snapshot["schema_version"] == SCHEMA_VERSION == 2
+    assert snapshot["schema_version"] == SCHEMA_VERSION == 3
     assert snapshot["permit"]["number"] == issued.number
     assert snapshot["permit"]["granted_on"] == TODAY.isoformat()
     assert snapshot["permit"]["expires_on"] is None
@@ -128,7 +128,7 @@ def test_version_1_snapshot_reads_without_checklist_and_renders_as_issued(issued
     version_1 = {
         key: value
         for key, value in issued.snapshot.items()
-        if key not in ("schema_version", "conditions")
+        if key not in ("schema_version", "conditions", "verification")
     }
     version_2_only = {"order_type_label", "requirement", "issued_to", "responsible"}
     version_1["outstanding_matters"] = [
@@ -177,7 +177,7 @@ def test_template_sees_dates_and_local_times_and_no_schema_version(issued):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda s: s | {"schema_version": 3}, "Unknown snapshot schema version 3."),
+        (lambda s: s | {"schema_version": 4}, "Unknown snapshot schema version 4."),
         (
             lambda s: s | {"permit": {k: v for k, v in s["permit"].items() if k != "number"}},
             "permit lacks number.",
@@ -211,7 +211,8 @@ def test_documented_variables_cover_every_key_of_the_schema(general_type):
     for name, (description, attributes) in VARIABLES.items():
         assert description
         if isinstance(stored[name], dict):
-            render_time = {"logo_data_uri"} if name == "municipality" else set()
+            render_time = {"municipality": {"logo_data_uri"}, "verification": {"qr_data_uri"}}
+            render_time = render_time.get(name, set())
             assert set(attributes) == set(stored[name]) | render_time, name
             assert all(attributes.values()), name
         else:

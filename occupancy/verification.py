@@ -1,0 +1,109 @@
+"""Public verification of issued permits: the address printed on a permit and its notice,
+its QR code, and what the public page says about a permit.
+
+Each permit has an unguessable token (occupancy.models.PermitVerification), created in the
+transaction that issues it and written into its snapshot before its PDF is rendered, so the
+PDF prints the address and re-rendering the snapshot gives the same bytes. The QR code is
+drawn from the printed address at render time (segno, as an SVG data: URI: the PDF renderer
+fetches nothing).
+"""
+
+import base64
+import datetime
+import hashlib
+import io
+import time
+from typing import NamedTuple
+
+import segno
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+
+from occupancy.models import (
+    LookupOutcome,
+    OccupancyPermit,
+    OccupancyPermitRevocation,
+    PermitVerification,
+    VerificationLookup,
+)
+
+RATE_WINDOW_SECONDS = 60
+
+
+def verification_url(token: str) -> str:
+    """The public address of a permit's verification page, as printed on it."""
+    return settings.PUBLIC_BASE_URL + reverse("occupancy:verify", args=[token])
+
+
+def qr_data_uri(url: str) -> str:
+    """The QR code of `url` as an SVG data: URI, the same bytes for the same address (empty
+    for no address: a permit issued before verification existed)."""
+    if not url:
+        return ""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        buffer, kind="svg", xmldecl=False, scale=4, border=4, dark="#000", light="#fff"
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def permit_verification_url(permit: OccupancyPermit) -> str:
+    """The address printed on the permit, or for a permit issued before verification
+    existed (its snapshot has none) the address of the token given to it since."""
+    printed = (permit.snapshot.get("verification") or {}).get("url", "")
+    if printed:
+        return printed
+    verification = PermitVerification.objects.filter(permit=permit).first()
+    return verification_url(verification.token) if verification else ""
+
+
+class PublicStatus(NamedTuple):
+    outcome: str  # a LookupOutcome
+    revocation: OccupancyPermitRevocation | None
+
+
+def public_status(permit: OccupancyPermit, *, today: datetime.date) -> PublicStatus:
+    """What the page says of the permit today: revoked, expired (a permit with an expiry
+    date past it) or valid. Read from the database at each lookup."""
+    if permit.is_revoked:
+        revocation = OccupancyPermitRevocation.objects.filter(permit=permit).first()
+        return PublicStatus(LookupOutcome.REVOKED, revocation)
+    if permit.expires_on is not None and permit.expires_on < today:
+        return PublicStatus(LookupOutcome.EXPIRED, None)
+    return PublicStatus(LookupOutcome.VALID, None)
+
+
+def permit_of_token(token: str) -> OccupancyPermit | None:
+    verification = (
+        PermitVerification.objects.select_related(
+            "permit__municipality", "permit__permit_type", "permit__application"
+        )
+        .filter(token=token)
+        .first()
+    )
+    return verification.permit if verification else None
+
+
+def verification_lookup_record(
+    *, permit: OccupancyPermit | None, outcome: str
+) -> VerificationLookup:
+    """One lookup of the page: when, which permit, what it showed; nothing of the visitor."""
+    return VerificationLookup.objects.create(permit=permit, outcome=outcome)
+
+
+def lookups_over_limit(address: str) -> bool:
+    """Count one lookup from a client address in the shared (database) cache, and say
+    whether it is over VERIFICATION_LOOKUPS_PER_MINUTE in the current minute. The address is
+    kept only hashed, and only in the cache for the minute. As with the password reset
+    throttle (core.accounts), two workers counting the same instant may each miss the
+    other's lookup: the limit may be passed by one or two, never more."""
+    key = f"verification-lookups:{hashlib.sha256(address.encode()).hexdigest()}"
+    now = time.time()
+    count, started = cache.get(key) or (0, now)
+    if now - started >= RATE_WINDOW_SECONDS:
+        count, started = 0, now
+    count += 1
+    remaining = RATE_WINDOW_SECONDS - (now - started)
+    cache.set(key, (count, started), timeout=max(1, int(remaining) + 1))
+    return count > settings.VERIFICATION_LOOKUPS_PER_MINUTE
