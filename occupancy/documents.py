@@ -69,7 +69,10 @@ def version_stylesheet_key(version) -> tuple[str, int]:
 def render_revocation_pdf(*, revocation) -> bytes:
     from django.template.loader import render_to_string
 
+    from occupancy.verification import permit_verification_url, qr_data_uri
+
     permit = revocation.permit
+    verification_url = permit_verification_url(permit)
     html = render_to_string(
         "occupancy/pdf/revocation.html",
         {
@@ -78,6 +81,9 @@ def render_revocation_pdf(*, revocation) -> bytes:
             "revocation": revocation,
             "revoked_by": person_name(revocation.revoked_by),
             "logo_data_uri": _logo_data_uri(permit.municipality),
+            # The permit's own verification page, which now says Revoked.
+            "verification_url": verification_url,
+            "verification_qr": qr_data_uri(verification_url),
         },
     )
     return render_pdf(html)
