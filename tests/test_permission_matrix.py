@@ -41,7 +41,6 @@ from inspections.models import (
     Order,
     Photo,
     Visit,
-    VisitResult,
     VisitStatus,
     VisitType,
 )
@@ -54,7 +53,6 @@ from occupancy.models import (
     VerificationLookup,
 )
 from occupancy.services import visit_result_save_draft
-from occupancy.snapshot import PermitSnapshot
 from tests.conftest import client_for, make_user
 from tests.core.test_admin_scoping import one_of_everything, rows_of
 from tests.db_rows import media_files, rows
@@ -238,26 +236,6 @@ def make_photo(visit, user, description="Wall") -> Photo:
     return photo
 
 
-def revocable_raw_permit(permit):
-    """issue_raw_permit's permit with the snapshot a real issue stores (the notice of
-    revocation prints from it), without rendering the permit."""
-    permit.snapshot = PermitSnapshot.from_grant(
-        visit=permit.visit,
-        permit_type=permit.permit_type,
-        number=permit.number,
-        result=permit.result,
-        result_label=VisitResult(permit.result).label,
-        granted_on=permit.granted_on,
-        expires_on=None,
-        description=permit.description,
-        portion_of_building="",
-        issued_at=permit.issued_at,
-        inspector=permit.issued_by,
-    ).to_json()
-    OccupancyPermit.objects.filter(pk=permit.pk).update(snapshot=permit.snapshot)
-    return permit
-
-
 def revoke_raw_permit(permit):
     """A revocation row with its notice written directly (the service renders a real PDF)."""
     notice = b"%PDF-1.7 notice"
@@ -307,8 +285,11 @@ def world(inspector, application_a, occupancy_type_a, framing_type_a, municipali
         result="not_granted",
         failure_reason="deficiencies",
     )
-    permit = revocable_raw_permit(
-        issue_raw_permit(make_inspection(application_a, framing_type_a), inspector, "OCC-2026-0001")
+    permit = issue_raw_permit(
+        make_inspection(application_a, framing_type_a),
+        inspector,
+        "OCC-2026-0001",
+        real_snapshot=True,
     )
     revoked = revoke_raw_permit(
         issue_raw_permit(make_inspection(application_a, framing_type_a), inspector, "OCC-2026-0002")
@@ -920,7 +901,7 @@ def test_admin_project_pages(persona, request, admin_world):
 def test_the_superuser_revokes_in_the_admin(admin_world, admin_user, inspector):
     application = rows_of(admin_model("application"), admin_world.alpha).first()
     inspection = make_inspection(application, admin_world.permit.visit.inspection.inspection_type)
-    permit = revocable_raw_permit(issue_raw_permit(inspection, inspector, "A-OCC-2026-0002"))
+    permit = issue_raw_permit(inspection, inspector, "A-OCC-2026-0002", real_snapshot=True)
     url = reverse("admin:occupancy_occupancypermit_revoke", args=[permit.pk])
     response = client_for(admin_user).post(
         url, {"reason": "Issued in error", "revoked_on": TODAY.isoformat()}

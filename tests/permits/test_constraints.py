@@ -11,6 +11,7 @@ from django.utils import timezone
 from inspections.models import Finding, Inspection, Visit, VisitStatus
 from occupancy.models import (
     OccupancyPermit,
+    OccupancyPermitRevocation,
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     OccupancyPermitType,
@@ -60,16 +61,18 @@ def test_same_application_number_in_two_municipalities_is_allowed(application_a,
 
 
 def test_a_remark_cannot_be_marked_corrected(inspection, inspector):
-    first = Visit.objects.create(
+    # The remark's visit is open: a closed visit takes no new finding at all (PostgreSQL's
+    # trigger, inspections 0008), which would hide the constraint under test.
+    first = Visit.objects.create(inspection=inspection, sequence=1, started_by=inspector)
+    second = Visit.objects.create(
         inspection=inspection,
-        sequence=1,
+        sequence=2,
         started_by=inspector,
         status=VisitStatus.CLOSED,
         result="not_granted",
         closed_by=inspector,
         closed_at=timezone.now(),
     )
-    second = Visit.objects.create(inspection=inspection, sequence=2, started_by=inspector)
     with pytest.raises(IntegrityError, match="finding_remark_never_corrected"):
         with transaction.atomic():
             Finding.objects.create(
@@ -81,8 +84,10 @@ def test_a_remark_cannot_be_marked_corrected(inspection, inspector):
             )
 
 
-def issue_raw_permit(inspection, inspector, number):
-    """A permit row written directly, to probe the constraints (the service comes later)."""
+def issue_raw_permit(inspection, inspector, number, *, real_snapshot=False):
+    """A permit row written directly, to probe the constraints (the service comes later).
+    With `real_snapshot`, the snapshot a real issue stores (a notice of revocation prints
+    from it), written with the row: PostgreSQL refuses to change an issued permit after."""
     municipality = inspection.application.municipality
     permit_type, _ = OccupancyPermitType.objects.get_or_create(
         municipality=municipality, name="General"
@@ -118,6 +123,23 @@ def issue_raw_permit(inspection, inspector, number):
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         issued_by=inspector,
     )
+    if real_snapshot:
+        from inspections.models import VisitResult
+        from occupancy.snapshot import PermitSnapshot
+
+        permit.snapshot = PermitSnapshot.from_grant(
+            visit=visit,
+            permit_type=permit_type,
+            number=number,
+            result=permit.result,
+            result_label=VisitResult(permit.result).label,
+            granted_on=permit.granted_on,
+            expires_on=None,
+            description=permit.description,
+            portion_of_building="",
+            issued_at=permit.issued_at,
+            inspector=inspector,
+        ).to_json()
     permit.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
     permit.save()
     return permit
@@ -153,5 +175,15 @@ def test_database_refuses_to_delete_or_alter_an_issued_permit(inspection, inspec
             cursor.execute(
                 "UPDATE occupancy_occupancypermit SET number = 'X' WHERE id = %s", [permit.pk]
             )
-    # A revocation changes the status only, which the database allows.
+    # A revocation changes the status only, once its revocation row exists (occupancy 0011;
+    # tests/occupancy/test_record_guards.py tries every column and transition).
+    OccupancyPermitRevocation.objects.create(
+        permit=permit,
+        reason="Occupied before the guard was fixed",
+        revoked_on=datetime.date(2026, 3, 1),
+        revoked_by=inspector,
+        notice_pdf="revocations/2026/OCC-2026-0001-revocation.pdf",
+        notice_sha256="0" * 64,
+    )
     OccupancyPermit.objects.filter(pk=permit.pk).update(status="revoked")
+    assert OccupancyPermit.objects.get(pk=permit.pk).status == "revoked"
