@@ -104,8 +104,9 @@ def write_permit_html(inspection_code: str) -> dict:
     environment.PERMIT_HTML.write_text(html, encoding="utf-8")
     environment.PERMIT_CSS.write_text(stylesheet, encoding="utf-8")
     from core.pdf import render_pdf
+    from occupancy.documents import permit_pdf_metadata
 
-    pdf = render_pdf(html, stylesheet=stylesheet)
+    pdf = render_pdf(html, stylesheet=stylesheet, metadata=permit_pdf_metadata(permit.snapshot))
     same = hashlib.sha256(pdf).hexdigest() == permit.pdf_sha256
     return {"permit": permit.number, "html_bytes": len(html.encode()), "pdf_identical": same}
 
@@ -136,7 +137,7 @@ def pdf_reuse_gain(rounds: int = 20) -> dict:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from core.pdf import InlineOnlyFetcher, _font_config, render_pdf
+    from core.pdf import ARCHIVAL_OPTIONS, InlineOnlyFetcher, _font_config, render_pdf
 
     html = environment.PERMIT_HTML.read_text(encoding="utf-8")
     css = environment.PERMIT_CSS.read_text(encoding="utf-8")
@@ -144,7 +145,7 @@ def pdf_reuse_gain(rounds: int = 20) -> dict:
     def render(font_config):
         sheet = CSS(string=css, font_config=font_config, url_fetcher=InlineOnlyFetcher())
         HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
-            stylesheets=[sheet], font_config=font_config, pdf_variant=None
+            stylesheets=[sheet], font_config=font_config, **ARCHIVAL_OPTIONS
         )
 
     def nothing_reused():

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from core.pdf import render_pdf
+from core.pdf import DocumentMetadata, issuer_name, render_pdf
 from core.people import person_name
 from inspections import rules
 from inspections.models import Finding, Visit
@@ -87,4 +87,11 @@ def render_visit_report(*, visit: Visit, permit_number: str = "") -> bytes:
             "permit_number": permit_number,
         },
     )
-    return render_pdf(html)
+    metadata = DocumentMetadata(
+        title=f"Inspection report {application.number} visit {visit.sequence}",
+        author=issuer_name(application.municipality),
+        subject=f"{inspection.inspection_type.name} inspection {inspection.code}, visit "
+        f"{visit.sequence}, at {application.full_address}",
+        created=visit.closed_at,
+    )
+    return render_pdf(html, metadata=metadata)

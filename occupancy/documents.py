@@ -11,7 +11,7 @@ from collections.abc import Hashable
 
 from django.template import Context, Engine, TemplateSyntaxError
 
-from core.pdf import PdfRenderError, render_pdf
+from core.pdf import DocumentMetadata, PdfRenderError, issuer_name, render_pdf
 from core.people import person_name
 from occupancy.snapshot import PermitSnapshot
 
@@ -38,6 +38,19 @@ def template_context(snapshot: dict, *, logo_data_uri: str = "") -> dict:
     return PermitSnapshot.from_json(snapshot).template_context(logo_data_uri=logo_data_uri)
 
 
+def permit_pdf_metadata(snapshot: dict) -> DocumentMetadata:
+    """A permit PDF's metadata, from its snapshot alone (re-rendering gives the same bytes)."""
+    stored = PermitSnapshot.from_json(snapshot)
+    permit, application = stored.permit, stored.application
+    return DocumentMetadata(
+        title=f"Occupancy Permit {permit.number}",
+        author=issuer_name(stored.municipality),
+        subject=f"Occupancy permit {permit.number} ({permit.type_name}) for "
+        f"{application.full_address}, building permit {application.number}",
+        created=permit.issued_at,
+    )
+
+
 def render_permit_html(body: str, context: dict) -> str:
     try:
         return SANDBOX.from_string(body).render(Context(context, autoescape=True))
@@ -58,7 +71,12 @@ def render_permit_pdf(
     html = render_permit_html(
         body, template_context(snapshot, logo_data_uri=_logo_data_uri(municipality))
     )
-    return render_pdf(html, stylesheet=stylesheet, stylesheet_key=stylesheet_key)
+    return render_pdf(
+        html,
+        stylesheet=stylesheet,
+        stylesheet_key=stylesheet_key,
+        metadata=permit_pdf_metadata(snapshot),
+    )
 
 
 def version_stylesheet_key(version) -> tuple[str, int]:
@@ -86,4 +104,11 @@ def render_revocation_pdf(*, revocation) -> bytes:
             "verification_qr": qr_data_uri(verification_url),
         },
     )
-    return render_pdf(html)
+    metadata = DocumentMetadata(
+        title=f"Revocation of occupancy permit {permit.number}",
+        author=issuer_name(permit.municipality),
+        subject=f"Notice of revocation of occupancy permit {permit.number}, effective "
+        f"{revocation.revoked_on:%Y-%m-%d}",
+        created=revocation.created_at,
+    )
+    return render_pdf(html, metadata=metadata)

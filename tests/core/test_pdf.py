@@ -5,8 +5,8 @@ or "Nothing was revoked", see tests/occupancy/test_services.py)."""
 import logging
 
 import pytest
+from weasyprint.document import Document
 
-import core.pdf
 from core.pdf import PdfRenderError, render_pdf
 
 HTML = "<html><head><title>Notice</title></head><body><p>Occupancy permit</p></body></html>"
@@ -23,7 +23,7 @@ def test_a_renderer_crash_is_a_pdf_render_error_naming_only_its_type(monkeypatch
     def crash(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(core.pdf.HTML, "write_pdf", crash)
+    monkeypatch.setattr(Document, "write_pdf", crash)
     with caplog.at_level(logging.ERROR, logger="core.pdf"), pytest.raises(PdfRenderError) as caught:
         render_pdf(HTML)
     assert str(caught.value) == f"The PDF could not be produced ({type(error).__name__})."
@@ -33,7 +33,7 @@ def test_a_renderer_crash_is_a_pdf_render_error_naming_only_its_type(monkeypatch
 
 @pytest.mark.parametrize("output", [b"", None, b"<html>not a pdf</html>"])
 def test_output_that_is_not_a_pdf_is_a_pdf_render_error(monkeypatch, output):
-    monkeypatch.setattr(core.pdf.HTML, "write_pdf", lambda *args, **kwargs: output)
+    monkeypatch.setattr(Document, "write_pdf", lambda *args, **kwargs: output)
     with pytest.raises(PdfRenderError) as caught:
         render_pdf(HTML)
     assert str(caught.value) == "The PDF could not be produced (empty output)."

@@ -1,12 +1,13 @@
 """The PDF renderer reuses what it parsed: a template version's stylesheet is parsed once per
-thread, and the PDF is the same as WeasyPrint renders without any reuse."""
+thread, and the PDF is the same as WeasyPrint renders without any reuse (with the same
+archival variant, tags and metadata)."""
 
 import pytest
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 import core.pdf
-from core.pdf import InlineOnlyFetcher, render_pdf
+from core.pdf import ARCHIVAL_OPTIONS, DocumentMetadata, InlineOnlyFetcher, render_pdf
 from occupancy.defaults import default_template
 from occupancy.documents import render_permit_html, template_context
 from occupancy.models import OccupancyPermitType
@@ -20,6 +21,17 @@ def permit_html(municipality, body: str) -> str:
     permit_type = OccupancyPermitType(municipality=municipality, name="General")
     snapshot = PermitSnapshot.sample(permit_type=permit_type, municipality=municipality).to_json()
     return render_permit_html(body, template_context(snapshot))
+
+
+def without_reuse(html: str, *, stylesheet: str = "") -> bytes:
+    """The PDF WeasyPrint renders from scratch: a new font configuration, the sheet parsed."""
+    fonts = FontConfiguration()
+    sheets = [CSS(string=stylesheet, font_config=fonts)] if stylesheet else []
+    document = HTML(string=html, url_fetcher=InlineOnlyFetcher()).render(
+        stylesheets=sheets, font_config=fonts, **ARCHIVAL_OPTIONS
+    )
+    core.pdf._apply_metadata(document, DocumentMetadata())
+    return document.write_pdf(finisher=core.pdf._show_title, **ARCHIVAL_OPTIONS)
 
 
 @pytest.fixture
@@ -41,12 +53,7 @@ def test_permit_pdf_is_byte_for_byte_what_weasyprint_renders_without_reuse(
 ):
     template = default_template(filename)
     html = permit_html(municipality_a, template.body)
-    fonts = FontConfiguration()
-    plain = HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
-        stylesheets=[CSS(string=template.stylesheet, font_config=fonts)],
-        font_config=fonts,
-        pdf_variant=None,
-    )
+    plain = without_reuse(html, stylesheet=template.stylesheet)
     key = ("permit-template-version", filename)
     assert render_pdf(html, stylesheet=template.stylesheet, stylesheet_key=key) == plain
     # The second render uses the parsed stylesheet.
@@ -109,7 +116,4 @@ def test_counter_styles_of_a_stylesheet_apply_to_the_document():
 )
 def test_documents_with_their_own_styles_render_as_weasyprint_renders_them(head):
     html = f"<html><head>{head}</head><body><p>Text</p></body></html>"
-    plain = HTML(string=html, url_fetcher=InlineOnlyFetcher()).write_pdf(
-        font_config=FontConfiguration(), pdf_variant=None
-    )
-    assert render_pdf(html) == plain
+    assert render_pdf(html) == without_reuse(html)

@@ -316,7 +316,7 @@ def test_renderer_crash_changes_nothing_and_retry_succeeds(
     def crash(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(core.pdf.HTML, "write_pdf", crash)
+    monkeypatch.setattr(core.pdf.HTML, "render", crash)
     response = confirm(client, occupancy)
     assert messages_of(response) == [
         "Nothing was closed: The PDF could not be produced (RuntimeError). Try again; if it "

@@ -193,7 +193,7 @@ def test_closing_a_closed_visit_again_is_refused(inspector, occupancy, general_t
 def test_renderer_failure_closes_nothing_and_leaves_no_file(
     inspector, open_visit, general_template, monkeypatch
 ):
-    monkeypatch.setattr(core.pdf.HTML, "write_pdf", crash)
+    monkeypatch.setattr(core.pdf.HTML, "render", crash)
     exc = refused(lambda: close(open_visit, inspector, grant=grant(general_template)))
     assert str(exc) == (
         "Nothing was closed: The PDF could not be produced (RuntimeError). Try again; if it "
@@ -207,16 +207,16 @@ def test_report_failing_after_the_permit_was_written_gives_its_number_and_file_b
 ):
     """The permit PDF renders, then the inspection report fails: the permit's row, its
     number and its file go with the rollback."""
-    real_write_pdf = core.pdf.HTML.write_pdf
+    real_render = core.pdf.HTML.render
     rendered = []
 
     def fail_second(self, *args, **kwargs):
         rendered.append(1)
         if len(rendered) == 2:
             raise RuntimeError("renderer crashed")
-        return real_write_pdf(self, *args, **kwargs)
+        return real_render(self, *args, **kwargs)
 
-    monkeypatch.setattr(core.pdf.HTML, "write_pdf", fail_second)
+    monkeypatch.setattr(core.pdf.HTML, "render", fail_second)
     refused(lambda: close(open_visit, inspector, grant=grant(general_template)))
     assert len(rendered) == 2
     monkeypatch.undo()
@@ -262,7 +262,7 @@ def test_a_permit_is_revoked_once(admin_user, permit):
 
 
 def test_revocation_notice_failing_to_render_revokes_nothing(admin_user, permit, monkeypatch):
-    monkeypatch.setattr(core.pdf.HTML, "write_pdf", crash)
+    monkeypatch.setattr(core.pdf.HTML, "render", crash)
     exc = refused(lambda: revoke(permit, admin_user), RevocationRefused)
     assert str(exc) == "Nothing was revoked: The PDF could not be produced (RuntimeError)."
     assert isinstance(exc.__cause__, PdfRenderError)
