@@ -5,11 +5,14 @@ schema in occupancy.snapshot), the vetted tags and filters of occupancy.template
 and no escape hatch. It must print what makes a permit a permit (REQUIRED_PRINTS: its
 number, the address, the granted date, the municipality), and it must render with sample
 data within the sandbox's limits (a trial render, so a template that would exhaust a worker
-is refused here rather than at a close). Errors name their line.
+is refused here rather than at a close), and that render must show the sample's number,
+address and municipality (so they cannot hide in an {% if 0 %}). Errors name their line.
 
 Templates saved before a rule existed keep working: only a save is checked.
 """
 
+import html
+import re
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -196,9 +199,35 @@ def _sample_context(permit_type=None) -> dict:
     return PermitSnapshot.from_json(snapshot.to_json()).template_context(logo_data_uri="")
 
 
+def _comparable(text: str) -> str:
+    """Text as read on the page: entities decoded, case and runs of white space ignored (a
+    template may print the municipality's name |upper, or the address over two lines)."""
+    return re.sub(r"\s+", " ", html.unescape(str(text))).casefold().strip()
+
+
+def _unprinted_in_trial(output: str, context: dict) -> list[str]:
+    """The required values the trial render did not print: one printed only in a branch or
+    a loop that never runs ({% if 0 %}, a loop over "") passes the check of the source but
+    prints nothing on a permit. The granted date is checked in the source only (a template
+    may print it in any format)."""
+    page = _comparable(output)
+    expected = {
+        "the permit number": (context["permit"]["number"], "{{ permit.number }}"),
+        "the address": (context["application"]["street_address"], "{{ application.full_address }}"),
+        "the municipality": (context["municipality"]["name"], "{{ municipality.name }}"),
+    }
+    return [
+        f"The template does not print {what} when rendered with sample data (is it inside an "
+        f"{{% if %}} or a loop that prints nothing?): print {example} on every permit."
+        for what, (value, example) in expected.items()
+        if _comparable(value) and _comparable(value) not in page
+    ]
+
+
 def _trial_render_errors(template, permit_type=None) -> list[str]:
+    context = _sample_context(permit_type)
     try:
-        template.render(Context(_sample_context(permit_type), autoescape=True))
+        output = template.render(Context(context, autoescape=True))
     except RenderLimitExceeded as exc:
         return [f"Line {_debug_line(exc)}: {exc}"]
     except Exception as exc:  # noqa: BLE001 - any failure of the trial render is the template's
@@ -206,7 +235,7 @@ def _trial_render_errors(template, permit_type=None) -> list[str]:
             f"Line {_debug_line(exc)}: the template cannot be rendered with sample data "
             f"({type(exc).__name__}: {str(exc)[:200]})."
         ]
-    return []
+    return _unprinted_in_trial(output, context)
 
 
 def _debug_line(exc: Exception):

@@ -143,6 +143,52 @@ def test_bodies_printing_the_four_pass(body):
     validate_template_body(body)
 
 
+NOT_PRINTED = (
+    "The template does not print {} when rendered with sample data (is it inside an "
+    "{{% if %}} or a loop that prints nothing?): print {} on every permit."
+)
+HIDDEN = {
+    "number": NOT_PRINTED.format("the permit number", "{{ permit.number }}"),
+    "address": NOT_PRINTED.format("the address", "{{ application.full_address }}"),
+    "municipality": NOT_PRINTED.format("the municipality", "{{ municipality.name }}"),
+}
+
+
+@pytest.mark.parametrize(
+    "hiding",
+    [
+        ("{% if 0 %}", "{% endif %}"),
+        ('{% for x in "" %}', "{% endfor %}"),
+        ("{% if 0 %}", "{% else %}No permit{% endif %}"),
+        ('{% with hide="" %}{% if hide %}', "{% endif %}{% endwith %}"),
+    ],
+)
+def test_required_values_hidden_in_a_branch_that_prints_nothing_are_refused(hiding):
+    opening, closing = hiding
+    with pytest.raises(ValidationError) as refused:
+        validate_template_body(f"Hello{opening}{PRINTS}{closing}")
+    assert refused.value.messages == list(HIDDEN.values())
+
+
+def test_one_hidden_value_is_named_at_the_body_field(admin_user, general_template):
+    body = default_body("general").replace(
+        "{{ municipality.name }}", "{% if 0 %}{{ municipality.name }}{% endif %}"
+    )
+    response = client_for(admin_user).post(
+        change_url(general_template), template_post(general_template, body=body)
+    )
+    assert body_errors(response) == [HIDDEN["municipality"]]
+    general_template.refresh_from_db()
+    assert general_template.version == 1
+
+
+def test_required_values_printed_transformed_are_printed():
+    validate_template_body(
+        "{{ permit.number|lower }} {{ application.full_address|upper }} "
+        '{{ permit.granted_on|date:"Y" }} <b>{{ municipality.name|title }}</b>'
+    )
+
+
 @pytest.mark.parametrize("kind", PermitKind.values)
 def test_every_shipped_default_passes(kind, general_type):
     validate_template_body(default_body(kind))
