@@ -55,7 +55,7 @@ from occupancy.models import (
 from occupancy.services import visit_result_save_draft
 from tests.conftest import client_for, make_user
 from tests.core.test_admin_scoping import one_of_everything, rows_of
-from tests.db_rows import media_files, rows
+from tests.db_rows import media_files, tables_digest
 from tests.factories import (
     jpeg_upload,
     make_closed_visit,
@@ -198,8 +198,8 @@ def persona_user(request, persona):
 
 
 def everything():
-    """Every row of every table and every stored file."""
-    return rows(), media_files()
+    """Every row of every table (digested on PostgreSQL) and every stored file."""
+    return tables_digest(), media_files()
 
 
 # The app's URLs
