@@ -254,7 +254,9 @@ def visit_finish_and_close(
                     actor=actor,
                     reason=f"occupancy permit {permit.number} issued",
                 )
-            transaction.on_commit(lambda: _email_applicant(visit=visit, permit=permit))
+        # After the guard: its files get their final names on commit, and the mail attaches
+        # them from there (registered inside the transaction, it would run before).
+        transaction.on_commit(lambda: _email_applicant(visit=visit, permit=permit))
     except VisitNotOpen as exc:
         raise VisitAlreadyClosed(str(exc)) from exc
     except VisitError as exc:

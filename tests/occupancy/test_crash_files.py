@@ -249,3 +249,20 @@ def test_verify_records_reports_a_revoked_permit_without_its_revocation(
         f"MISMATCH occupancy permit alpha {NUMBER} ({permit.pdf.name}): revoked without a "
         "revocation record" in capsys.readouterr().err
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_applicant_gets_the_published_documents_after_a_real_commit(
+    inspector, application_a, occupancy_type_a, general_template
+):
+    from django.core import mail
+
+    application_a.applicant_email = "owner@example.org"
+    application_a.save(update_fields=["applicant_email"])
+    outcome = close(new_visit(application_a, occupancy_type_a, inspector), inspector,
+                    general_template)  # fmt: skip
+    [message] = mail.outbox
+    attached = {name: content for name, content, _ in message.attachments}
+    assert hashlib.sha256(attached[f"{NUMBER}.pdf"]).hexdigest() == outcome.permit.pdf_sha256
+    report = attached["inspection-report-visit-1.pdf"]
+    assert hashlib.sha256(report).hexdigest() == outcome.visit.report_sha256
