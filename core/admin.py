@@ -1,13 +1,16 @@
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from core import (
     access,
     admin_users,  # noqa: F401 - registers the User admin
+    signing,
 )
 from core.admin_forms import MunicipalityForm
 from core.admin_scoping import MunicipalAdmin, MunicipalTabularInline, SuperuserOnlyAdmin
-from core.models import Activity, Membership, Municipality, RoleGroup
-from core.services import user_sync_staff_status
+from core.audit import admin_change_record
+from core.models import Activity, Membership, Municipality, RoleGroup, SigningCertificate
 
 
 class MembershipInline(MunicipalTabularInline):
@@ -33,13 +36,6 @@ class MunicipalityAdmin(MunicipalAdmin):
             fields.append("require_two_factor_for_officials")
         return fields
 
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is Membership:
-            for inline_form in formset.forms:
-                if inline_form.instance.user_id:
-                    user_sync_staff_status(user=inline_form.instance.user)
-
 
 @admin.register(Membership)
 class MembershipAdmin(MunicipalAdmin):
@@ -47,15 +43,8 @@ class MembershipAdmin(MunicipalAdmin):
     list_filter = ["municipality", "role"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        user_sync_staff_status(user=obj.user)
-
-    def delete_model(self, request, obj):
-        user = obj.user
-        super().delete_model(request, obj)
-        user_sync_staff_status(user=user)
+    # A person's staff status follows their memberships through core.signals, however a
+    # membership is saved or deleted ("Delete selected" included).
 
 
 @admin.register(Activity)
@@ -109,4 +98,97 @@ def restrict_other_apps_to_superusers(site=admin.site) -> None:
         site.register(
             model,
             type(f"SuperuserOnly{admin_class.__name__}", (SuperuserOnlyAdmin, admin_class), {}),
+        )
+
+
+class SigningCertificateForm(forms.ModelForm):
+    """A municipality's signing certificate: the PKCS#12 file and its password, checked at
+    the field (core.signing.read_pkcs12) and stored encrypted. Nothing of the stored file or
+    password is ever put back into the form."""
+
+    certificate_file = forms.FileField(
+        label="Certificate file (.p12 or .pfx)",
+        help_text=(
+            "The PKCS#12 file with the private key and certificate that sign the "
+            "municipality's permits and notices of revocation. It is stored encrypted and "
+            "cannot be downloaded."
+        ),
+    )
+    password = forms.CharField(
+        label="Password of the certificate file",
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        strip=False,
+    )
+
+    class Meta:
+        model = SigningCertificate
+        fields = ["municipality"]
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("certificate_file")
+        if upload is None:
+            return cleaned
+        if upload.size > signing.MAX_PKCS12_BYTES:
+            self.add_error("certificate_file", "This file is too large to be a certificate.")
+            return cleaned
+        data = upload.read()
+        password = cleaned.get("password") or ""
+        try:
+            self.certificate_details = signing.read_pkcs12(data, password, now=timezone.now())
+            signing._fernet()  # refuse now, at the form, when there is no key to store it
+        except signing.CertificateRefused as exc:
+            field = "password" if "password" in str(exc) else "certificate_file"
+            self.add_error(field, str(exc))
+        except signing.SigningKeyMissing as exc:
+            self.add_error("certificate_file", str(exc))
+        else:
+            self.pkcs12_data = data
+        return cleaned
+
+
+@admin.register(SigningCertificate)
+class SigningCertificateAdmin(MunicipalAdmin):
+    """Upload or replace a municipality's signing certificate; see what it is and until
+    when it is valid. The file and its password are never shown or downloadable."""
+
+    form = SigningCertificateForm
+    list_display = ["municipality", "common_name", "organisation", "not_valid_after"]
+    readonly_fields = [
+        "subject",
+        "issuer",
+        "not_valid_after",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The municipality of a stored certificate does not change; upload another instead.
+        fields = list(super().get_readonly_fields(request, obj))
+        return ["municipality", *fields] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        signing.signing_certificate_store(
+            municipality=obj.municipality,
+            pkcs12_data=form.pkcs12_data,
+            password=form.cleaned_data.get("password") or "",
+            actor=request.user,
+            certificate=obj,
+        )
+        super().save_model(request, obj, form, change)
+
+    def audit_saved(self, request, obj, form, change, before: dict) -> None:
+        # The audit trail records which certificate, never the file or its password.
+        admin_change_record(
+            actor=request.user,
+            obj=obj,
+            municipality_id=self.audit_municipality_id(request, obj),
+            created=not change,
+            before={},
+            after={
+                "subject": obj.subject,
+                "issuer": obj.issuer,
+                "not_valid_after": obj.not_valid_after.isoformat(),
+            },
         )

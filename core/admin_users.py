@@ -15,7 +15,6 @@ from django.db import transaction
 from core import access
 from core.admin_scoping import MunicipalAdmin, MunicipalTabularInline
 from core.models import Membership, Municipality, Role
-from core.services import user_sync_staff_status
 
 User = get_user_model()
 
@@ -37,8 +36,7 @@ class StaffMemberCreationForm(AdminUserCreationForm):
                 user=user,
                 municipality=self.cleaned_data["municipality"],
                 role=self.cleaned_data["role"],
-            )
-            user_sync_staff_status(user=user)
+            )  # core.signals sets user.is_staff from it
         return user
 
 
@@ -135,11 +133,6 @@ class StaffUserAdmin(MunicipalAdmin, UserAdmin):
         municipalities = {m.municipality_id for m in obj.memberships.all()}
         allowed = [access.can(request.user, m, perm) for m in municipalities]
         return any(allowed) if action == "view" else bool(allowed) and all(allowed)
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        if formset.model is Membership:
-            user_sync_staff_status(user=form.instance)
 
     @admin.display(description="Roles")
     def roles(self, user) -> str:

@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Municipalities, staff and audit trail"
 
     def ready(self):
+        from core import signals  # noqa: F401 - connects the receivers
         from core.admin import restrict_other_apps_to_superusers
 
         restrict_other_apps_to_superusers()

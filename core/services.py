@@ -6,7 +6,8 @@ from core.models import Role
 def user_sync_staff_status(*, user) -> None:
     """A user who is not a superuser may enter the admin exactly while one of their
     memberships is Municipal administrator (the admin site lets in staff only; what they see
-    there is scoped by core.admin_scoping). Called after memberships change in the admin.
+    there is scoped by core.admin_scoping). Called by core.signals whenever a membership is
+    saved or deleted.
 
     Side effects: the user's is_staff.
     """

@@ -246,7 +246,10 @@ def test_direct_permissions_do_not_open_another_municipality(world, municipality
     """The review's case: a staff user of Beta given template and permit permissions
     directly (not through a role) sees nothing of Alpha and changes nothing."""
     alpha, _beta = world
-    user = make_user("helper", municipality_b, Role.VIEWER, is_staff=True)
+    user = make_user("helper", municipality_b, Role.VIEWER)
+    # Staff status follows the roles (core.signals): forced here, as an operator could.
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    user.refresh_from_db()
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="occupancy"),
         *Permission.objects.filter(content_type__app_label="inspections"),
@@ -370,3 +373,45 @@ def test_only_the_operator_sets_the_second_factor_requirement(world, town_admin_
     form = page.context["adminform"].form
     assert "require_two_factor_for_officials" not in form.fields
     assert "require_two_factor_for_officials" in page.context["adminform"].readonly_fields
+
+
+def test_deleting_memberships_in_bulk_ends_staff_status(world, municipality_b, admin_user):
+    person = make_user("deputy", municipality_b, Role.MUNICIPAL_ADMIN)
+    assert person.is_staff
+    response = client_for(admin_user).post(
+        reverse("admin:core_membership_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [person.memberships.get().pk],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert not person.memberships.exists()
+    assert not person.is_staff
+
+
+def test_moving_a_membership_to_another_person_resyncs_both(world, municipality_b, admin_user):
+    former = make_user("former", municipality_b, Role.MUNICIPAL_ADMIN)
+    successor = make_user("successor")
+    membership = former.memberships.get()
+    url = reverse("admin:core_membership_change", args=[membership.pk])
+    response = client_for(admin_user).post(
+        url,
+        {"user": successor.pk, "municipality": municipality_b.pk, "role": Role.MUNICIPAL_ADMIN},
+    )
+    assert response.status_code == 302
+    former.refresh_from_db()
+    successor.refresh_from_db()
+    assert (former.is_staff, successor.is_staff) == (False, True)
+
+
+def test_deleting_a_person_deletes_their_memberships_without_writing_them(
+    world, municipality_b, admin_user
+):
+    person = make_user("leaving", municipality_b, Role.MUNICIPAL_ADMIN)
+    url = reverse("admin:auth_user_delete", args=[person.pk])
+    assert client_for(admin_user).post(url, {"post": "yes"}).status_code == 302
+    assert not User.objects.filter(username="leaving").exists()
+    assert not Membership.objects.filter(user_id=person.pk).exists()
