@@ -141,6 +141,12 @@ PASSWORD_RESET_LIMIT_PER_ACCOUNT = env_int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", 3
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Lookups of the public verification page a minute from one client address; beyond, 429.
 VERIFICATION_LOOKUPS_PER_MINUTE = env_int("VERIFICATION_LOOKUPS_PER_MINUTE", 60)
+# The Fernet key (32 url-safe base64 bytes: `python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`) with which municipalities' signing certificates
+# and their passwords are encrypted in the database (core.signing). Without it a certificate
+# cannot be stored, except with DEBUG, where one is derived from SECRET_KEY (with a warning).
+# Keep it apart from the database's backups: losing it means uploading the certificates again.
+SIGNING_KEY = env_str("SIGNING_KEY")
 
 # Second factor: wrong codes wait 1, 2, 4, 8 … seconds (django-otp's throttling, on).
 OTP_TOTP_ISSUER = "Threshold"

@@ -187,6 +187,8 @@ class SigningCertificateAdmin(MunicipalAdmin):
             created=not change,
             before={},
             after={
+                "signer": obj.common_name,
+                "organisation": obj.organisation,
                 "subject": obj.subject,
                 "issuer": obj.issuer,
                 "not_valid_after": obj.not_valid_after.isoformat(),

@@ -152,3 +152,74 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.verb}: {self.summary}"
+
+
+class SigningCertificate(models.Model):
+    """The certificate (PKCS#12: key and certificate chain) with which a municipality's
+    permits and notices of revocation are digitally signed (core.signing).
+
+    The file and its password are stored encrypted (Fernet, settings.SIGNING_KEY) and never
+    leave the server: the admin shows only the certificate's names and expiry below, taken
+    from it when it is uploaded."""
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="signing_certificate"
+    )
+    encrypted_pkcs12 = models.BinaryField(editable=False)
+    encrypted_password = models.BinaryField(editable=False)
+    subject = models.CharField(max_length=500, editable=False)
+    # The signer shown on the public verification page: the subject's common name and
+    # organisation.
+    common_name = models.CharField(max_length=200, blank=True, editable=False)
+    organisation = models.CharField(max_length=200, blank=True, editable=False)
+    issuer = models.CharField(max_length=500, editable=False)
+    not_valid_after = models.DateTimeField("valid until", editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["municipality__name"]
+
+    def __str__(self) -> str:
+        return f"Signing certificate of {self.municipality}: {self.common_name or self.subject}"
+
+
+class DocumentSignature(models.Model):
+    """Who signed an issued document, found by the SHA-256 of the signed file (the digest
+    stored with the permit or notice): written when it is signed, in the transaction that
+    issues it (an issued permit's row cannot be changed afterwards). The signature itself is
+    in the file; this is what the public verification page says about it.
+
+    `unsigned_sha256` is the digest of the document as rendered, before the signature was
+    appended: re-rendering an issued document from what is stored gives these bytes, which
+    are also the signed file's first bytes (the signature is an incremental update)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    sha256 = models.CharField("SHA-256 of the signed document", max_length=64, unique=True)
+    unsigned_sha256 = models.CharField("SHA-256 of the document before signing", max_length=64)
+    unsigned_length = models.PositiveIntegerField()
+    signer_common_name = models.CharField(max_length=200, blank=True)
+    signer_organisation = models.CharField(max_length=200, blank=True)
+    certificate_subject = models.CharField(max_length=500)
+    certificate_sha256 = models.CharField(max_length=64)
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"Signed by {self.signer} ({self.sha256[:12]}…)"
+
+    @property
+    def signer(self) -> str:
+        """The certificate's common name, and its organisation unless the name says it."""
+        name, organisation = self.signer_common_name, self.signer_organisation
+        if name and organisation and organisation not in name:
+            return f"{name}, {organisation}"
+        return name or organisation or self.certificate_subject

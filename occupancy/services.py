@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.audit import activity_record, excerpt
 from core.files import DocumentNameTaken, FilesWrittenGuard
 from core.pdf import PdfRenderError
+from core.signing import PERMIT_REASON, REVOCATION_REASON, SigningError, sign_pdf
 from inspections import services as inspection_services
 from inspections.models import GRANT_RESULTS, Visit, VisitResult
 from inspections.services import VisitError, VisitNotOpen
@@ -113,6 +114,12 @@ def occupancy_permit_issue(
         snapshot=snapshot,
         municipality=application.municipality,
     )
+    # Signed (when the municipality has a certificate) before hashing: the digest stored and
+    # shown on the verification page is the signed file's (core.signing).
+    try:
+        pdf = sign_pdf(pdf, municipality=application.municipality, reason=PERMIT_REASON)
+    except SigningError as exc:
+        raise CloseError(f"The permit could not be signed: {exc}") from exc
     permit = OccupancyPermit(
         municipality_id=application.municipality_id,
         application=application,
@@ -410,6 +417,12 @@ def occupancy_permit_revoke(
                 permit=permit, reason=reason, revoked_on=revoked_on, revoked_by=actor
             )
             pdf = render_revocation_pdf(revocation=revocation)
+            try:
+                pdf = sign_pdf(pdf, municipality=permit.municipality, reason=REVOCATION_REASON)
+            except SigningError as exc:
+                raise RevocationRefused(
+                    f"Nothing was revoked: the notice could not be signed: {exc}"
+                ) from exc
             revocation.notice_sha256 = hashlib.sha256(pdf).hexdigest()
             files.save(
                 revocation.notice_pdf,

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
+from core.models import DocumentSignature
+from core.signing import document_signature
 from occupancy.models import (
     LookupOutcome,
     OccupancyPermit,
@@ -72,6 +74,24 @@ def public_status(permit: OccupancyPermit, *, today: datetime.date) -> PublicSta
     if permit.expires_on is not None and permit.expires_on < today:
         return PublicStatus(LookupOutcome.EXPIRED, None)
     return PublicStatus(LookupOutcome.VALID, None)
+
+
+class Signatures(NamedTuple):
+    """Who signed the permit and its notice of revocation (None: not digitally signed)."""
+
+    permit: DocumentSignature | None
+    notice: DocumentSignature | None
+
+
+def document_signatures(
+    permit: OccupancyPermit, revocation: OccupancyPermitRevocation | None
+) -> Signatures:
+    """The signatures of the files whose SHA-256 the page shows: recorded when each was
+    signed (core.signing), found by that digest."""
+    return Signatures(
+        permit=document_signature(permit.pdf_sha256),
+        notice=document_signature(revocation.notice_sha256) if revocation else None,
+    )
 
 
 def permit_of_token(token: str) -> OccupancyPermit | None:

@@ -355,6 +355,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             "printed": template_context(permit.snapshot),
             "status": status.outcome,
             "revocation": status.revocation,
+            "signatures": verification.document_signatures(permit, status.revocation),
             "outcomes": LookupOutcome,
         },
     )

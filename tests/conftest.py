@@ -36,6 +36,12 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _signing_key(settings):
+    # Tests run with DEBUG off, where a signing certificate needs SIGNING_KEY (core.signing).
+    settings.SIGNING_KEY = "dGhyZXNob2xkLXRlc3RzLXNpZ25pbmcta2V5LTMyYnk="
+
+
+@pytest.fixture(autouse=True)
 def _role_groups(request):
     """Each role's group, as the migrations made it. A transactional test (threads, the
     browser's live server) ends by emptying every table, those rows included; the tests
@@ -56,6 +62,8 @@ def _role_groups(request):
     if not RoleGroup.objects.exists():
         migration = importlib.import_module("core.migrations.0002_roles_and_permissions")
         migration.link_roles(apps)
+        signing = importlib.import_module("core.migrations.0004_signing_certificate")
+        signing.grant_signing_certificate_permissions(apps)
 
 
 @pytest.fixture

@@ -645,6 +645,7 @@ ADMIN_MODELS = {
     "core.Activity": AdminModel(municipal=VIEW, nobody=frozenset({"add", "change", "delete"})),
     "core.Municipality": AdminModel(municipal=frozenset({"view", "change"})),
     "core.RoleGroup": AdminModel(operator_only=True, nobody=frozenset({"delete"})),
+    "core.SigningCertificate": AdminModel(municipal=ALL),
     "inspections.InspectionType": AdminModel(municipal=ALL),
     "inspections.DefaultInspection": AdminModel(municipal=ALL),
     "inspections.Inspection": AdminModel(municipal=VIEW, nobody=frozenset({"add"})),

@@ -19,6 +19,7 @@ from core.admin_scoping import MunicipalAdmin, SuperuserOnlyAdmin, municipality_
 from core.models import Activity, Membership, Municipality, Role
 from demo import builders
 from inspections.models import DefaultInspection, Photo, Visit
+from occupancy.defaults import default_template_of_kind
 from occupancy.models import (
     OccupancyPermitRevocation,
     PermitNumberSequence,
@@ -34,6 +35,7 @@ from tests.factories import (
     make_order,
 )
 from tests.permits.test_constraints import issue_raw_permit
+from tests.signing_helpers import store_signing_certificate
 
 User = get_user_model()
 
@@ -71,6 +73,7 @@ def one_of_everything(municipality, inspector, suffix: str):
     Activity.objects.create(
         municipality=municipality, application=application, verb="test", summary="Test"
     )
+    store_signing_certificate(municipality)
     return application
 
 
@@ -415,3 +418,206 @@ def test_deleting_a_person_deletes_their_memberships_without_writing_them(
     assert client_for(admin_user).post(url, {"post": "yes"}).status_code == 302
     assert not User.objects.filter(username="leaving").exists()
     assert not Membership.objects.filter(user_id=person.pk).exists()
+
+
+def page_data(response) -> dict:
+    """What the browser posts back from an admin change page, unchanged: the main form, and
+    each inline's management form and rows."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
+        forms += list(formset.forms)
+    for form in forms:
+        for name, field in form.fields.items():
+            if field.disabled:
+                continue
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+def test_a_municipal_administrator_edits_a_permit_types_checklist(world, town_admin):
+    from occupancy.checklists import permit_type_seed_checklist
+    from occupancy.models import OccupancyPermitType
+
+    alpha, _beta = world
+    permit_type = OccupancyPermitType.objects.filter(municipality=alpha).first()
+    permit_type_seed_checklist(permit_type=permit_type)
+    count = permit_type.conditions.count()
+    assert count > 1
+    client = client_for(town_admin)
+    url = reverse("admin:occupancy_occupancypermittype_change", args=[permit_type.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = page_data(page)
+    assert int(data["conditions-INITIAL_FORMS"]) == count
+    first = permit_type.conditions.order_by("display_order", "id").first()
+    index = next(i for i in range(count) if int(data[f"conditions-{i}-id"]) == first.pk)
+    data[f"conditions-{index}-text"] = "The fire alarm system is verified."
+    response = client.post(url, data)
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.text == "The fire alarm system is verified."
+    assert permit_type.conditions.count() == count
+    entry = Activity.objects.get(verb="admin_changed", summary__contains="fire alarm")
+    assert (entry.municipality, entry.actor) == (alpha, town_admin)
+    assert entry.changes["text"][1] == "The fire alarm system is verified."
+
+
+def test_a_municipal_administrator_edits_a_persons_memberships_on_their_page(
+    world, town_admin, inspector, municipality_b
+):
+    alpha, beta = world
+    client = client_for(town_admin)
+    url = reverse("admin:auth_user_change", args=[inspector.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = page_data(page)
+    assert data["memberships-INITIAL_FORMS"] == 1
+    (membership,) = inspector.memberships.all()
+    choices = page.context["inline_admin_formsets"][0].formset.forms[0].fields["municipality"]
+    assert list(choices.queryset) == [alpha]
+    # Another municipality cannot be chosen: refused at the field, nothing changed.
+    before = rows()
+    refused = client.post(url, {**data, "memberships-0-municipality": beta.pk})
+    assert refused.status_code == 200
+    assert rows() == before
+    response = client.post(url, {**data, "memberships-0-role": Role.CLERK})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert (membership.municipality, membership.role) == (alpha, Role.CLERK)
+    entry = Activity.objects.get(verb="admin_changed", actor=town_admin)
+    assert entry.municipality == alpha
+
+
+def test_a_shared_persons_page_shows_only_the_administrators_memberships(
+    world, town_admin, inspector, municipality_b
+):
+    alpha, beta = world
+    Membership.objects.create(user=inspector, municipality=beta, role=Role.VIEWER)
+    page = client_for(town_admin).get(reverse("admin:auth_user_change", args=[inspector.pk]))
+    assert page.status_code == 200
+    (inline,) = page.context["inline_admin_formsets"]
+    assert [form.instance.municipality for form in inline.formset.forms] == [alpha]
+    assert beta.name not in page.content.decode()
+
+
+def test_an_audit_entry_records_only_what_was_changed(world, town_admin, inspector):
+    client = client_for(town_admin)
+    url = reverse("admin:auth_user_change", args=[inspector.pk])
+    data = page_data(client.get(url))
+    response = client.post(url, {**data, "first_name": "Robin"})
+    assert response.status_code == 302
+    entry = Activity.objects.get(verb="admin_changed", actor=town_admin)
+    # date_joined is unchanged (it showed as changed: UTC before, local time after).
+    assert entry.changes == {"first_name": ["Inspector", "Robin"]}
+
+
+def test_a_field_named_like_a_secret_is_still_recorded(world, admin_user):
+    from occupancy.models import OccupancyPermitType
+
+    alpha, _beta = world
+    permit_type = OccupancyPermitType.objects.filter(municipality=alpha).first()
+    client = client_for(admin_user)
+    url = reverse("admin:occupancy_occupancypermittype_change", args=[permit_type.pk])
+    data = page_data(client.get(url))
+    response = client.post(url, {**data, "sequence_key": "shared"})
+    assert response.status_code == 302
+    entry = Activity.objects.get(verb="admin_changed")
+    assert entry.changes == {"sequence_key": [permit_type.sequence_key, "shared"]}
+
+
+def test_a_records_municipality_cannot_be_changed(world, admin_user):
+    from occupancy.models import OccupancyPermitType
+
+    alpha, beta = world
+    permit_type = OccupancyPermitType.objects.filter(municipality=alpha).first()
+    client = client_for(admin_user)
+    url = reverse("admin:occupancy_occupancypermittype_change", args=[permit_type.pk])
+    page = client.get(url)
+    assert "municipality" in page.context["adminform"].readonly_fields
+    response = client.post(url, {**page_data(page), "municipality": beta.pk})
+    assert response.status_code == 302
+    permit_type.refresh_from_db()
+    assert permit_type.municipality == alpha
+    membership = Membership.objects.filter(municipality=alpha).first()
+    url = reverse("admin:core_membership_change", args=[membership.pk])
+    page = client.get(url)
+    response = client.post(url, {**page_data(page), "municipality": beta.pk})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.municipality == alpha
+
+
+def test_a_template_saved_in_the_admin_is_audited_with_its_changes(world, admin_user):
+    from occupancy.models import OccupancyPermitTemplate
+
+    alpha, _beta = world
+    template = OccupancyPermitTemplate.objects.filter(municipality=alpha).first()
+    client = client_for(admin_user)
+    url = reverse("admin:occupancy_occupancypermittemplate_change", args=[template.pk])
+    data = page_data(client.get(url))
+    body = default_template_of_kind(template.permit_type.kind).body.strip()
+    OccupancyPermitTemplate.objects.filter(pk=template.pk).update(body=body)
+    response = client.post(url, {**data, "name": "Renamed", "body": body})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    entry = Activity.objects.get(verb="admin_changed")
+    assert entry.changes == {"name": [template.name, "Renamed"]}
+    template.refresh_from_db()
+    assert (template.name, template.version) == ("Renamed", 2)
+    assert (entry.municipality, entry.actor) == (alpha, admin_user)
+
+
+def test_a_password_set_in_the_admin_is_audited_without_the_password(world, town_admin, inspector):
+    alpha, _beta = world
+    url = reverse("admin:auth_user_password_change", args=[inspector.pk])
+    password = "a-long-new-passphrase-2026"
+    response = client_for(town_admin).post(
+        url, {"password1": password, "password2": password, "usable_password": "true"}
+    )
+    assert response.status_code == 302
+    entry = Activity.objects.get(verb="admin_password_changed")
+    assert (entry.municipality, entry.actor) == (alpha, town_admin)
+    assert entry.summary == f"Password set in the admin for {inspector}"
+    assert password not in str(entry.changes) + entry.summary
+
+
+def test_the_add_form_of_one_administrator_does_not_change_anothers(world, town_admin_b):
+    from core.admin_users import StaffMemberCreationForm
+
+    assert client_for(town_admin_b).get(reverse("admin:auth_user_add")).status_code == 200
+    offered = StaffMemberCreationForm.base_fields["municipality"].queryset
+    assert set(offered) == set(Municipality.objects.all())
+
+
+def test_the_roles_column_names_only_the_administrators_municipalities(
+    world, town_admin, inspector
+):
+    alpha, beta = world
+    Membership.objects.create(user=inspector, municipality=beta, role=Role.VIEWER)
+    page = client_for(town_admin).get(reverse("admin:auth_user_changelist"))
+    html = page.content.decode()
+    assert f"Inspector at {alpha}" in html
+    assert f"at {beta}" not in html
+
+
+def test_copying_templates_needs_the_right_to_manage_them(world, admin_user, municipality_b):
+    from occupancy.models import OccupancyPermitTemplate
+
+    alpha, beta = world
+    viewer = make_user("beta_helper", beta, Role.VIEWER)
+    User.objects.filter(pk=viewer.pk).update(is_staff=True)
+    template = OccupancyPermitTemplate.objects.get(municipality=beta)
+    changelist = reverse("admin:occupancy_occupancypermittemplate_changelist")
+    before = rows(OccupancyPermitTemplate)
+    response = client_for(viewer).post(
+        changelist, {"action": "copy_templates", "_selected_action": [template.pk]}
+    )
+    assert response.status_code in (302, 403)
+    assert rows(OccupancyPermitTemplate) == before
