@@ -27,6 +27,8 @@ migrate: install
 # The demo: embedded SQLite unless DATABASE_URL says otherwise, development settings.
 run: migrate
 	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
+	# Before any worker starts: finish document writes a crash cut off (docs/reliability.md).
+	DEBUG=1 $(PY) manage.py recover_documents --grace-minutes 0
 	@echo ""
 	@echo "  Threshold is at http://$(HOST):$(PORT)/"
 	@echo "  Log in as inspector (or clerk, viewer, chief, inspector2; townadmin or sampleadmin"
