@@ -22,6 +22,8 @@ tests/core/test_admin_scoping.py checks that every registered admin class derive
 the two classes here.
 """
 
+import datetime
+
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
@@ -29,6 +31,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.files import File
 from django.db import models, transaction
 from django.http import Http404
+from django.utils import timezone
 
 from core import access
 from core.audit import admin_change_record, admin_deletion_record
@@ -58,18 +61,26 @@ def municipality_path_of(model) -> str | None:
     return "municipality"
 
 
-def scope_to_municipalities(queryset, ids: list[int] | None):
-    """`queryset` narrowed to the municipalities `ids` (None: no narrowing)."""
+def crosses_to_many(model, path: str) -> bool:
+    """Whether `path` from `model` goes through a to-many relation (a user's memberships): a
+    row has several municipalities along it, and a filter along it repeats rows."""
+    try:
+        fields = get_fields_from_path(model, path)
+    except (FieldDoesNotExist, models.FieldError, AttributeError):
+        return False
+    return any(field.many_to_many or field.one_to_many for field in fields)
+
+
+def scope_to_municipalities(queryset, ids: list[int] | None, path: str | None = None):
+    """`queryset` narrowed to the municipalities `ids` (None: no narrowing), along `path`
+    (by default the path of the model's registered admin class)."""
     if ids is None:
         return queryset
-    path = municipality_path_of(queryset.model)
+    path = path or municipality_path_of(queryset.model)
     if path is None:
         return queryset.none()
     narrowed = queryset.filter(**{f"{path}__in": ids})
-    # A path through a to-many relation (a user's memberships) repeats rows.
-    return (
-        narrowed.distinct() if "__" in path and path.split("__")[0] == "memberships" else narrowed
-    )
+    return narrowed.distinct() if crosses_to_many(queryset.model, path) else narrowed
 
 
 def municipality_id_of(obj, path: str) -> int | None:
@@ -183,8 +194,31 @@ class MunicipalAdmin(_RoleScopedPermissions, admin.ModelAdmin):
             return queryset
         return scope_to_municipalities(queryset, self._readable_municipality_ids(request))
 
+    # A record's municipality is fixed once it exists (a permit type moved to another town
+    # would take its issued permits' numbering and records along); an admin class whose
+    # records may move sets this to False.
+    municipality_fixed_after_creation = True
+
+    def _municipality_fixed(self, obj) -> bool:
+        if obj is None or not self.municipality_fixed_after_creation:
+            return False
+        try:
+            self.model._meta.get_field("municipality")
+        except FieldDoesNotExist:
+            return False
+        return True
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if self._municipality_fixed(obj) and "municipality" not in fields:
+            fields.append("municipality")
+        return fields
+
     def get_form(self, request, obj=None, **kwargs):
-        return self._scoped_form(request, super().get_form(request, obj, **kwargs))
+        form_class = self._scoped_form(request, super().get_form(request, obj, **kwargs))
+        if self._municipality_fixed(obj):
+            form_class = _with_fixed_municipality(form_class)
+        return form_class
 
     def get_object(self, request, object_id, from_field=None):
         """The object if it is within the user's municipalities; 404 otherwise, as on the
@@ -221,9 +255,14 @@ class MunicipalAdmin(_RoleScopedPermissions, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
-            before = _initial_values(form) if change else {}
-            super().save_model(request, obj, form, change)
+            before = _initial_values(form, _audited_names(form, change)) if change else {}
+            self.save_object(request, obj, form, change)
             self.audit_saved(request, obj, form, change, before)
+
+    def save_object(self, request, obj, form, change):
+        """Save `obj` (save_model audits around it): an admin class whose saves go through a
+        service overrides this, not save_model, so its changes are audited too."""
+        super().save_model(request, obj, form, change)
 
     def audit_saved(self, request, obj, form, change, before: dict) -> None:
         admin_change_record(
@@ -232,7 +271,7 @@ class MunicipalAdmin(_RoleScopedPermissions, admin.ModelAdmin):
             municipality_id=self.audit_municipality_id(request, obj),
             created=not change,
             before=before,
-            after=_cleaned_values(form),
+            after=_cleaned_values(form, _audited_names(form, change)),
         )
 
     def delete_model(self, request, obj):
@@ -259,7 +298,9 @@ class MunicipalAdmin(_RoleScopedPermissions, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         with transaction.atomic():
             befores = {
-                inline_form.instance.pk: _initial_values(inline_form)
+                inline_form.instance.pk: _initial_values(
+                    inline_form, _audited_names(inline_form, change=True)
+                )
                 for inline_form in formset.initial_forms
             }
             deleted = [
@@ -285,13 +326,37 @@ class MunicipalAdmin(_RoleScopedPermissions, admin.ModelAdmin):
                     municipality_id=municipality_id,
                     created=created,
                     before={} if created else befores[instance.pk],
-                    after=_cleaned_values(inline_form),
+                    after=_cleaned_values(inline_form, _audited_names(inline_form, not created)),
                 )
+
+
+def _with_fixed_municipality(form_class):
+    """`form_class` whose clean() still sees the record's municipality when the field is
+    read-only (the checks that a chosen type belongs to the same municipality)."""
+
+    class FixedMunicipalityForm(form_class):
+        def clean(self):
+            if "municipality" not in self.fields and self.instance.municipality_id is not None:
+                self.cleaned_data.setdefault("municipality", self.instance.municipality)
+            return super().clean()
+
+    FixedMunicipalityForm.__name__ = form_class.__name__
+    return FixedMunicipalityForm
 
 
 class MunicipalInline(_RoleScopedPermissions):
     """An inline of a MunicipalAdmin: its rows and choices scoped like the parent's; its
-    permissions from the role in the parent object's municipality."""
+    permissions from the role in the parent object's municipality.
+
+    `municipality_path` is the ORM path from the inline's model to its municipality, for a
+    model without a registered admin class or a `municipality` field (a permit type's
+    checklist conditions: "permit_type__municipality").
+    """
+
+    municipality_path = None
+
+    def _rows_path(self) -> str | None:
+        return self.municipality_path or municipality_path_of(self.model)
 
     def _role_allows(self, request, action: str, obj=None) -> bool:
         # Django passes the parent object to an inline's permission checks.
@@ -303,7 +368,19 @@ class MunicipalInline(_RoleScopedPermissions):
         perm = _perm(self.opts, action)
         if obj is None:
             return access.can_somewhere(user, perm)
-        municipality_id = municipality_id_of(obj, municipality_path_of(type(obj)) or "municipality")
+        parent_path = municipality_path_of(type(obj)) or "municipality"
+        if crosses_to_many(type(obj), parent_path):
+            # A parent of several municipalities (a person and their memberships): the
+            # parent's admin decides whether the user may change it at all (a person needs
+            # every one of their municipalities to be the user's); the rows shown and the
+            # choices offered stay scoped (get_queryset, formfield_for_*).
+            parent_admin = self.admin_site._registry.get(type(obj))
+            if parent_admin is None or not access.can_somewhere(user, perm):
+                return False
+            if action == "view":
+                return parent_admin.has_view_permission(request, obj)
+            return parent_admin.has_change_permission(request, obj)
+        municipality_id = municipality_id_of(obj, parent_path)
         return municipality_id is not None and access.can(user, municipality_id, perm)
 
     def has_add_permission(self, request, obj=None):
@@ -318,7 +395,9 @@ class MunicipalInline(_RoleScopedPermissions):
         queryset = super().get_queryset(request)
         if access.is_superuser(request.user):
             return queryset
-        return scope_to_municipalities(queryset, self._readable_municipality_ids(request))
+        return scope_to_municipalities(
+            queryset, self._readable_municipality_ids(request), self._rows_path()
+        )
 
 
 class MunicipalTabularInline(MunicipalInline, admin.TabularInline):
@@ -327,6 +406,20 @@ class MunicipalTabularInline(MunicipalInline, admin.TabularInline):
 
 class MunicipalStackedInline(MunicipalInline, admin.StackedInline):
     pass
+
+
+class ReadOnlyAdmin(MunicipalAdmin):
+    """Records only the workflow writes (visits and what was recorded on them, issued
+    permits, numbering): the admin shows them, scoped, and changes nothing."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class SuperuserOnlyAdmin(admin.ModelAdmin):
@@ -353,9 +446,16 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
 
 
 def _plain(value):
-    """A form value as the audit trail stores it (JSON): text for objects, files and dates."""
+    """A form value as the audit trail stores it (JSON): text for objects and files, ISO 8601
+    for dates and times (local time, as the form shows them)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.isoformat()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
     if isinstance(value, File):
         return value.name or ""
     if isinstance(value, models.Model):
@@ -365,10 +465,16 @@ def _plain(value):
     return str(value)
 
 
-def _initial_values(form) -> dict:
-    """The saved values of the fields the form shows, before the change."""
+def _audited_names(form, change: bool) -> list[str]:
+    """The fields an audit entry records: those the user changed, or all of a new record."""
+    return list(form.changed_data) if change else list(form.fields)
+
+
+def _initial_values(form, names) -> dict:
+    """The saved values of the fields `names`, before the change."""
     values = {}
-    for name, field in form.fields.items():
+    for name in names:
+        field = form.fields[name]
         value = form.initial.get(name, field.initial)
         if hasattr(field, "queryset") and value not in (None, "", []):
             if isinstance(value, list | tuple):
@@ -385,12 +491,9 @@ def _initial_values(form) -> dict:
     return values
 
 
-def _cleaned_values(form) -> dict:
-    return {
-        name: _plain(form.cleaned_data.get(name))
-        for name in form.fields
-        if name in getattr(form, "cleaned_data", {})
-    }
+def _cleaned_values(form, names) -> dict:
+    cleaned = getattr(form, "cleaned_data", {})
+    return {name: _plain(cleaned.get(name)) for name in names if name in cleaned}
 
 
 def view_on_site(request, content_type_id, object_id):
@@ -405,7 +508,7 @@ def view_on_site(request, content_type_id, object_id):
     model_admin = admin.site._registry.get(model)
     if model_admin is None:
         raise Http404("No such record.")
-    obj = model_admin.get_object(request, str(object_id))
-    if obj is None or not model_admin.has_view_permission(request, obj):
+    obj = model_admin.get_object(request, str(object_id))  # 404 when not the user's
+    if not model_admin.has_view_permission(request, obj):
         raise Http404("No such record.")
     return shortcut(request, content_type_id, object_id)

@@ -5,15 +5,20 @@ membership is in a municipality they administer (a user shared with another muni
 read-only to them), never a superuser, and without the operator's fields (superuser, staff,
 groups, direct permissions: what a user may do comes from their roles)."""
 
+import copy
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.db import transaction
+from django.urls import reverse
 
 from core import access
 from core.admin_scoping import MunicipalAdmin, MunicipalTabularInline
+from core.audit import admin_password_record
 from core.models import Membership, Municipality, Role
 
 User = get_user_model()
@@ -81,7 +86,26 @@ class StaffUserAdmin(MunicipalAdmin, UserAdmin):
         ),
     )
     inlines = [MembershipInline]
-    list_display = ["username", "first_name", "last_name", "email", "roles", "is_staff"]
+    # With a Roles column after email (get_list_display).
+    list_display = ["username", "first_name", "last_name", "email", "is_staff"]
+
+    def get_list_display(self, request):
+        # The Roles column of this request: a municipal administrator sees the roles a
+        # person has in the administrator's municipalities only.
+        ids = access.municipality_ids(request.user, "auth.view_user")
+
+        @admin.display(description="Roles")
+        def roles(user) -> str:
+            return ", ".join(
+                f"{m.get_role_display()} at {m.municipality}"
+                for m in user.memberships.all()
+                if ids is None or m.municipality_id in ids
+            )
+
+        columns = list(super().get_list_display(request))
+        columns.insert(columns.index("email") + 1 if "email" in columns else len(columns), roles)
+        return columns
+
     list_filter = ["memberships__municipality", "memberships__role", "is_staff", "is_active"]
 
     def get_inlines(self, request, obj):
@@ -106,10 +130,14 @@ class StaffUserAdmin(MunicipalAdmin, UserAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "municipality" in form.base_fields:
-            # A new member joins one of the municipalities the user may add people to.
-            form.base_fields["municipality"].queryset = access.scope(
+            # A new member joins one of the municipalities the user may add people to. The
+            # field is copied: base_fields holds the declared field of StaffMemberCreationForm
+            # itself, which every request's form shares.
+            field = copy.deepcopy(form.base_fields["municipality"])
+            field.queryset = access.scope(
                 Municipality.objects.all(), request.user, field="id", perm="auth.add_user"
             )
+            form.base_fields = {**form.base_fields, "municipality": field}
         return form
 
     def audit_municipality_id(self, request, obj):
@@ -134,8 +162,22 @@ class StaffUserAdmin(MunicipalAdmin, UserAdmin):
         allowed = [access.can(request.user, m, perm) for m in municipalities]
         return any(allowed) if action == "view" else bool(allowed) and all(allowed)
 
-    @admin.display(description="Roles")
-    def roles(self, user) -> str:
-        return ", ".join(
-            f"{m.get_role_display()} at {m.municipality}" for m in user.memberships.all()
-        )
+    def user_change_password(self, request, id, form_url=""):
+        """Django's page, audited: a password set, or password sign-in turned off, is an
+        entry naming the person (never the password)."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            person = self.get_object(request, unquote(id))
+            # Only a saved change redirects to the person's page (a refused one redirects
+            # back to this page, or shows the form again).
+            saved = request.method == "POST" and getattr(response, "url", None) == reverse(
+                f"{self.admin_site.name}:auth_user_change", args=[person.pk]
+            )
+            if saved:
+                admin_password_record(
+                    actor=request.user,
+                    user=person,
+                    municipality_id=self.audit_municipality_id(request, person),
+                    usable=person.has_usable_password(),
+                )
+        return response

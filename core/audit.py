@@ -61,8 +61,16 @@ def describe_changes(before: dict, after: dict) -> str:
 # Long texts (a permit template's body) are kept whole elsewhere (its versions); the audit
 # entry keeps their beginning.
 CHANGE_VALUE_MAX_LENGTH = 500
-# Never written to the audit trail, whatever form they come from.
-SECRET_FIELDS = ("password", "secret", "token", "key")
+# Never written to the audit trail, whatever form they come from: these names, and any
+# name with "password" in it (password1, new_password…). Exact names, so that a field such
+# as sequence_key is recorded.
+SECRET_FIELDS = frozenset(
+    {"password", "password1", "password2", "secret", "key", "token", "otp_token"}
+)
+
+
+def is_secret_field(name: str) -> bool:
+    return name in SECRET_FIELDS or "password" in name
 
 
 def _recorded_value(value):
@@ -87,7 +95,9 @@ def admin_change_record(
     *, actor, obj, municipality_id: int | None, created: bool, before: dict, after: dict
 ) -> Activity | None:
     """The audit entry of a record added or changed in the admin, with the old and new value
-    of every field that changed (secrets left out); None when nothing changed.
+    of every field that changed (secrets left out); None when nothing changed. `after` holds
+    the fields to record: the changed ones for a change, every field for an addition (of
+    which the non-empty values are recorded).
 
     Side effects: one Activity row, on the record's application when it has one (the Work
     view's history shows it), else on the municipality's trail.
@@ -95,8 +105,8 @@ def admin_change_record(
     changes = {
         name: [_recorded_value(before.get(name)), _recorded_value(value)]
         for name, value in after.items()
-        if not any(secret in name for secret in SECRET_FIELDS)
-        and (created and value not in (None, "", [], False) or before.get(name) != value)
+        if not is_secret_field(name)
+        and (value not in (None, "", [], False) if created else before.get(name) != value)
     }
     if not changes and not created:
         return None
@@ -115,6 +125,21 @@ def admin_change_record(
         summary=summary,
         application=_application_of(obj),
         changes=changes,
+    )
+
+
+def admin_password_record(*, actor, user, municipality_id: int | None, usable: bool) -> Activity:
+    """The audit entry of a person's password set (or password sign-in turned off) in the
+    admin; never the password itself.
+
+    Side effects: one Activity row.
+    """
+    what = "Password set" if usable else "Password sign-in turned off"
+    return activity_record(
+        municipality_id=municipality_id,
+        actor=actor,
+        verb="admin_password_changed",
+        summary=f"{what} in the admin for {user}",
     )
 
 

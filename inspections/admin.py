@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from core.admin_scoping import MunicipalAdmin
+from core.admin_scoping import MunicipalAdmin, ReadOnlyAdmin
 from inspections.models import (
     DefaultInspection,
     Finding,
@@ -74,21 +74,12 @@ class InspectionAdmin(MunicipalAdmin):
         return False
 
 
-class ReadOnlyAfterCloseMixin(MunicipalAdmin):
-    """Visits and what was recorded on them are frozen once closed: the admin only reads."""
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+# Visits and what was recorded on them are the workflow's (inspections.services): the admin
+# only reads them.
 
 
 @admin.register(Visit)
-class VisitAdmin(ReadOnlyAfterCloseMixin):
+class VisitAdmin(ReadOnlyAdmin):
     municipality_path = "inspection__application__municipality"
     list_display = ["inspection", "sequence", "status", "result", "started_by", "closed_at"]
     list_filter = ["status", "result"]
@@ -97,7 +88,7 @@ class VisitAdmin(ReadOnlyAfterCloseMixin):
 
 
 @admin.register(Finding)
-class FindingAdmin(ReadOnlyAfterCloseMixin):
+class FindingAdmin(ReadOnlyAdmin):
     municipality_path = "visit__inspection__application__municipality"
     list_display = ["code", "visit", "discovery_date", "is_remark", "corrected_on_visit"]
     list_filter = ["is_remark"]
@@ -105,7 +96,7 @@ class FindingAdmin(ReadOnlyAfterCloseMixin):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAfterCloseMixin):
+class OrderAdmin(ReadOnlyAdmin):
     municipality_path = "visit__inspection__application__municipality"
     list_display = ["code", "order_type", "issued_to", "comply_by", "visit"]
     list_filter = ["order_type"]
@@ -113,7 +104,7 @@ class OrderAdmin(ReadOnlyAfterCloseMixin):
 
 
 @admin.register(Photo)
-class PhotoAdmin(ReadOnlyAfterCloseMixin):
+class PhotoAdmin(ReadOnlyAdmin):
     municipality_path = "visit__inspection__application__municipality"
     list_display = ["code", "description", "visit", "uploaded_by", "uploaded_at"]
     search_fields = ["description"]

@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core import access
-from core.admin_scoping import MunicipalAdmin, MunicipalStackedInline, MunicipalTabularInline
+from core.admin_scoping import (
+    MunicipalAdmin,
+    MunicipalStackedInline,
+    MunicipalTabularInline,
+    ReadOnlyAdmin,
+)
 from core.pdf import PdfRenderError
 from inspections.models import InspectionKind, InspectionType
 from occupancy import services
@@ -41,6 +46,9 @@ from occupancy.template_validation import VARIABLES
 logger = logging.getLogger(__name__)
 
 
+MANAGE_TEMPLATES = "occupancy.manage_templates"
+
+
 class TemplateManagementAdmin(MunicipalAdmin):
     """Permit types, their checklists, templates and required inspections: adding, changing
     and deleting them is the act of managing templates (occupancy.manage_templates), in the
@@ -56,22 +64,9 @@ class TemplateManagementAdmin(MunicipalAdmin):
         return access.can(request.user, self.object_municipality_id(obj), MANAGE_TEMPLATES)
 
 
-MANAGE_TEMPLATES = "occupancy.manage_templates"
-
-
-class ReadOnlyAdmin(MunicipalAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class OccupancyConditionInline(MunicipalTabularInline):
     model = OccupancyCondition
+    municipality_path = "permit_type__municipality"
     extra = 0
     fields = ["display_order", "clause", "text", "is_active"]
     verbose_name = "checklist condition"
@@ -313,13 +308,24 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def save_model(self, request, obj, form, change):
+    def save_object(self, request, obj, form, change):
         # Every save is a new version; issued permits keep the version they were rendered with.
+        # (save_model audits the fields changed around this.)
         services.permit_template_save(template=obj, actor=request.user)
 
-    @admin.action(description="Copy the selected templates (the copies start inactive)")
+    @admin.action(
+        description="Copy the selected templates (the copies start inactive)",
+        permissions=["add"],
+    )
     def copy_templates(self, request, queryset):
         for template in queryset:
+            if not access.can(request.user, template.municipality_id, MANAGE_TEMPLATES):
+                messages.error(
+                    request,
+                    f"{template.name} was not copied: you may not manage the templates of "
+                    f"{template.municipality}.",
+                )
+                continue
             try:
                 copy = services.permit_template_copy(template=template, actor=request.user)
             except ValidationError as exc:
