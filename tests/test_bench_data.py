@@ -67,11 +67,11 @@ def generator(config, n=120) -> Generator:
 
 def load(rows) -> None:
     """One multi-row INSERT per table into the columns bench.data names: the bench's bulk
-    write, without COPY."""
+    write, without COPY; past the record guards, as bench.build loads it (history)."""
     by_table: dict[str, list[tuple]] = {table: [] for table in COLUMNS}
     for table, values in rows:
         by_table[table].append(values)
-    with connection.cursor() as cursor:
+    with builders.written_as_history(), connection.cursor() as cursor:
         for table, values in by_table.items():
             columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS[table])
             marks = ", ".join(["%s"] * len(COLUMNS[table]))

@@ -13,6 +13,7 @@ from PIL import Image
 from core.files import FilesWrittenGuard
 from core.images import ProcessedPhoto
 from core.models import Activity
+from demo import builders
 from inspections import rules, services
 from inspections.models import (
     Finding,
@@ -54,8 +55,10 @@ def open_visit_of(inspection, user, sequence=1) -> Visit:
 
 
 def closed_visit_of(inspection, user, sequence=1, **fields) -> Visit:
+    # Closed at that time when written: a closed visit is never changed afterwards (on
+    # PostgreSQL the database refuses it, inspections 0008).
+    fields.setdefault("closed_at", timezone.make_aware(CLOSED_AT))
     visit = make_closed_visit(inspection, user, sequence=sequence, **fields)
-    Visit.objects.filter(pk=visit.pk).update(closed_at=timezone.make_aware(CLOSED_AT))
     visit.refresh_from_db()
     return visit
 
@@ -130,15 +133,16 @@ def closed(inspector, framing):
     """A closed visit with a finding, an order linked to it and a photo."""
     visit = closed_visit_of(framing, inspector)
     finding = make_finding(visit, inspector)
-    order = make_order(visit, inspector)
-    order.findings.add(finding)
-    photo = Photo.objects.create(
-        visit=visit,
-        image="photos/stairs.jpg",
-        thumbnail="photos/stairs-thumb.jpg",
-        description="Basement stairs",
-        uploaded_by=inspector,
-    )
+    order = make_order(visit, inspector, findings=[finding])
+    # Written as history: on PostgreSQL nothing is added to a closed visit (inspections 0008).
+    with builders.written_as_history(visit):
+        photo = Photo.objects.create(
+            visit=visit,
+            image="photos/stairs.jpg",
+            thumbnail="photos/stairs-thumb.jpg",
+            description="Basement stairs",
+            uploaded_by=inspector,
+        )
     return {"visit": visit, "finding": finding, "order": order, "photo": photo}
 
 

@@ -180,9 +180,13 @@ def test_unusable_number_format_uses_up_no_number(inspector, open_visit, general
 
 
 def test_closing_a_closed_visit_again_is_refused(inspector, occupancy, general_template):
-    visit = make_closed_visit(occupancy, inspector, result="not_granted")
-    Visit.objects.filter(pk=visit.pk).update(
-        closed_at=timezone.make_aware(datetime.datetime(2026, 3, 2, 14, 5))
+    # Closed at that time when written: a closed visit is never changed afterwards (on
+    # PostgreSQL the database refuses it, inspections 0008).
+    visit = make_closed_visit(
+        occupancy,
+        inspector,
+        result="not_granted",
+        closed_at=timezone.make_aware(datetime.datetime(2026, 3, 2, 14, 5)),
     )
     exc = refused(lambda: close(visit, inspector, grant=grant(general_template)))
     assert str(exc) == (

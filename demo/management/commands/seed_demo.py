@@ -292,10 +292,13 @@ class Command(BaseCommand):
                 visit, resolved_later = self.seed_visit(inspection, visit_spec, inspector)
                 visits[visit.sequence] = visit
                 later += resolved_later
-            # Deficiencies corrected and orders complied with on a later visit.
+            # Deficiencies corrected and orders complied with on a later visit, written as
+            # history: that visit is closed already (PostgreSQL's record guards refuse it
+            # otherwise).
             for row, field, sequence in later:
                 setattr(row, field, visits[sequence])
-                row.save(update_fields=[field])
+                with builders.written_as_history():
+                    row.save(update_fields=[field])
 
     def seed_occupied_with_matters(self, municipality, data, types, staff) -> None:
         """An application ready for occupancy whose Occupancy visit is then recorded and
