@@ -17,9 +17,12 @@ def grant_signing_certificate_permissions(apps, schema_editor=None):
     """The municipal administrator role's group may manage the signing certificate (if the
     role has a group; the tests call this after a flush, as 0002's link_roles)."""
     app_config = apps.get_app_config("core")
-    app_config.models_module = True
+    # Migration state apps have no models module, and create_permissions skips an app
+    # without one; the project's apps (after a test's flush) keep theirs.
+    previous = getattr(app_config, "models_module", None)
+    app_config.models_module = previous or True
     create_permissions(app_config, verbosity=0, apps=apps)
-    app_config.models_module = None
+    app_config.models_module = previous
     RoleGroup = apps.get_model("core", "RoleGroup")
     Permission = apps.get_model("auth", "Permission")
     role_group = RoleGroup.objects.filter(role="municipal_admin").select_related("group").first()
