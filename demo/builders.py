@@ -51,10 +51,13 @@ def written_as_history(visit: Visit | None = None):
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        (previous,) = cursor.fetchone()
         cursor.execute("SET LOCAL session_replication_role = replica")
         yield
-        # On an error the savepoint's rollback undoes the setting as well.
-        cursor.execute("SET LOCAL session_replication_role = origin")
+        # Back to what it was (an enclosing block may be writing history too); on an error
+        # the savepoint's rollback undoes the setting as well.
+        cursor.execute("SELECT set_config('session_replication_role', %s, true)", [previous])
 
 
 def municipality(*, slug: str = "alpha", name: str = "", **fields) -> Municipality:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Municipality, Role
+from demo import builders
 from exchange.exporting import (
     INSPECTION_FIELDS,
     PERMIT_FIELDS,
@@ -69,7 +70,8 @@ def demo(db):
     visit = Visit.objects.filter(
         inspection__application__municipality=town, status=VisitStatus.CLOSED
     ).first()
-    Visit.objects.filter(pk=visit.pk).update(internal_notes=INTERNAL_NOTE)
+    with builders.written_as_history(visit):  # a past visit's notes: history
+        Visit.objects.filter(pk=visit.pk).update(internal_notes=INTERNAL_NOTE)
     return town
 
 
