@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Activity
+from demo import builders
 from inspections.models import Photo, Visit
 from occupancy.models import GrantDraft, OccupancyPermit, OccupancyPermitType
 from tests.conftest import client_for, make_application
@@ -63,7 +64,8 @@ def make_permit(visit, template, user, number) -> OccupancyPermit:
 
 def granted_visit(inspection, user, sequence) -> Visit:
     visit = make_closed_visit(inspection, user, sequence=sequence, result="granted_full")
-    visit.report_pdf.save(f"report-{sequence}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"))
+    with builders.written_as_history():  # its report, filed after the visit closed
+        visit.report_pdf.save(f"report-{sequence}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"))
     return visit
 
 
