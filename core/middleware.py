@@ -28,6 +28,10 @@ class TwoFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not request.user.is_authenticated:
             return None
+        if not getattr(view_func, "login_required", True):
+            # A public page (login_not_required: the permit verification page) asks nothing
+            # of anyone, signed in or not.
+            return None
         view_name = request.resolver_match.view_name
         if view_name in _ALWAYS_OPEN:
             return None

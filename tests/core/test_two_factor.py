@@ -318,3 +318,21 @@ def test_a_user_without_an_authenticator_may_turn_it_on(inspector):
     set_up(client, inspector)
     again, _ = log_in("inspector")
     assert again.get("/")["Location"].startswith(VERIFY)
+
+
+def test_a_public_page_asks_no_code_of_anyone(official, application_a, occupancy_type_a):
+    """The permit verification page needs no login: someone signed in who still owes a
+    second factor sees it as everyone does (and still gets no other page)."""
+    from occupancy.models import PermitVerification
+    from tests.factories import make_inspection
+    from tests.permits.test_constraints import issue_raw_permit
+
+    permit = issue_raw_permit(
+        make_inspection(application_a, occupancy_type_a), official, "P-1", real_snapshot=True
+    )
+    token = PermitVerification.objects.create(permit=permit).token
+    client, _user = log_in("townadmin")
+    page = client.get(f"/v/{token}")
+    assert page.status_code == 200
+    assert "P-1" in page.content.decode()
+    assert client.get("/")["Location"].startswith(SETUP)
