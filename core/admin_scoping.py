@@ -124,8 +124,12 @@ class _RoleScopedPermissions:
         perm = _perm(self.opts, action)
         if obj is None:
             return access.can_somewhere(user, perm)
+        return self._role_allows_on(request, action, perm, obj)
+
+    def _role_allows_on(self, request, action: str, perm: str, obj) -> bool:
+        """Whether the role in `obj`'s municipality has `perm` (an inline: the parent's)."""
         municipality_id = self.object_municipality_id(obj)
-        return municipality_id is not None and access.can(user, municipality_id, perm)
+        return municipality_id is not None and access.can(request.user, municipality_id, perm)
 
     def has_view_permission(self, request, obj=None):
         return self._role_allows(request, "view", obj) or self._role_allows(request, "change", obj)
@@ -358,16 +362,8 @@ class MunicipalInline(_RoleScopedPermissions):
     def _rows_path(self) -> str | None:
         return self.municipality_path or municipality_path_of(self.model)
 
-    def _role_allows(self, request, action: str, obj=None) -> bool:
+    def _role_allows_on(self, request, action: str, perm: str, obj) -> bool:
         # Django passes the parent object to an inline's permission checks.
-        user = request.user
-        if not (user.is_active and user.is_staff):
-            return False
-        if access.is_superuser(user):
-            return True
-        perm = _perm(self.opts, action)
-        if obj is None:
-            return access.can_somewhere(user, perm)
         parent_path = municipality_path_of(type(obj)) or "municipality"
         if crosses_to_many(type(obj), parent_path):
             # A parent of several municipalities (a person and their memberships): the
@@ -375,13 +371,13 @@ class MunicipalInline(_RoleScopedPermissions):
             # every one of their municipalities to be the user's); the rows shown and the
             # choices offered stay scoped (get_queryset, formfield_for_*).
             parent_admin = self.admin_site._registry.get(type(obj))
-            if parent_admin is None or not access.can_somewhere(user, perm):
+            if parent_admin is None or not access.can_somewhere(request.user, perm):
                 return False
             if action == "view":
                 return parent_admin.has_view_permission(request, obj)
             return parent_admin.has_change_permission(request, obj)
         municipality_id = municipality_id_of(obj, parent_path)
-        return municipality_id is not None and access.can(user, municipality_id, perm)
+        return municipality_id is not None and access.can(request.user, municipality_id, perm)
 
     def has_add_permission(self, request, obj=None):
         return self._role_allows(request, "add", obj)
