@@ -174,7 +174,11 @@ def signing_certificate_store(
 
 
 def _signer(certificate: SigningCertificate) -> tuple[signers.SimpleSigner, CertificateDetails]:
-    fernet = _fernet()
+    try:
+        fernet = _fernet()
+    except SigningKeyMissing as exc:
+        # A certificate stored, then SIGNING_KEY removed: the close says why, nothing issued.
+        raise SigningError(f"The signing certificate cannot be read: {exc}") from exc
     try:
         data = fernet.decrypt(bytes(certificate.encrypted_pkcs12))
         password = fernet.decrypt(bytes(certificate.encrypted_password)).decode()

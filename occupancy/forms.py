@@ -245,7 +245,8 @@ class RevocationForm(forms.Form):
         max_length=REVOCATION_REASON_MAX_LENGTH,
         widget=Textarea(attrs={"rows": 5}),
         error_messages={"required": REVOCATION_REASON_REQUIRED},
-        help_text="Printed on the notice of revocation and shown with the permit.",
+        help_text="Printed on the notice of revocation and shown to anyone on the permit's "
+        "public verification page: do not include personal information.",
     )
     revoked_on = forms.DateField(
         label="Revoked effective",

@@ -359,6 +359,10 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
             "outcomes": LookupOutcome,
         },
     )
-    # Briefly: a revocation shows within a minute.
-    patch_cache_control(response, max_age=60)
+    # Briefly: a revocation shows within a minute. Only the visitor's own browser caches it
+    # when someone is signed in (the header names them).
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True, max_age=60)
+    else:
+        patch_cache_control(response, public=True, max_age=60)
     return response

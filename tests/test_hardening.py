@@ -27,6 +27,7 @@ PRODUCTION = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
+    "PUBLIC_BASE_URL": "https://permits.example.ca",
 }
 
 
@@ -47,6 +48,15 @@ def test_check_deploy_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_while_permits_would_print_a_local_address():
+    """Every permit prints PUBLIC_BASE_URL for good: production must set it."""
+    settings = {k: v for k, v in PRODUCTION.items() if k != "PUBLIC_BASE_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **settings)
+    assert result.returncode != 0
+    assert "threshold.W001" in result.stdout + result.stderr
+    assert "PUBLIC_BASE_URL" in result.stdout + result.stderr
 
 
 def test_production_cookies_are_secure_and_http_only():

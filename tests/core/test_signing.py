@@ -317,3 +317,18 @@ def test_a_certificate_expired_since_its_upload_refuses_the_close_and_issues_not
     assert not DocumentSignature.objects.exists()
     assert Visit.objects.get(pk=open_visit.pk).status == open_visit.status
     assert not list((settings.MEDIA_ROOT / "occupancy").rglob("*.pdf"))
+
+
+def test_a_signing_key_removed_after_the_upload_refuses_the_close_with_a_message(
+    settings, municipality_a, inspector, open_visit, general_template
+):
+    """Not a server error: the close says why and nothing is issued."""
+    from occupancy.exceptions import CloseError
+    from occupancy.models import OccupancyPermit
+
+    store_signing_certificate(municipality_a)
+    settings.SIGNING_KEY = ""
+    settings.DEBUG = False
+    with pytest.raises(CloseError, match="could not be signed: .*cannot be read"):
+        issue(open_visit, inspector, general_template)
+    assert not OccupancyPermit.objects.exists()
