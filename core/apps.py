@@ -6,8 +6,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Municipalities, staff and audit trail"
 
     def ready(self):
-        from core import checks  # noqa: F401 - registers the system checks
-        from core import signals  # noqa: F401 - connects the receivers
+        from core import (
+            checks,  # noqa: F401 - registers the system checks
+            signals,  # noqa: F401 - connects the receivers
+        )
         from core.admin import restrict_other_apps_to_superusers
 
         restrict_other_apps_to_superusers()
