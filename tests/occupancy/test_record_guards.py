@@ -260,3 +260,52 @@ def test_a_permit_is_never_deleted_by_sql(permit):
         with transaction.atomic():
             OccupancyPermit.objects.filter(pk=permit.pk)._raw_delete(connection.alias)
     assert OccupancyPermit.objects.filter(pk=permit.pk).exists()
+
+
+def test_the_verification_token_is_never_changed_nor_deleted(permit):
+    """The QR code printed on the permit leads to its token: it must keep leading there."""
+    from occupancy.models import PermitVerification
+
+    verification = PermitVerification.objects.get(permit=permit)
+    with pytest.raises(IntegrityError, match="cannot be updated"):
+        with transaction.atomic():
+            PermitVerification.objects.filter(pk=verification.pk).update(token="guessable")
+    with pytest.raises(IntegrityError, match="cannot be deleted"):
+        with transaction.atomic():
+            PermitVerification.objects.filter(pk=verification.pk).delete()
+    assert PermitVerification.objects.get(permit=permit).token == verification.token
+
+
+def test_who_signed_a_document_is_never_changed_nor_deleted(permit):
+    from core.models import DocumentSignature
+
+    signature = DocumentSignature.objects.create(
+        municipality=permit.municipality,
+        sha256="a" * 64,
+        unsigned_sha256="b" * 64,
+        unsigned_length=10,
+        signer_common_name="Chief Building Official, Town of Alpha",
+        certificate_subject="CN=Chief Building Official, Town of Alpha",
+        certificate_sha256="c" * 64,
+    )
+    with pytest.raises(IntegrityError, match="cannot be updated"):
+        with transaction.atomic():
+            DocumentSignature.objects.filter(pk=signature.pk).update(
+                signer_common_name="Someone else"
+            )
+    with pytest.raises(IntegrityError, match="cannot be deleted"):
+        with transaction.atomic():
+            DocumentSignature.objects.filter(pk=signature.pk).delete()
+
+
+def test_a_permit_is_never_inserted_already_revoked(permit):
+    with pytest.raises(IntegrityError, match="can only be issued"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE forged AS SELECT * FROM occupancy_occupancypermit WHERE id = %s",
+                [permit.pk],
+            )
+            cursor.execute(
+                "UPDATE forged SET id = id + 1000, number = 'OCC-FORGED', status = 'revoked'"
+            )
+            cursor.execute("INSERT INTO occupancy_occupancypermit SELECT * FROM forged")
