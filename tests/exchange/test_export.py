@@ -236,13 +236,14 @@ def test_visit_results_map_to_blds_result_values(application_a, inspector, occup
 def test_co_issued_date_is_the_first_issued_general_permit(
     application_a, inspector, occupancy_type_a
 ):
-    issue_permit(
-        application_a,
-        inspector,
-        number="OCC-1",
-        granted_on=datetime.date(2026, 2, 1),
-        status=PermitStatus.REVOKED,
-    )
+    with builders.written_as_history():  # a permit revoked since (its revocation not needed)
+        issue_permit(
+            application_a,
+            inspector,
+            number="OCC-1",
+            granted_on=datetime.date(2026, 2, 1),
+            status=PermitStatus.REVOKED,
+        )
     issue_permit(
         application_a,
         inspector,
