@@ -1,17 +1,14 @@
 """Account pages around Django's own: the client's address, the throttled password reset
 and the second-factor pages (rules and state changes in core.two_factor)."""
 
-import hashlib
 import ipaddress
 import logging
-import time
 
 import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from core import two_factor
+from core import throttle, two_factor
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +45,9 @@ def client_address(request) -> str:
 
 
 def _over_limit(kind: str, value: str, limit: int) -> bool:
-    """Count one request against `value` in the shared cache and say whether it is over
-    `limit` in the current hour. The count and the window's start are stored together, so
-    the window does not move with each request. Two workers counting the same instant may
-    each miss the other's request: the limit may be passed by one or two, never more."""
-    key = f"password-reset:{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
-    now = time.time()
-    count, started = cache.get(key) or (0, now)
-    if now - started >= PASSWORD_RESET_WINDOW_SECONDS:
-        count, started = 0, now
-    count += 1
-    remaining = PASSWORD_RESET_WINDOW_SECONDS - (now - started)
-    cache.set(key, (count, started), timeout=max(1, int(remaining) + 1))
-    return count > limit
+    return throttle.over_limit(
+        f"password-reset:{kind}", value, limit=limit, window_seconds=PASSWORD_RESET_WINDOW_SECONDS
+    )
 
 
 class ThrottledPasswordResetView(auth_views.PasswordResetView):

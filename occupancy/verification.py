@@ -10,16 +10,14 @@ fetches nothing).
 
 import base64
 import datetime
-import hashlib
 import io
-import time
 from typing import NamedTuple
 
 import segno
 from django.conf import settings
-from django.core.cache import cache
 from django.urls import reverse
 
+from core import throttle
 from core.models import DocumentSignature
 from core.signing import document_signature
 from occupancy.models import (
@@ -113,17 +111,11 @@ def verification_lookup_record(
 
 
 def lookups_over_limit(address: str) -> bool:
-    """Count one lookup from a client address in the shared (database) cache, and say
-    whether it is over VERIFICATION_LOOKUPS_PER_MINUTE in the current minute. The address is
-    kept only hashed, and only in the cache for the minute. As with the password reset
-    throttle (core.accounts), two workers counting the same instant may each miss the
-    other's lookup: the limit may be passed by one or two, never more."""
-    key = f"verification-lookups:{hashlib.sha256(address.encode()).hexdigest()}"
-    now = time.time()
-    count, started = cache.get(key) or (0, now)
-    if now - started >= RATE_WINDOW_SECONDS:
-        count, started = 0, now
-    count += 1
-    remaining = RATE_WINDOW_SECONDS - (now - started)
-    cache.set(key, (count, started), timeout=max(1, int(remaining) + 1))
-    return count > settings.VERIFICATION_LOOKUPS_PER_MINUTE
+    """Count one lookup from a client address and say whether it is over
+    VERIFICATION_LOOKUPS_PER_MINUTE in the current minute (core.throttle)."""
+    return throttle.over_limit(
+        "verification-lookups",
+        address,
+        limit=settings.VERIFICATION_LOOKUPS_PER_MINUTE,
+        window_seconds=RATE_WINDOW_SECONDS,
+    )
