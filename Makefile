@@ -34,6 +34,9 @@ run: migrate
 	@echo "  Log in as inspector (or clerk, viewer, chief, inspector2; townadmin or sampleadmin"
 	@echo "  for a municipality's administration, admin for the whole platform) with password: $(DEMO_PASSWORD)"
 	@echo ""
+	# The job worker (e-mail, documents after a close) beside the web server, stopped with it.
+	DEBUG=1 $(PY) manage.py db_worker --queue-name '*' & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Background jobs: the queue is a table of the same database (docs/architecture.md).
+    "django_tasks",
+    "django_tasks_db",
     # Threshold's apps, lowest layer first (docs/architecture.md): each imports only those
     # listed before it, a contract `make lint` enforces.
     "core",
@@ -202,6 +205,17 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 globals().update(email_settings(env_str("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "threshold@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds an SMTP server may take to answer: mail is sent by the job worker, never by a
+# request, but a server that accepts and never answers must not hold a worker forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+
+# Background jobs (core.jobs): a table of the database, run by `manage.py db_worker`
+# (`make run` starts one). Tests run each job at once, when it is enqueued.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -52,7 +52,7 @@ def publish(storage, pending: str, final: str) -> None:
     os.replace(source, target)
 
 
-def _committed() -> bool:
+def transaction_committed() -> bool:
     """True when the enclosing transaction has committed: no atomic block is open, or only
     the one a test case wraps every test in (Django's own `durable` check allows for it)."""
     return all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
@@ -106,7 +106,7 @@ class FilesWrittenGuard:
         if exc_type is not None:
             for storage, pending, _ in self._written:
                 storage.delete(pending)
-        elif _committed():
+        elif transaction_committed():
             self._publish()
         else:
             transaction.on_commit(self._publish)

@@ -25,6 +25,11 @@ def pytest_configure(config):
     from django.test.utils import override_settings
 
     override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
+    # Background jobs run at once, when enqueued (after the commit: core.jobs); tests of the
+    # queue itself switch to the database backend and run a worker.
+    override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    ).enable()
 
 
 PASSWORD = "a-long-test-password-123"
