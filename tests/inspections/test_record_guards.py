@@ -128,12 +128,12 @@ def guarded_columns(model, *, allowed=()):
     ]
 
 
-def try_every_column(row, message):
-    """Each column of `row`, changed with an ORM .update() and with raw SQL: all refused with
-    `message` (a pattern with {column}), and the table is as it was."""
+def try_every_column(row, message, *, skip=()):
+    """Each column of `row` (but `skip`), changed with an ORM .update() and with raw SQL: all
+    refused with `message` (a pattern with {column}), and the table is as it was."""
     model = type(row)
     before = rows(model)
-    allowed = (FOLLOW_UP_FIELDS.get(model, ""),)
+    allowed = (FOLLOW_UP_FIELDS.get(model, ""), *skip)
     tried = []
     for field in guarded_columns(model, allowed=allowed):
         current = getattr(row, field.attname)
@@ -162,12 +162,74 @@ def label(visit):
 # The closed visit
 
 
+REPORT_COLUMNS = ("report_pdf", "report_sha256")
+
+
 def test_each_column_of_a_closed_visit_is_refused(closed):
     visit = closed[0]
     tried = try_every_column(
-        visit, rf"{label(visit)} is closed and cannot be changed \({{column}}\)"
+        visit,
+        rf"{label(visit)} is closed and cannot be changed \({{column}}\)",
+        skip=REPORT_COLUMNS,
     )
-    assert {"result", "report_pdf", "report_sha256", "closed_at", "internal_notes"} <= set(tried)
+    assert {"result", "closed_at", "closed_by_id", "internal_notes"} <= set(tried)
+
+
+def test_a_closed_visits_report_once_stored_is_never_changed(closed):
+    # The report job stored it (inspections 0009 lets it, once, from empty): rewriting,
+    # removing or replacing it is refused, whatever writes the row.
+    visit = Visit.objects.get(pk=closed[0].pk)
+    assert visit.report_pdf and len(visit.report_sha256) == 64
+    tried = try_every_column(
+        visit,
+        rf"{label(visit)} is closed: its report is stored once, with its SHA-256, and never "
+        r"changed",
+        skip=[f.name for f in Visit._meta.concrete_fields if f.name not in REPORT_COLUMNS],
+    )
+    assert set(tried) == set(REPORT_COLUMNS)
+    message = r"its report is stored once"
+    for emptied in ({"report_pdf": "", "report_sha256": ""}, {"report_sha256": ""}):
+        with pytest.raises(IntegrityError, match=message):
+            with transaction.atomic():
+                Visit.objects.filter(pk=visit.pk).update(**emptied)
+    assert Visit.objects.get(pk=visit.pk).report_sha256 == visit.report_sha256
+
+
+def test_a_pending_report_is_stored_once_and_only_with_its_hash(closed):
+    # A closed visit whose report is pending (the job has not run): the report and its
+    # SHA-256 are set together, once; a report without its hash, a malformed hash or any
+    # other column in the same update is refused.
+    visit = closed[0]
+    with connection.cursor() as cursor:
+        # Back to pending as the close leaves it, past the guard (as demo.builders writes
+        # history): the trigger is what is under test, not how the row got here.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE inspections_visit SET report_pdf = '', report_sha256 = '' WHERE id = %s",
+            [visit.pk],
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    message = r"its report is stored once"
+    for refused in (
+        {"report_pdf": "reports/2026/r.pdf"},
+        {"report_sha256": "a" * 64},
+        {"report_pdf": "reports/2026/r.pdf", "report_sha256": "not a digest"},
+    ):
+        with pytest.raises(IntegrityError, match=message):
+            with transaction.atomic():
+                Visit.objects.filter(pk=visit.pk).update(**refused)
+    with pytest.raises(IntegrityError, match=r"cannot be changed \(internal_notes\)"):
+        with transaction.atomic():
+            Visit.objects.filter(pk=visit.pk).update(
+                report_pdf="reports/2026/r.pdf", report_sha256="a" * 64, internal_notes="x"
+            )
+    stored = {"report_pdf": "reports/2026/r.pdf", "report_sha256": "a" * 64}
+    Visit.objects.filter(pk=visit.pk).update(**stored)
+    with pytest.raises(IntegrityError, match=message):
+        with transaction.atomic():
+            Visit.objects.filter(pk=visit.pk).update(report_sha256="b" * 64)
+    stored = Visit.objects.get(pk=visit.pk)
+    assert (stored.report_pdf.name, stored.report_sha256) == ("reports/2026/r.pdf", "a" * 64)
 
 
 def test_a_closed_visit_is_never_reopened(closed):
