@@ -14,6 +14,7 @@ import zipfile
 
 from django.utils import timezone
 
+from core.csv_safe import spreadsheet_safe_row
 from core.models import Municipality
 from inspections.exports import blds_inspection_rows
 from occupancy.exports import co_issued_dates
@@ -183,10 +184,13 @@ def blds_datasets(*, municipality: Municipality) -> dict[str, tuple[list[str], l
 
 
 def csv_bytes(fields: list[str], rows: list[dict]) -> bytes:
+    """The rows as CSV, every cell through core.csv_safe: a description or an inspection type
+    typed as `=HYPERLINK(…)` reaches a spreadsheet as text, not as a formula. The JSON files
+    keep the values as they are (no program runs them)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(spreadsheet_safe_row(row) for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 

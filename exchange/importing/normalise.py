@@ -10,7 +10,12 @@ from core.models import Province
 DIRECTIONS = {"N", "S", "E", "W", "NE", "NW", "SE", "SW"}
 _DESIGNATOR = r"(?:(?:UNIT|SUITE|STE|APT|APARTMENT)\b\.?|#)"
 _UNIT = r"(?P<unit>[A-Z0-9][A-Z0-9-]{0,19})"
-_TRAILING_UNIT = re.compile(rf"^(?P<street>.*[A-Z].*?)[\s,]+{_DESIGNATOR}\s*{_UNIT}$", re.I)
+# The unit at the end, after a space or comma. Each position where a search tries it costs at
+# most a designator and 20 characters, so finding it is linear in the address. (It was one
+# pattern for the street as well, `^(.*[A-Z].*?)[\s,]+…$`, whose backtracking tried every
+# split of the street: a 40,001-character address took 28 s.)
+_TRAILING_UNIT = re.compile(rf"(?<=[\s,]){_DESIGNATOR}\s*{_UNIT}$", re.I)
+_STREET_LETTER = re.compile(r"[A-Z]", re.I)
 _LEADING_UNIT = re.compile(rf"^{_DESIGNATOR}\s*{_UNIT}\s*[,-]?\s+(?P<street>\d.*)$", re.I)
 _UNIT_PREFIX = re.compile(rf"^{_DESIGNATOR}\s*", re.I)
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -69,11 +74,25 @@ def split_address(address: str, unit: str = "") -> tuple[str, str]:
     A unit given separately wins over one found in the address."""
     text = clean_text(address).strip(" ,")
     found = ""
-    match = _TRAILING_UNIT.match(text) or _LEADING_UNIT.match(text)
-    if match:
+    trailing = _trailing_unit(text)
+    if trailing:
+        text, found = trailing
+    elif match := _LEADING_UNIT.match(text):
         text, found = match.group("street").strip(" ,"), match.group("unit")
     unit = clean_unit(unit) or found.upper()
     return title_case(text), unit
+
+
+def _trailing_unit(text: str) -> tuple[str, str] | None:
+    """(street, unit) when the address ends in a unit designator and its unit and the street
+    before it has a letter (`55 KING ST W #7`; not `#7`, nor `12 #7`), else None."""
+    start = 0
+    while match := _TRAILING_UNIT.search(text, start):
+        street = text[: match.start()].strip(" ,")
+        if _STREET_LETTER.search(street):
+            return street, match.group("unit")
+        start = match.start() + 1
+    return None
 
 
 def clean_postal_code(value: str) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from exchange.importing.mapping import DATE_FIELDS, Mapping
+from core.csv_safe import from_spreadsheet_safe
+from exchange.importing.mapping import CHOICES, DATE_FIELDS, TEXT_FIELDS, Mapping
 from exchange.importing.normalise import (
     DateParser,
     clean_postal_code,
@@ -23,6 +24,38 @@ from permits.models import Application
 
 # Model fields that validation leaves alone: set by the importer or checked by the database.
 _NOT_VALIDATED = ["municipality", "search_text", "last_activity_at", "created_at", "updated_at"]
+
+# The longest text a column may hold, checked before any other work on the row: a cell of
+# 40,001 characters costs a length, never a parse, and no message quotes more than this.
+# Text fields: the model field's max_length. A column that may carry a unit's designator
+# ("2022 ATKINSON DR. APARTMENT 25", "Suite 4") gets room for it. Dates and values that a
+# value map translates are the file's own words, bounded generously.
+DATE_TEXT_MAX = 40
+MAPPED_TEXT_MAX = 100
+DESIGNATOR_ALLOWANCE = len(" APARTMENT. ")
+NUMBER_SHOWN_MAX = 40
+
+
+def column_limits() -> dict[str, int]:
+    """Mapping target → the most characters its column may hold (after spacing is collapsed)."""
+
+    def max_length(name: str) -> int | None:
+        return Application._meta.get_field(name).max_length
+
+    limits: dict[str, int | None] = dict.fromkeys(DATE_FIELDS, DATE_TEXT_MAX)
+    limits.update(dict.fromkeys(CHOICES, MAPPED_TEXT_MAX))
+    for name in TEXT_FIELDS:
+        if name not in limits and name != "address":
+            limits[name] = max_length(name)  # None for a text field without a maximum
+    limits["address"] = max_length("street_address") + max_length("unit") + DESIGNATOR_ALLOWANCE
+    limits["unit"] += DESIGNATOR_ALLOWANCE
+    return {name: limit for name, limit in limits.items() if limit}
+
+
+def cell_text(cell: str) -> str:
+    """A cell's value: the quote an export put before a formula-like value removed
+    (core.csv_safe), spacing collapsed."""
+    return clean_text(from_spreadsheet_safe(cell))
 
 
 @dataclass(frozen=True)
@@ -78,20 +111,36 @@ class RowReader:
             for target, names in mapping.columns.items()
         }
         self.dates = DateParser(mapping.date_formats)
+        limits = column_limits()
+        self.limits = [
+            (name, i, limits[target])
+            for target, columns in self.columns.items()
+            if target in limits
+            for name, i in columns
+            if i is not None
+        ]
 
     def _cell(self, cells: list[str], target: str) -> tuple[str, str]:
         name, i = self.columns[target][0]
-        return name, clean_text(cells[i]) if i is not None else ""
+        return name, cell_text(cells[i]) if i is not None else ""
+
+    def _check_lengths(self, cells: list[str]) -> None:
+        for column, i, limit in self.limits:
+            if len(cells[i]) > limit:  # the raw cell first: padding may still fit
+                length = len(clean_text(cells[i]))
+                if length > limit:
+                    raise RowError(f"{column} is {length:,} characters; at most {limit:,}")
 
     def values(self, cells: list[str]) -> dict[str, Any]:
         if len(cells) < self.width:
             raise RowError(f"it has {len(cells)} values, the header names {self.width} columns")
         if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
             raise RowError(f"it has {len(cells)} values, the header names {self.width} columns")
+        self._check_lengths(cells)
         values: dict[str, Any] = {}
         for target in self.columns:
             if target == "description":
-                parts = [clean_text(cells[i]) for _, i in self.columns[target] if i is not None]
+                parts = [cell_text(cells[i]) for _, i in self.columns[target] if i is not None]
                 text = " – ".join(dict.fromkeys(p for p in parts if p))
                 if text:
                     values["description"] = text
@@ -124,8 +173,12 @@ class RowReader:
         return values
 
     def number_of(self, cells: list[str]) -> str:
+        """The row's permit number as a rejection names it (a long one shortened)."""
         i = self.columns["number"][0][1]
-        return clean_text(cells[i]) if i is not None and i < len(cells) else ""
+        if i is None or i >= len(cells):
+            return ""
+        number = clean_text(cells[i][: NUMBER_SHOWN_MAX * 4])
+        return number if len(number) <= NUMBER_SHOWN_MAX else number[: NUMBER_SHOWN_MAX - 1] + "…"
 
     def _clean_address(self, values: dict[str, Any]) -> None:
         address = values.pop("address", None) or values.get("street_address", "")
