@@ -32,7 +32,7 @@ from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from core.models import Activity, Role
+from core.models import Activity, Delivery, DeliveryKind, DeliveryStatus, Role
 from demo import builders
 from inspections.models import (
     Finding,
@@ -96,12 +96,100 @@ OTHER_MUNICIPALITY = {"inspector_b", "town_admin_b"}
 READ = {"viewer", "clerk", "inspector", "chief", "town_admin", "admin"}
 ADD_INSPECTION = {"clerk", "inspector", "chief", "admin"}
 RECORD = {"inspector", "chief", "admin"}
+# Resend an e-mail about an application (permits.change_application).
+CHANGE_APPLICATION = {"clerk", "inspector", "chief", "admin"}
 REVOKE = {"chief", "admin"}
+
+# Inspection requests (scheduling): who requests, who dispatches; My today and the calendar
+# address are every inspector's, another municipality's too (UNSCOPED: pages of no record).
+REQUEST = {"clerk", "inspector", "chief", "admin"}
+DISPATCH = {"clerk", "chief", "admin"}
+INSPECTS = RECORD | {"inspector_b"}
+UNSCOPED = {"scheduling:dispatch", "scheduling:my_today", "scheduling:calendar_reset"}
+
+
+def _scheduling_rows(application, municipality, inspector) -> dict:
+    """A request to assign, one to move, one to decline and two of the inspector's day to
+    reorder, on the next business days (each of its own inspection type: one open request
+    per type)."""
+    from scheduling import rules
+    from scheduling.models import InspectionRequest, RequestStatus
+
+    calendar = rules.Calendar(municipality)
+    day = calendar.next_business_day(rules.today())
+    later = calendar.next_business_day(day)
+
+    def request(name, **fields):
+        kind = builders.inspection_type(municipality=municipality, name=name)
+        return InspectionRequest.objects.create(
+            municipality=municipality,
+            application=application,
+            inspection_type=kind,
+            inspection=make_inspection(application, kind),
+            requested_date=day,
+            site_contact_name="Sam Builder",
+            site_contact_phone="905-555-0142",
+            requested_by=inspector,
+            **fields,
+        )
+
+    booked = {"status": RequestStatus.CONFIRMED, "assigned_inspector": inspector}
+    return {
+        "day": day,
+        "later": later,
+        "inspector": inspector,
+        "to_assign": request("Plumbing"),
+        "to_move": request("Drains", **booked, confirmed_date=day, position=1),
+        "to_decline": request("Septic"),
+        "first": request("Fire separations", **booked, confirmed_date=later, position=1),
+        "second": request("Insulation check", **booked, confirmed_date=later, position=2),
+    }
+
+
+def _request_made(w, user):
+    from scheduling.models import InspectionRequest
+
+    made = InspectionRequest.objects.get(requested_by=user, inspection_type__name="Framing")
+    assert made.site_contact_name == "Pat Builder"
+
+
+def _request_assigned(w, user):
+    assigned = _reloaded(w.requests["to_assign"])
+    assert (assigned.status, assigned.confirmed_date) == ("confirmed", w.requests["day"])
+
+
+def _request_moved(w, user):
+    moved = _reloaded(w.requests["to_move"])
+    assert (moved.confirmed_date, moved.half_day) == (w.requests["later"], "afternoon")
+
+
+def _request_declined(w, user):
+    declined = _reloaded(w.requests["to_decline"])
+    assert (declined.status, declined.decline_reason) == ("declined", "No permit issued yet")
+
+
+def _request_reordered(w, user):
+    # Only the request's own inspector orders their day; anyone else changes nothing.
+    moved_up = user == w.requests["inspector"]
+    assert _reloaded(w.requests["second"]).position == (1 if moved_up else 2)
+
+
+def _calendar_made(w, user):
+    from scheduling.models import CalendarFeed
+
+    assert CalendarFeed.objects.filter(user=user).exists()
+
+
+def _earliest_request_date(w) -> str:
+    from scheduling import rules
+
+    return rules.earliest_request_date(w.application.municipality).isoformat()
 
 # name: (GET allowed to, POST allowed to); None means the method is not accepted (405).
 MATRIX = {
     "permits:application_list": (READ | OTHER_MUNICIPALITY, None),
     "permits:application_detail": (READ, None),
+    "permits:application_delivery_resend": (None, CHANGE_APPLICATION),
     "inspections:inspection_add": (None, ADD_INSPECTION),
     "inspections:inspection_detail": (READ, None),
     "inspections:inspection_cancel": (None, RECORD),
@@ -126,12 +214,24 @@ MATRIX = {
     "occupancy:visit_result": (None, RECORD),
     "occupancy:visit_confirm": (RECORD, None),
     "occupancy:visit_close": (None, RECORD),
+    "scheduling:request_inspection": (REQUEST, REQUEST),
+    "scheduling:dispatch": (DISPATCH, None),
+    "scheduling:request_detail": (DISPATCH, None),
+    "scheduling:request_assign": (None, DISPATCH),
+    "scheduling:request_move": (None, DISPATCH),
+    "scheduling:request_decline": (None, DISPATCH),
+    "scheduling:request_reorder": (None, RECORD),
+    "scheduling:my_today": (INSPECTS, None),
+    "scheduling:calendar_reset": (None, INSPECTS),
 }
-APP_NAMESPACES = {"permits", "inspections", "occupancy"}
+APP_NAMESPACES = {"permits", "inspections", "occupancy", "scheduling"}
 
 # Public pages, without login: every persona (anonymous too) gets 200 for a real address;
 # the only row a GET adds is the lookup's record (test_public_pages).
 PUBLIC = {"occupancy:verify"}
+# Checked by their own tests (tests/scheduling/test_views.py): where signing in leads (a
+# redirect for everyone) and the calendar feed (no login; its secret address is the key).
+OWN_TESTS = {"scheduling:landing", "scheduling:calendar_feed"}
 
 # The addresses before issue 12 (no name): 308 to the named URL, which does the checks.
 MOVED = {
@@ -174,7 +274,7 @@ def all_urls(patterns=None, namespace="") -> set[str]:
 def test_every_url_has_an_entry():
     urls = all_urls()
     app = {url for url in urls if url.split(":")[0] in APP_NAMESPACES}
-    assert app == set(MATRIX) | set(MOVED) | PUBLIC
+    assert app == set(MATRIX) | set(MOVED) | PUBLIC | OWN_TESTS
     admin_urls = {url for url in urls if url.startswith("admin:")}
     assert admin_urls == set(admin_url_entries())
     # config/urls.py puts the admin's "View on site" behind the admin's scoping (the same
@@ -223,7 +323,9 @@ class World:
     doomed_order: object
     carried_order: object
     doomed_photo: object
+    requests: dict
     permit: object
+    delivery: object
 
 
 def make_photo(visit, user, description="Wall") -> Photo:
@@ -310,10 +412,24 @@ def _world_rows(inspector, application_a, occupancy_type_a, framing_type_a, muni
     never_visited = make_inspection(application_a, framing_type_a)
     to_start = make_inspection(application_a, framing_type_a)
     insulation_type = builders.inspection_type(municipality=municipality_a, name="Insulation")
+    requests = _scheduling_rows(application_a, municipality_a, inspector)
+    requests["framing_type"] = framing_type_a
+    delivery = Delivery.objects.create(
+        municipality=municipality_a,
+        application=application_a,
+        kind=DeliveryKind.CLOSE_DOCUMENTS,
+        recipient="priya@example.com",
+        subject="Inspection result",
+        body="The documents are attached.",
+        status=DeliveryStatus.FAILED,
+        attempts=5,
+        last_error="connection refused",
+    )
     return World(
         args={
             "permits:application_list": (),
             "permits:application_detail": ("alpha", application_a.number),
+            "permits:application_delivery_resend": ("alpha", application_a.number),
             "inspections:inspection_add": ("alpha", application_a.number),
             "inspections:inspection_detail": (occupancy.code,),
             "inspections:inspection_cancel": (never_visited.code,),
@@ -338,6 +454,15 @@ def _world_rows(inspector, application_a, occupancy_type_a, framing_type_a, muni
             "occupancy:visit_result": (occupancy.code,),
             "occupancy:visit_confirm": (occupancy.code,),
             "occupancy:visit_close": (occupancy.code,),
+            "scheduling:request_inspection": ("alpha", application_a.number),
+            "scheduling:dispatch": (),
+            "scheduling:request_detail": (requests["to_assign"].code,),
+            "scheduling:request_assign": (requests["to_assign"].code,),
+            "scheduling:request_move": (requests["to_move"].code,),
+            "scheduling:request_decline": (requests["to_decline"].code,),
+            "scheduling:request_reorder": (requests["second"].code,),
+            "scheduling:my_today": (),
+            "scheduling:calendar_reset": (),
         },
         application=application_a,
         insulation_type=insulation_type,
@@ -352,7 +477,9 @@ def _world_rows(inspector, application_a, occupancy_type_a, framing_type_a, muni
         doomed_order=doomed_order,
         carried_order=carried_order,
         doomed_photo=doomed_photo,
+        requests=requests,
         permit=permit,
+        delivery=delivery,
     )
 
 
@@ -466,6 +593,15 @@ def _draft_saved(w, user):
     )
 
 
+def _delivery_resent(w, user):
+    resent = Delivery.objects.get(resend_of=w.delivery)
+    assert (resent.recipient, resent.subject, resent.actor) == (
+        "priya@example.com",
+        "Inspection result",
+        user,
+    )
+
+
 def _closed(w, user):
     visit = _reloaded(w.visit)
     assert (visit.status, visit.result, visit.closed_by) == (
@@ -492,6 +628,9 @@ RESULT = {
 }
 
 POSTS = {
+    "permits:application_delivery_resend": Post(
+        lambda w: {"delivery": w.delivery.pk}, _delivery_resent
+    ),
     "inspections:inspection_add": Post(
         lambda w: {"inspection_type": w.insulation_type.pk}, _inspection_added
     ),
@@ -529,6 +668,40 @@ POSTS = {
     "occupancy:visit_close": Post(
         lambda w: {"draft_fingerprint": draft_fingerprint(_reloaded(w.visit))}, _closed
     ),
+    "scheduling:request_inspection": Post(
+        lambda w: {
+            "inspection_type": w.requests["framing_type"].pk,
+            "requested_date": _earliest_request_date(w),
+            "half_day": "morning",
+            "site_contact_name": "Pat Builder",
+            "site_contact_phone": "905-555-0100",
+            "access_notes": "",
+        },
+        _request_made,
+    ),
+    "scheduling:request_assign": Post(
+        lambda w: {
+            "inspector": w.requests["inspector"].pk,
+            "day": w.requests["day"].isoformat(),
+            "half_day": "morning",
+        },
+        _request_assigned,
+    ),
+    "scheduling:request_move": Post(
+        lambda w: {
+            "inspector": w.requests["inspector"].pk,
+            "day": w.requests["later"].isoformat(),
+            "half_day": "afternoon",
+        },
+        _request_moved,
+    ),
+    "scheduling:request_decline": Post(
+        lambda w: {"reason": "No permit issued yet"}, _request_declined
+    ),
+    "scheduling:request_reorder": Post(
+        lambda w: {"direction": "up"}, _request_reordered, audited=False
+    ),
+    "scheduling:calendar_reset": Post(lambda w: {}, _calendar_made, audited=False),
 }
 
 
@@ -541,7 +714,7 @@ def expected_status(name: str, method: str, persona: str) -> int:
         return 405
     if persona in allowed:
         return 200 if method == "get" else 302  # a page, or the redirect after a POST
-    if persona in OTHER_MUNICIPALITY:
+    if persona in OTHER_MUNICIPALITY and name not in UNSCOPED:
         return 404
     return 403
 
@@ -653,6 +826,7 @@ ADMIN_MODELS = {
     "auth.User": AdminModel(municipal=frozenset({"view", "add", "change"})),
     "core.Membership": AdminModel(municipal=ALL),
     "core.Activity": AdminModel(municipal=VIEW, nobody=frozenset({"add", "change", "delete"})),
+    "core.Delivery": WORKFLOW,
     "core.Municipality": AdminModel(municipal=frozenset({"view", "change"})),
     "core.RoleGroup": AdminModel(operator_only=True, nobody=frozenset({"delete"})),
     "core.SigningCertificate": AdminModel(municipal=ALL),
@@ -681,6 +855,10 @@ ADMIN_MODELS = {
     "axes.AccessFailureLog": AdminModel(operator_only=True, nobody=frozenset({"add"})),
     "otp_totp.TOTPDevice": OPERATOR,
     "otp_static.StaticDevice": OPERATOR,
+    # The job queue (core.jobs): the operator reads it; jobs are never added or edited by hand.
+    "django_tasks_database.DBTaskResult": AdminModel(
+        operator_only=True, nobody=frozenset({"add", "change", "delete"})
+    ),
 }
 MODEL_PAGES = ("changelist", "add", "change", "history", "delete")
 # The page's act: the change and history pages show a row to whoever may see it.
@@ -808,6 +986,7 @@ def _admin_world_rows(municipality_a, municipality_b, inspector, inspector_b):
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_tasks_db.models import DBTaskResult
 
     one_of_everything(municipality_a, inspector, "A")
     one_of_everything(municipality_b, inspector_b, "B")
@@ -819,6 +998,14 @@ def _admin_world_rows(municipality_a, municipality_b, inspector, inspector_b):
     owner = make_user("phoneowner", municipality_a, Role.CHIEF_BUILDING_OFFICIAL)
     totp_device = TOTPDevice.objects.create(user=owner, name="Phone")
     StaticDevice.objects.create(user=owner, name="Recovery codes")
+    DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="core.tasks.example",
+        backend_name="default",
+        run_after=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+        exception_class_path="",
+        traceback="",
+    )
     permit = OccupancyPermit.objects.get(municipality=municipality_a)
     return AdminWorld(
         alpha=municipality_a,
