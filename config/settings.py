@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "permits",
     "inspections",
     "occupancy",
+    # Beside occupancy (neither imports the other): inspection requests and dispatch.
+    "scheduling",
     "exchange",
     "demo",
 ]
@@ -87,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.who_am_i",
+                "scheduling.context_processors.navigation",
             ],
         },
     },
@@ -156,7 +159,8 @@ OTP_TOTP_ISSUER = "Threshold"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "permits:application_list"
+# Inspectors land on My today, everyone else on the applications (scheduling.views.landing).
+LOGIN_REDIRECT_URL = "scheduling:landing"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-ca"

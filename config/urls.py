@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("permits.urls")),
     path("", include("inspections.urls")),
     path("", include("occupancy.urls")),
+    path("", include("scheduling.urls")),
     # Before Django's own account URLs: the same name, throttled.
     path(
         "accounts/password_reset/",

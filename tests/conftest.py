@@ -69,6 +69,8 @@ def _role_groups(request):
         migration.link_roles(apps)
         signing = importlib.import_module("core.migrations.0004_signing_certificate")
         signing.grant_signing_certificate_permissions(apps)
+        scheduling = importlib.import_module("scheduling.migrations.0002_role_permissions")
+        scheduling.grant_scheduling_permissions(apps)
 
 
 @pytest.fixture

@@ -1,0 +1,233 @@
+"""Inspection requests, the days they may be booked on and each inspector's daily capacity.
+
+A request asks for an inspection of an application on a day, in the morning or the
+afternoon; the department confirms it with a day and an inspector (dispatch), the inspector
+works through the day's confirmed requests in their own order (My today), and the visit
+started from the request completes it when it closes (scheduling.signals).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core.codes import new_code
+from core.models import Municipality
+from inspections.models import Inspection, InspectionType, Visit
+from permits.models import Application
+
+DEFAULT_MINIMUM_NOTICE_DAYS = 2
+DEFAULT_INSPECTIONS_PER_DAY = 8
+
+
+class HalfDay(models.TextChoices):
+    MORNING = "morning", "Morning"
+    AFTERNOON = "afternoon", "Afternoon"
+
+    @property
+    def hours(self) -> tuple[datetime.time, datetime.time]:
+        """Local start and end of the half day (the calendar feed's event times)."""
+        if self == HalfDay.MORNING:
+            return datetime.time(8), datetime.time(12)
+        return datetime.time(13), datetime.time(17)
+
+
+class RequestStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Waiting for the visit: a second request of the same type is refused meanwhile.
+OPEN_STATUSES = (RequestStatus.REQUESTED, RequestStatus.CONFIRMED)
+
+
+class SchedulingSettings(models.Model):
+    """A municipality's booking rules (core.Municipality is core's: this app keeps its own)."""
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="scheduling_settings"
+    )
+    minimum_notice_days = models.PositiveSmallIntegerField(
+        "minimum notice (business days)",
+        default=DEFAULT_MINIMUM_NOTICE_DAYS,
+        help_text="How many business days ahead an inspection must be requested.",
+    )
+
+    class Meta:
+        verbose_name = "scheduling settings"
+        verbose_name_plural = "scheduling settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_notice_days__lte=30), name="scheduling_notice_at_most_30"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scheduling settings of {self.municipality}"
+
+
+class Holiday(models.Model):
+    """A day the municipality's building department is closed besides the statutory
+    holidays (those come from the `holidays` package): a civic holiday, a closure."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["municipality", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "date"], name="holiday_one_per_day_per_municipality"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date:%Y-%m-%d})"
+
+
+class InspectorCapacity(models.Model):
+    """How many inspections an inspector is booked for at most on one day."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="inspector_capacities"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inspector_capacities"
+    )
+    inspections_per_day = models.PositiveSmallIntegerField(default=DEFAULT_INSPECTIONS_PER_DAY)
+
+    class Meta:
+        ordering = ["municipality", "user__username"]
+        verbose_name_plural = "inspector capacities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "user"], name="capacity_one_per_inspector"
+            ),
+            models.CheckConstraint(
+                condition=Q(inspections_per_day__gt=0) & Q(inspections_per_day__lte=50),
+                name="capacity_between_1_and_50",
+                violation_error_message="An inspector does between 1 and 50 inspections a day.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.inspections_per_day} a day in {self.municipality}"
+
+
+class InspectionRequest(models.Model):
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="inspection_requests"
+    )
+    inspection_type = models.ForeignKey(InspectionType, on_delete=models.PROTECT, related_name="+")
+    # The inspection visited: an existing one not yet closed, or the one added with the request.
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="requests"
+    )
+    requested_date = models.DateField()
+    half_day = models.CharField(max_length=10, choices=HalfDay, default=HalfDay.MORNING)
+    site_contact_name = models.CharField("site contact", max_length=200)
+    site_contact_phone = models.CharField("site contact's phone", max_length=40)
+    access_notes = models.TextField(max_length=1000, blank=True)
+    status = models.CharField(
+        max_length=10, choices=RequestStatus, default=RequestStatus.REQUESTED
+    )
+    assigned_inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspection_requests",
+    )
+    confirmed_date = models.DateField(null=True, blank=True)
+    # The inspector's own order of their day (My today), lowest first.
+    position = models.PositiveSmallIntegerField(default=0)
+    decline_reason = models.TextField(max_length=1000, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["confirmed_date", "position", "requested_date", "created_at"]
+        permissions = [
+            ("request_inspection", "Can request an inspection"),
+            ("dispatch", "Can dispatch inspection requests: confirm, move and decline them"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(half_day__in=HalfDay.values), name="request_half_day_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["application", "inspection_type"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="request_one_open_per_type",
+                violation_error_message="This inspection type is already requested and not "
+                "yet done.",
+            ),
+            # A confirmed request has its day and its inspector.
+            models.CheckConstraint(
+                condition=~Q(status=RequestStatus.CONFIRMED)
+                | (Q(assigned_inspector__isnull=False) & Q(confirmed_date__isnull=False)),
+                name="request_confirmed_has_day_and_inspector",
+            ),
+            # Declined if and only if a reason was given.
+            models.CheckConstraint(
+                condition=(Q(status=RequestStatus.DECLINED) & ~Q(decline_reason=""))
+                | (~Q(status=RequestStatus.DECLINED) & Q(decline_reason="")),
+                name="request_declined_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["assigned_inspector", "confirmed_date"], name="request_inspector_day_idx"
+            ),
+            models.Index(fields=["municipality", "status"], name="request_municipality_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inspection_type} on {self.application.number} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == RequestStatus.CONFIRMED
+
+    @property
+    def day(self) -> datetime.date:
+        """The day it is booked for: the confirmed one, else the one asked for."""
+        return self.confirmed_date or self.requested_date
+
+
+class CalendarFeed(models.Model):
+    """An inspector's private calendar address. Only the SHA-256 of its secret is kept: the
+    address is shown once, when it is made or reset, and a copied database reveals none."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

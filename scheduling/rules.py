@@ -1,0 +1,169 @@
+"""When an inspection may be booked: one function per rule set, called by the form (each
+refusal at its field) and again by the service under its lock.
+
+Business days are weekdays that are neither a statutory holiday of the municipality's
+province (the `holidays` package: Ontario's by default) nor a day the municipality added
+(scheduling.Holiday).
+"""
+
+import datetime
+from functools import lru_cache
+
+import holidays as statutory
+from django.utils import timezone
+
+from core.models import Municipality
+from core.people import person_name
+from scheduling.models import (
+    DEFAULT_MINIMUM_NOTICE_DAYS,
+    OPEN_STATUSES,
+    Holiday,
+    InspectionRequest,
+    SchedulingSettings,
+)
+
+# How far ahead a request may be made: a year is more than any department books.
+LONGEST_NOTICE = datetime.timedelta(days=366)
+
+
+def today() -> datetime.date:
+    """The department's today (local time). Every rule and page of this app asks here, so a
+    test can move the whole app to another day."""
+    return timezone.localdate()
+
+
+@lru_cache(maxsize=32)
+def _statutory(province: str, year: int) -> dict[datetime.date, str]:
+    return dict(statutory.Canada(subdiv=province, years=year))
+
+
+class Calendar:
+    """The closed days of one municipality, read once (its own days from the database)."""
+
+    def __init__(self, municipality: Municipality):
+        self.municipality = municipality
+        self.own = dict(
+            Holiday.objects.filter(municipality=municipality).values_list("date", "name")
+        )
+
+    def holiday_name(self, day: datetime.date) -> str | None:
+        return self.own.get(day) or _statutory(self.municipality.province, day.year).get(day)
+
+    def is_business_day(self, day: datetime.date) -> bool:
+        return day.weekday() < 5 and self.holiday_name(day) is None
+
+    def add_business_days(self, start: datetime.date, count: int) -> datetime.date:
+        """The `count`-th business day after `start` (`start` itself when count is 0 and it
+        is a business day)."""
+        day = start
+        while not self.is_business_day(day):
+            day += datetime.timedelta(days=1)
+        for _ in range(count):
+            day += datetime.timedelta(days=1)
+            while not self.is_business_day(day):
+                day += datetime.timedelta(days=1)
+        return day
+
+    def next_business_day(self, after: datetime.date) -> datetime.date:
+        return self.add_business_days(after + datetime.timedelta(days=1), 0)
+
+
+def minimum_notice_days(municipality: Municipality) -> int:
+    found = SchedulingSettings.objects.filter(municipality=municipality).first()
+    return found.minimum_notice_days if found else DEFAULT_MINIMUM_NOTICE_DAYS
+
+
+def earliest_request_date(municipality: Municipality, calendar: Calendar | None = None):
+    """The first day a request made today may ask for: the minimum notice's business days
+    after today (a notice of 2 made on a Monday: Wednesday)."""
+    calendar = calendar or Calendar(municipality)
+    day = today()
+    for _ in range(minimum_notice_days(municipality)):
+        day = calendar.next_business_day(day)
+    return calendar.add_business_days(day, 0)
+
+
+def day_label(day: datetime.date, *, year: bool = False) -> str:
+    """"Friday December 25" (", 2026" with `year`), as people say a day."""
+    return f"{day:%A %B} {day.day}" + (f", {day.year}" if year else "")
+
+
+def day_refusals(
+    *, municipality: Municipality, day: datetime.date, calendar: Calendar | None = None
+) -> str | None:
+    """Why no inspection can be booked on `day` (past, weekend, holiday), or None."""
+    calendar = calendar or Calendar(municipality)
+    if day < today():
+        return f"{day_label(day, year=True)} is in the past."
+    if day - today() > LONGEST_NOTICE:
+        return "Choose a day within the next year."
+    if day.weekday() >= 5:
+        return f"{day_label(day)} is a weekend day: choose a weekday."
+    if (name := calendar.holiday_name(day)) is not None:
+        return f"{day_label(day)} is {name}, a holiday: choose another day."
+    return None
+
+
+def request_refusals(
+    *,
+    municipality: Municipality,
+    application,
+    inspection_type,
+    requested_date: datetime.date,
+    exclude_request=None,
+) -> dict[str, str]:
+    """Why this request cannot be made, by field ({} when it can): the day is past, a
+    weekend, a holiday or earlier than the minimum notice allows; the inspection type is
+    already requested and not yet done."""
+    refusals = {}
+    calendar = Calendar(municipality)
+    if (refusal := day_refusals(municipality=municipality, day=requested_date, calendar=calendar)):
+        refusals["requested_date"] = refusal
+    else:
+        earliest = earliest_request_date(municipality, calendar)
+        if requested_date < earliest:
+            notice = minimum_notice_days(municipality)
+            refusals["requested_date"] = (
+                f"Inspections are booked {notice} business day{'s' if notice != 1 else ''} "
+                f"ahead: the first day you can request is {day_label(earliest, year=True)}."
+            )
+    if inspection_type is not None:
+        open_requests = InspectionRequest.objects.filter(
+            application=application, inspection_type=inspection_type, status__in=OPEN_STATUSES
+        )
+        if exclude_request is not None:
+            open_requests = open_requests.exclude(pk=exclude_request.pk)
+        if (existing := open_requests.first()) is not None:
+            refusals["inspection_type"] = (
+                f"The {inspection_type.name} inspection is already requested for "
+                f"{day_label(existing.day)} and not yet done."
+            )
+    return refusals
+
+
+def booked_count(*, inspector, day: datetime.date, exclude_request=None) -> int:
+    """The inspector's confirmed requests on that day."""
+    booked = InspectionRequest.objects.filter(
+        assigned_inspector=inspector, confirmed_date=day, status__in=OPEN_STATUSES
+    )
+    if exclude_request is not None:
+        booked = booked.exclude(pk=exclude_request.pk)
+    return booked.count()
+
+
+def assignment_refusals(
+    *, municipality: Municipality, inspector, day: datetime.date, capacity: int, request=None
+) -> dict[str, str]:
+    """Why the request cannot be confirmed for this inspector on this day, by field: the day
+    (past, weekend, holiday; the minimum notice is the requester's rule, not the
+    department's) and the inspector's capacity for the day."""
+    refusals = {}
+    if (refusal := day_refusals(municipality=municipality, day=day)) is not None:
+        refusals["day"] = refusal
+    booked = booked_count(inspector=inspector, day=day, exclude_request=request)
+    if booked >= capacity:
+        refusals["inspector"] = (
+            f"{person_name(inspector)} is fully booked on {day_label(day)} "
+            f"({booked} of {capacity} inspections): choose another inspector or day."
+        )
+    return refusals

@@ -1,0 +1,223 @@
+"""The pages: Request inspection, Dispatch, My today, the calendar feed; who may see and do
+what (404 for another municipality, 403 without the act's permission)."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from icalendar import Calendar
+
+from scheduling import services
+from scheduling.models import InspectionRequest, RequestStatus
+from tests.conftest import client_for
+from tests.db_rows import tables_digest
+from tests.scheduling.conftest import THURSDAY, WEDNESDAY, make_request
+
+
+def request_url(application):
+    return reverse(
+        "scheduling:request_inspection",
+        args=[application.municipality.slug, application.number],
+    )
+
+
+FORM = {
+    "requested_date": WEDNESDAY.isoformat(),
+    "half_day": "afternoon",
+    "site_contact_name": "Sam Builder",
+    "site_contact_phone": "905-555-0142",
+    "access_notes": "Dog in the yard",
+}
+
+
+def test_work_view_offers_request_inspection_to_a_clerk(application_a, clerk, viewer):
+    page = client_for(clerk).get(application_a.get_absolute_url())
+    assert request_url(application_a) in page.content.decode()
+    assert "Inspection requests" in page.content.decode()
+    page = client_for(viewer).get(application_a.get_absolute_url())
+    assert request_url(application_a) not in page.content.decode()
+
+
+def test_request_inspection_saves_the_request(application_a, occupancy_type_a, clerk):
+    client = client_for(clerk)
+    response = client.post(
+        request_url(application_a), {**FORM, "inspection_type": occupancy_type_a.pk}
+    )
+    assert response.status_code == 302
+    request = InspectionRequest.objects.get()
+    assert (request.requested_date, request.half_day, request.access_notes) == (
+        WEDNESDAY,
+        "afternoon",
+        "Dog in the yard",
+    )
+    page = client.get(response["Location"])
+    assert "Occupancy inspection requested for Wednesday December 16, afternoon." in (
+        page.content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("2026-12-25", "Friday December 25 is Christmas Day, a holiday: choose another day."),
+        ("2026-12-20", "Sunday December 20 is a weekend day: choose a weekday."),
+        ("2026-12-15", "the first day you can request is Wednesday December 16, 2026."),
+        ("2026-12-01", "Tuesday December 1, 2026 is in the past."),
+    ],
+)
+def test_request_inspection_refusal_shown_at_the_field_and_nothing_saved(
+    application_a, occupancy_type_a, clerk, day, message
+):
+    client = client_for(clerk)
+    before = tables_digest()
+    response = client.post(
+        request_url(application_a),
+        {**FORM, "inspection_type": occupancy_type_a.pk, "requested_date": day},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["requested_date"][0].endswith(message)
+    assert message in response.content.decode()
+    assert tables_digest() == before
+
+
+def test_request_inspection_scoped(application_a, occupancy_type_a, viewer, inspector_b):
+    clients = [client_for(viewer), client_for(inspector_b)]
+    assert clients[0].get(request_url(application_a)).status_code == 403
+    assert clients[1].get(request_url(application_a)).status_code == 404
+    before = tables_digest()
+    for client in clients:
+        client.post(
+            request_url(application_a), {**FORM, "inspection_type": occupancy_type_a.pk}
+        )
+    assert tables_digest() == before
+
+
+def test_dispatch_lists_unassigned_first_with_each_inspectors_load(
+    occupancy_request, application_a, framing_type_a, inspector, clerk
+):
+    framing = make_request(application_a, framing_type_a, clerk)
+    services.request_assign(
+        request=framing, inspector=inspector, day=WEDNESDAY, half_day="morning", actor=clerk
+    )
+    page = client_for(clerk).get(reverse("scheduling:dispatch"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.index("Occupancy ·") < html.index("Framing ·")  # to assign first
+    assert "Inspector: 1 of 8" in html
+    assert 'href="/dispatch/"' in client_for(clerk).get("/").content.decode()
+
+
+def test_dispatch_forbidden_without_the_permission(inspector, viewer, clerk):
+    assert client_for(inspector).get(reverse("scheduling:dispatch")).status_code == 403
+    assert client_for(viewer).get(reverse("scheduling:dispatch")).status_code == 403
+    assert 'href="/dispatch/"' not in client_for(inspector).get("/").content.decode()
+
+
+def test_assign_through_the_page_and_a_refusal_at_its_field(
+    occupancy_request, inspector, clerk
+):
+    url = reverse("scheduling:request_assign", args=[occupancy_request.code])
+    response = client_for(clerk).post(
+        url, {"inspector": inspector.pk, "day": "2026-12-19", "half_day": "morning"}
+    )
+    assert response.status_code == 400
+    assert "Saturday December 19 is a weekend day: choose a weekday." in response.content.decode()
+    response = client_for(clerk).post(
+        url, {"inspector": inspector.pk, "day": THURSDAY.isoformat(), "half_day": "morning"}
+    )
+    assert response.status_code == 302
+    occupancy_request.refresh_from_db()
+    assert (occupancy_request.status, occupancy_request.confirmed_date) == (
+        RequestStatus.CONFIRMED,
+        THURSDAY,
+    )
+
+
+def test_dispatch_acts_scoped(occupancy_request, inspector, inspector_b, viewer):
+    outsider, own_inspector, own_viewer = map(client_for, (inspector_b, inspector, viewer))
+    before = tables_digest()
+    data = {"inspector": inspector.pk, "day": THURSDAY.isoformat(), "half_day": "morning"}
+    for name in ("request_assign", "request_move", "request_decline"):
+        url = reverse(f"scheduling:{name}", args=[occupancy_request.code])
+        assert outsider.post(url, {**data, "reason": "x"}).status_code == 404
+        assert own_inspector.post(url, {**data, "reason": "x"}).status_code == 403
+        assert own_viewer.post(url, {**data, "reason": "x"}).status_code == 403
+        assert own_inspector.get(url).status_code == 405
+    assert tables_digest() == before
+
+
+def test_decline_without_a_reason_is_refused_at_the_field(occupancy_request, clerk):
+    url = reverse("scheduling:request_decline", args=[occupancy_request.code])
+    response = client_for(clerk).post(url, {"reason": ""})
+    assert response.status_code == 400
+    assert "Give the reason for declining: the requester is told." in response.content.decode()
+    client_for(clerk).post(url, {"reason": "No permit issued yet"})
+    occupancy_request.refresh_from_db()
+    assert occupancy_request.status == RequestStatus.DECLINED
+
+
+def test_login_lands_an_inspector_on_my_today_and_a_clerk_on_the_list(inspector, clerk):
+    assert client_for(inspector).get("/start").url == reverse("scheduling:my_today")
+    assert client_for(clerk).get("/start").url == reverse("permits:application_list")
+
+
+def test_my_today_lists_the_day_in_order_with_tomorrow_and_overdue(
+    application_a, occupancy_type_a, framing_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+
+    occupancy = make_request(application_a, occupancy_type_a, clerk)
+    framing = make_request(application_a, framing_type_a, clerk)
+    for request, day in ((occupancy, WEDNESDAY), (framing, THURSDAY)):
+        services.request_assign(
+            request=request, inspector=inspector, day=day, half_day="morning", actor=clerk
+        )
+    monkeypatch.setattr(rules, "today", lambda: WEDNESDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert [r.code for r in page.context["today_requests"]] == [occupancy.code]
+    assert [r.code for r in page.context["tomorrow_requests"]] == [framing.code]
+    html = page.content.decode()
+    assert occupancy.inspection.get_absolute_url() in html
+    assert "https://www.openstreetmap.org/search?query=" in html
+    assert "Lockbox 4321 at the side door" in html
+    monkeypatch.setattr(rules, "today", lambda: datetime.date(2026, 12, 21))
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert {r.code for r in page.context["overdue_requests"]} == {occupancy.code, framing.code}
+    assert client_for(clerk).get(reverse("scheduling:my_today")).status_code == 403
+
+
+def test_calendar_feed_is_valid_icalendar_and_private(
+    occupancy_request, inspector, chief, clerk
+):
+    services.request_assign(
+        request=occupancy_request, inspector=inspector, day=THURSDAY, half_day="afternoon",
+        actor=clerk,
+    )
+    client = client_for(inspector)
+    client.post(reverse("scheduling:calendar_reset"))
+    page = client.get(reverse("scheduling:my_today"))
+    url = page.context["new_calendar_url"]
+    assert url.startswith("http://testserver/calendar/") and url.endswith(".ics")
+    # Shown once: the address is not stored, only its digest.
+    assert client.get(reverse("scheduling:my_today")).context["new_calendar_url"] == ""
+    path = url.removeprefix("http://testserver")
+    feed = client_for(None).get(path)  # no session: a phone's calendar app
+    assert feed.status_code == 200
+    assert feed["Content-Type"] == "text/calendar; charset=utf-8"
+    events = Calendar.from_ical(feed.content).walk("VEVENT")
+    assert len(events) == 1
+    event = events[0]
+    assert str(event["summary"]) == "Occupancy: 47 Maple Crescent, Alpha"
+    start = event.decoded("dtstart")
+    assert (start.date(), start.hour, event.decoded("dtend").hour) == (THURSDAY, 13, 17)
+    assert "Lockbox 4321" in str(event["description"])
+
+    # Another inspector's feed has none of it; a reset address stops the old one.
+    chief_client = client_for(chief)
+    chief_client.post(reverse("scheduling:calendar_reset"))
+    chief_url = chief_client.get(reverse("scheduling:my_today")).context["new_calendar_url"]
+    chief_feed = client_for(None).get(chief_url.removeprefix("http://testserver"))
+    assert Calendar.from_ical(chief_feed.content).walk("VEVENT") == []
+    client.post(reverse("scheduling:calendar_reset"))
+    assert client_for(None).get(path).status_code == 404
+    assert client_for(None).get("/calendar/made-up-token.ics").status_code == 404
