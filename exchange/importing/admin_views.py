@@ -11,7 +11,6 @@ import secrets
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -78,11 +77,10 @@ def application_import(request: HttpRequest, *, model_admin) -> HttpResponse:
     report = confirm_form = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read()
         try:
             report = applications_import(
                 municipality=form.cleaned_data["municipality"],
-                data=data,
+                data=upload.file,  # read line by line, never whole
                 mapping=load_mapping(form.cleaned_data["mapping"]),
                 source_name=upload.name,
                 actor=request.user,
@@ -91,7 +89,7 @@ def application_import(request: HttpRequest, *, model_admin) -> HttpResponse:
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            token = _store_pending(data)
+            token = _store_pending(upload)
             request.session[SESSION_KEY] = {
                 "token": token,
                 "municipality": form.cleaned_data["municipality"].pk,
@@ -121,23 +119,23 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
         return HttpResponseRedirect(here)
     name = f"{PENDING_DIR}/{pending['token']}.csv"
     try:
-        with default_storage.open(name, "rb") as handle:
-            data = handle.read()
         municipality = access.scope(
             Municipality.objects.all(), request.user, field="id", perm=IMPORT_PERM
         ).get(pk=pending["municipality"])
+        handle = default_storage.open(name, "rb")
     except (OSError, Municipality.DoesNotExist):
         request.session.pop(SESSION_KEY, None)
         messages.error(request, "The uploaded file is no longer there: upload it again.")
         return HttpResponseRedirect(here)
     try:
-        report = applications_import(
-            municipality=municipality,
-            data=data,
-            mapping=load_mapping(pending["mapping"]),
-            source_name=pending["name"],
-            actor=request.user,
-        )
+        with handle:
+            report = applications_import(
+                municipality=municipality,
+                data=handle.file,
+                mapping=load_mapping(pending["mapping"]),
+                source_name=pending["name"],
+                actor=request.user,
+            )
     except ImportFileError as exc:  # the file was previewed, so only if the code changed
         messages.error(request, str(exc))
         return HttpResponseRedirect(here)
@@ -152,10 +150,11 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
     return HttpResponseRedirect(f"{changelist}?municipality__id__exact={municipality.pk}")
 
 
-def _store_pending(data: bytes) -> str:
+def _store_pending(upload) -> str:
+    """Keeps the uploaded file (copied in chunks) until the preview is confirmed."""
     _remove_stale_pending()
     token = secrets.token_urlsafe(24)
-    default_storage.save(f"{PENDING_DIR}/{token}.csv", ContentFile(data))
+    default_storage.save(f"{PENDING_DIR}/{token}.csv", upload)
     return token
 
 

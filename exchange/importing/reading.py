@@ -1,17 +1,31 @@
-"""From the bytes of an uploaded or given file to CSV rows with their line numbers.
+"""From an uploaded or given file to CSV rows with their line numbers, streamed.
 
 Files are expected in UTF-8 (a BOM is fine). A file with no UTF-8 text at all is read as
 Windows-1252, Excel's "CSV" on Windows, with a note; in a UTF-8 file, rows on lines that are
 not UTF-8 are rejected, the others still go in.
+
+The file is read twice, line by line, never whole: a first pass decides the encoding and
+finds the lines that cannot be decoded (which needs the whole file: one accented letter
+anywhere makes it UTF-8), the second gives the lines to the CSV reader. Memory stays at a
+line, whatever the file's size; the rows' values are kept by the importer, not here.
 """
 
+import codecs
+import contextlib
 import csv
-from collections.abc import Iterator
+import io
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
-UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF8_BOM = codecs.BOM_UTF8
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 SAVE_AS_HINT = 'save it from the spreadsheet as "CSV UTF-8 (comma delimited)"'
+# Bytes that cannot be decoded come through as lone surrogates (errors="surrogateescape"),
+# so a line's problem is found, and its exact bytes recovered, without a second read.
+_ESCAPED = re.compile("[\udc80-\udcff]")
+NUL_BYTES = "The file contains NUL bytes: it is not CSV text (UTF-16 or binary?); " + SAVE_AS_HINT
 
 
 class ImportFileError(ValueError):
@@ -20,66 +34,107 @@ class ImportFileError(ValueError):
 
 @dataclass
 class DecodedText:
-    lines: list[str]
+    lines: Iterable[str]  # the file's lines, read again each time it is iterated
     bad_lines: dict[int, str] = field(default_factory=dict)  # line number → problem
     notes: list[str] = field(default_factory=list)
 
 
-def decode(data: bytes) -> DecodedText:
-    """The file's lines as text, with the lines that could not be decoded."""
-    if data.startswith(b"PK\x03\x04"):
+def decode(source: bytes | BinaryIO) -> DecodedText:
+    """The file's lines as text, with the lines that could not be decoded. `source` is the
+    file's bytes or a seekable binary file (an upload, an open file): it is read from its
+    start, line by line, and left open."""
+    handle = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    handle.seek(0)
+    head = handle.read(4)
+    if head.startswith(b"PK\x03\x04"):
         raise ImportFileError(f"This is a spreadsheet workbook, not a CSV file: {SAVE_AS_HINT}.")
-    notes = []
-    if data.startswith(UTF16_BOMS):
-        try:
-            data = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(f"The file is damaged UTF-16 text: {SAVE_AS_HINT}.") from exc
-        notes.append("The file is UTF-16 text; it was read as such.")
-    data = data.removeprefix(UTF8_BOM)
-    if b"\x00" in data:
-        raise ImportFileError(
-            f"The file contains NUL bytes: it is not CSV text (UTF-16 or binary?); {SAVE_AS_HINT}."
+    if head.startswith(UTF16_BOMS):
+        _scan_utf16(handle)
+        return DecodedText(
+            lines=_Lines(handle, "utf-16"), notes=["The file is UTF-16 text; it was read as such."]
         )
-    raw_lines = data.splitlines(keepends=True)
-    lines: list[str] = []
-    bad: dict[int, str] = {}
-    has_utf8_text = False
-    for number, raw in enumerate(raw_lines, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad[number] = f"byte 0x{raw[exc.start]:02X} at position {exc.start + 1}"
-            text = raw.decode("utf-8", errors="replace")
-        else:
-            has_utf8_text = has_utf8_text or not raw.isascii()
-        lines.append(text)
+    bad, has_utf8_text = _scan(handle, "utf-8-sig")
     if bad and not has_utf8_text:
-        return _decode_legacy(raw_lines, notes)
+        legacy_bad, _ = _scan(handle, "cp1252")
+        problems = {
+            number: f"line {number} is neither UTF-8 nor Windows-1252 text ({where}); "
+            + SAVE_AS_HINT
+            for number, where in legacy_bad.items()
+        }
+        note = (
+            "The file is not UTF-8: it was read as Windows-1252 (Excel's CSV on Windows). "
+            "Check accented letters in the result; to be sure, " + SAVE_AS_HINT + "."
+        )
+        return DecodedText(_Lines(handle, "cp1252", problems), problems, [note])
     problems = {
         number: f"line {number} is not UTF-8 text ({where}); {SAVE_AS_HINT}"
         for number, where in bad.items()
     }
-    return DecodedText(lines=lines, bad_lines=problems, notes=notes)
+    return DecodedText(lines=_Lines(handle, "utf-8-sig", problems), bad_lines=problems)
 
 
-def _decode_legacy(raw_lines: list[bytes], notes: list[str]) -> DecodedText:
-    lines: list[str] = []
+def _text_lines(handle: BinaryIO, encoding: str, errors: str = "surrogateescape"):
+    """The lines of the file as text, split where bytes.splitlines() would (\\r, \\n, \\r\\n)
+    and with their endings, for the CSV reader. The caller's file stays open."""
+    handle.seek(0)
+    text = io.TextIOWrapper(handle, encoding=encoding, errors=errors, newline="")
+    try:
+        yield from text
+    finally:
+        # Not closed with the wrapper: the file is the caller's. A reading stopped early
+        # (a file refused at its header) ends when the caller may have closed it already.
+        with contextlib.suppress(ValueError):
+            text.detach()
+
+
+def _scan(handle: BinaryIO, encoding: str) -> tuple[dict[int, str], bool]:
+    """The lines that are not `encoding` text (number → where), and whether any line is
+    non-ASCII text that is."""
     bad: dict[int, str] = {}
-    for number, raw in enumerate(raw_lines, start=1):
-        try:
-            lines.append(raw.decode("cp1252"))
-        except UnicodeDecodeError as exc:
-            bad[number] = (
-                f"line {number} is neither UTF-8 nor Windows-1252 text "
-                f"(byte 0x{raw[exc.start]:02X} at position {exc.start + 1}); {SAVE_AS_HINT}"
-            )
-            lines.append(raw.decode("cp1252", errors="replace"))
-    notes.append(
-        "The file is not UTF-8: it was read as Windows-1252 (Excel's CSV on Windows). "
-        "Check accented letters in the result; to be sure, " + SAVE_AS_HINT + "."
-    )
-    return DecodedText(lines=lines, bad_lines=bad, notes=notes)
+    has_text = False
+    for number, line in enumerate(_text_lines(handle, encoding), start=1):
+        if "\x00" in line:
+            raise ImportFileError(NUL_BYTES + ".")
+        if line.isascii():
+            continue
+        if _ESCAPED.search(line):
+            raw = line.encode(_raw_codec(encoding), "surrogateescape")
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                bad[number] = f"byte 0x{raw[exc.start]:02X} at position {exc.start + 1}"
+        else:
+            has_text = True
+    return bad, has_text
+
+
+def _raw_codec(encoding: str) -> str:
+    """The codec that gives a decoded line's bytes back (utf-8-sig would add a BOM)."""
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _scan_utf16(handle: BinaryIO) -> None:
+    try:
+        for line in _text_lines(handle, "utf-16", errors="strict"):
+            if "\x00" in line:
+                raise ImportFileError(NUL_BYTES + ".")
+    except UnicodeError as exc:
+        raise ImportFileError(f"The file is damaged UTF-16 text: {SAVE_AS_HINT}.") from exc
+
+
+class _Lines:
+    """The lines of the file in one encoding, each iteration reading it again; a line that
+    could not be decoded has its undecodable bytes as U+FFFD (its row is rejected anyway)."""
+
+    def __init__(self, handle: BinaryIO, encoding: str, bad_lines: dict[int, str] | None = None):
+        self.handle, self.encoding, self.bad_lines = handle, encoding, bad_lines or {}
+
+    def __iter__(self) -> Iterator[str]:
+        for number, line in enumerate(_text_lines(self.handle, self.encoding), start=1):
+            if number in self.bad_lines:
+                raw = line.encode(_raw_codec(self.encoding), "surrogateescape")
+                line = raw.decode(self.encoding, errors="replace")
+            yield line
 
 
 @dataclass

@@ -4,7 +4,7 @@ import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -84,7 +84,7 @@ class _Outcome:
 def applications_import(
     *,
     municipality: Municipality,
-    data: bytes,
+    data: bytes | BinaryIO,
     mapping: Mapping,
     source_name: str = "",
     actor=None,
@@ -95,6 +95,9 @@ def applications_import(
 ) -> ImportReport:
     """Import the applications of a CSV file into a municipality, keyed on the permit
     number: new numbers are created, known ones updated when a mapped value changed.
+    `data` is the file's bytes or a seekable binary file, read line by line (twice: see
+    reading.py), so a large file is never held whole; what is kept is one record per permit
+    number, the least a merge of rows of one number needs.
 
     Rows of one number become one application (the newest row's values, the earliest
     applied date). Rows that cannot be imported are reported with their line and reason;

@@ -4,6 +4,11 @@
 
 NAME is a built-in mapping (burlington, blds) or the path of a mapping .toml file. Running it
 again with the same file changes nothing; with a newer file it updates what changed.
+
+Unlike the admin's upload (exchange.importing.forms.IMPORT_MAX_BYTES), the command has no size
+limit: it is for the files too large for a request. The file is read line by line, never
+whole; memory grows with the number of distinct permit numbers (one record each), not with
+the file's size.
 """
 
 from pathlib import Path
@@ -43,25 +48,28 @@ class Command(BaseCommand):
         except MappingError as exc:
             raise CommandError(str(exc)) from exc
         path = Path(file)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
 
         try:
-            report = applications_import(
-                municipality=municipality_obj,
-                data=data,
-                mapping=mapping_obj,
-                source_name=path.name,
-                dry_run=dry_run,
-                batch_size=batch_size,
-                progress=self.progress_bar() if self.stderr.isatty() else None,
-            )
+            with handle:
+                report = applications_import(
+                    municipality=municipality_obj,
+                    data=handle,
+                    mapping=mapping_obj,
+                    source_name=path.name,
+                    dry_run=dry_run,
+                    batch_size=batch_size,
+                    progress=self.progress_bar() if self.stderr.isatty() else None,
+                )
         except ImportFileError as exc:
             raise CommandError(f"{path.name}: {exc}") from exc
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
 
         for note in report.notes:
             self.stdout.write(self.style.WARNING(f"Note: {note}"))
