@@ -8,9 +8,21 @@ from core import (
     signing,
 )
 from core.admin_forms import MunicipalityForm
-from core.admin_scoping import MunicipalAdmin, MunicipalTabularInline, SuperuserOnlyAdmin
+from core.admin_scoping import (
+    MunicipalAdmin,
+    MunicipalTabularInline,
+    ReadOnlyAdmin,
+    SuperuserOnlyAdmin,
+)
 from core.audit import admin_change_record
-from core.models import Activity, Membership, Municipality, RoleGroup, SigningCertificate
+from core.models import (
+    Activity,
+    Delivery,
+    Membership,
+    Municipality,
+    RoleGroup,
+    SigningCertificate,
+)
 
 
 class MembershipInline(MunicipalTabularInline):
@@ -64,6 +76,21 @@ class ActivityAdmin(MunicipalAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """The municipality's outgoing e-mail and what became of each (sent by the job worker;
+    resent from the application's page, where the history shows the outcome)."""
+
+    list_display = ["queued_at", "municipality", "application", "recipient", "kind", "status",
+                    "attempts", "sent_at", "last_error"]  # fmt: skip
+    list_filter = ["municipality", "kind", "status"]
+    search_fields = ["application__number", "recipient", "subject"]
+    list_select_related = ["municipality", "application"]
+    readonly_fields = ["municipality", "application", "kind", "recipient", "subject", "body",
+                       "attachments", "status", "attempts", "last_error", "queued_at",
+                       "sent_at", "actor", "resend_of"]  # fmt: skip
 
 
 @admin.register(RoleGroup)

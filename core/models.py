@@ -223,3 +223,89 @@ class DocumentSignature(models.Model):
         if name and organisation and organisation not in name:
             return f"{name}, {organisation}"
         return name or organisation or self.certificate_subject
+
+
+class DeliveryKind(models.TextChoices):
+    """What an e-mail is for (issue 17 adds request confirmations and result notices)."""
+
+    CLOSE_DOCUMENTS = "close_documents", "Documents of a closed visit"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Delivery(models.Model):
+    """One outgoing e-mail and what became of it. Written when the mail is asked for and
+    sent by a background job (core.mail, core.tasks), never by a request; the job records
+    each attempt's outcome here, and the application's history shows it.
+
+    `attachments` lists stored documents, not their bytes: `[{"name": <file name in
+    storage>, "filename": <name in the mail>, "sha256": <digest recorded for the file>}]`.
+    The job reads each file when it sends and refuses one whose digest no longer matches."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    # Named, not imported: core never imports the apps above it (as Activity).
+    application = models.ForeignKey(
+        "permits.Application",
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=30, choices=DeliveryKind)
+    recipient = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    attachments = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=DeliveryStatus, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A short reason a person can act on ("connection refused"), never a traceback.
+    last_error = models.CharField(max_length=300, blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Who asked for it (the inspector who closed, the clerk who pressed Resend).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resend_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="resends"
+    )
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["application", "-queued_at"], name="delivery_application_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=DeliveryKind.values), name="delivery_kind_valid"
+            ),
+            # Sent means sent at a known time; nothing else has one.
+            models.CheckConstraint(
+                condition=models.Q(status=DeliveryStatus.SENT, sent_at__isnull=False)
+                | (~models.Q(status=DeliveryStatus.SENT) & models.Q(sent_at__isnull=True)),
+                name="delivery_sent_at_iff_sent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} ({self.get_status_display()})"
+
+    @property
+    def is_queued(self) -> bool:
+        return self.status == DeliveryStatus.QUEUED
+
+    @property
+    def is_sent(self) -> bool:
+        return self.status == DeliveryStatus.SENT
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == DeliveryStatus.FAILED

@@ -1,50 +1,54 @@
 """Read functions for pages: every one scoped to the user's municipalities."""
 
 from django.db.models import QuerySet
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from core import access, list_filters
+from core.models import Delivery
 from permits.models import Application, ApplicationStatus
-
-MAX_SEARCH_TERMS = 6
-
-
-def search_terms(query: str) -> list[str]:
-    """Upper-cased words of a search box entry, as matched against Application.search_text."""
-    return [term for term in query.upper().split() if term][:MAX_SEARCH_TERMS]
+from permits.search import query_terms
 
 
 def application_search(
     user, *, query: str = "", status: str = "", show: str = ""
 ) -> QuerySet[Application]:
-    """Applications matching every word of `query` in number, address, roll number, applicant
-    or owner, newest activity first. On PostgreSQL each word is a LIKE '%word%' that the
-    trigram index on search_text serves. `show` names a filter another app registered for
-    the list (core.list_filters), e.g. "overdue_matters"."""
+    """Applications matching every term of `query` (permits.search: number, occupancy
+    permit numbers, address, roll number, applicant, owner, legal description), newest
+    activity first. On PostgreSQL each term is a LIKE '%TERM%' that the trigram index on
+    search_text serves. `show` names a filter another app registered for the list
+    (core.list_filters), e.g. "overdue_matters". The list reads it through
+    permits.search.ApplicationResults, which bounds the count and the page."""
     applications = access.scope(
         Application.objects.all(), user, perm="permits.view_application"
     ).select_related("municipality")
-    terms = search_terms(query)
-    for term in terms:
+    for term in query_terms(query):
         applications = applications.filter(search_text__contains=term)
     if status in ApplicationStatus.values:
         applications = applications.filter(status=status)
     applications = list_filters.apply_filter("applications", show, applications)
-    if terms:
-        # The same order, as an expression the last_activity_at indexes cannot serve: with
-        # them, PostgreSQL may walk the table newest first and read nearly all of it when the
-        # matches are old (0.45 s for "BP-2008-01" at 200000 applications). This way the
-        # trigram index finds every match (the paginator counts them anyway) and a top-N
-        # sort picks the page.
-        newest = Coalesce("last_activity_at", "created_at").desc()
-        return applications.order_by(newest, "-id")
     return applications.order_by("-last_activity_at", "-id")
 
 
 def application_history(*, application, limit: int = 100):
     """The audit trail of an application, newest first."""
     return application.activities.select_related("actor").order_by("-at", "-id")[:limit]
+
+
+def application_deliveries(*, application, limit: int = 50):
+    """The e-mails sent (or being sent) about an application, newest first, with their
+    outcome (core.Delivery): one query, whatever their number."""
+    return application.deliveries.order_by("-queued_at", "-id")[:limit]
+
+
+def get_application_delivery(application, delivery_id: str) -> Delivery:
+    """A delivery of `application` by the id a form posted (404 for any other: the
+    application was scoped to the user already)."""
+    delivery = None
+    if delivery_id.isdigit():
+        delivery = application.deliveries.filter(pk=int(delivery_id)).first()
+    if delivery is None:
+        raise Http404("No such e-mail.")
+    return delivery
 
 
 def get_application(user, municipality_slug: str, number: str, *, perm: str | None = None):

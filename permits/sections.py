@@ -2,8 +2,11 @@
 the application's header and details and its history are the permits app's; Inspections and
 Occupancy come from the apps above. Registered in PermitsConfig.ready()."""
 
-from core import pages
-from permits.queries import application_history
+from core import access, pages
+from permits.queries import application_deliveries, application_history
+
+# Who may resend an e-mail about an application: whoever may change it (clerks and up).
+RESEND = "permits.change_application"
 
 # Notes other apps add next to the application's status, e.g. "outstanding matters" on an
 # Occupied application: the status alone would not say what is true.
@@ -14,6 +17,8 @@ def application_page_context(request, *, application) -> dict:
     return {
         "application": application,
         "history": application_history(application=application),
+        "deliveries": application_deliveries(application=application),
+        "may_resend": access.can(request.user, application.municipality_id, RESEND),
         "status_notes": pages.links(STATUS_NOTES, [application]).get(application.pk, []),
     }
 

@@ -11,4 +11,9 @@ urlpatterns = [
         views.application_detail,
         name="application_detail",
     ),
+    path(
+        "applications/<slug:municipality>/<str:number>/emails/resend/",
+        views.application_delivery_resend,
+        name="application_delivery_resend",
+    ),
 ]

@@ -1,12 +1,16 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core import pages
+from core.mail import DeliveryError, delivery_resend
 from permits.forms import ApplicationSearchForm
-from permits.queries import application_search, get_application
+from permits.queries import application_search, get_application, get_application_delivery
+from permits.search import ApplicationResults
+from permits.sections import RESEND
 
 PAGE_SIZE = 25
 VIEW = "permits.view_application"
@@ -20,7 +24,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
         query, status = form.cleaned_data["q"], form.cleaned_data["status"]
         show = form.cleaned_data["show"]
     applications = application_search(request.user, query=query, status=status, show=show)
-    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted up to 1,000 and read in bounded passes, however broad the search (permits.search).
+    results = ApplicationResults(applications)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     filters = {k: v for k, v in {"q": query, "status": status, "show": show}.items() if v}
     return render(
         request,
@@ -40,3 +46,23 @@ def application_detail(request: HttpRequest, municipality: str, number: str) -> 
     """The Work view: the application's header, its Inspections and its Occupancy permits."""
     application = get_application(request.user, municipality, number, perm=VIEW)
     return pages.render_page(request, "application", application=application)
+
+
+@require_POST
+def application_delivery_resend(
+    request: HttpRequest, municipality: str, number: str
+) -> HttpResponse:
+    """Resend, in the application's history: the same e-mail (recipient, subject, body and
+    stored documents) queued again for the job worker. Allowed to whoever may change the
+    application (permits.change_application: clerks, inspectors, chief building officials):
+    answering the applicant who lost the mail is the counter's work, not only the
+    inspector's. 404 for another municipality's application, 403 for a viewer."""
+    application = get_application(request.user, municipality, number, perm=RESEND)
+    delivery = get_application_delivery(application, request.POST.get("delivery", ""))
+    try:
+        fresh = delivery_resend(delivery=delivery, actor=request.user)
+    except DeliveryError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(request, f"The e-mail to {fresh.recipient} is queued to be sent again.")
+    return redirect(application.get_absolute_url() + "#history")

@@ -71,6 +71,12 @@ def _role_groups(request):
         signing.grant_signing_certificate_permissions(apps)
         scheduling = importlib.import_module("scheduling.migrations.0002_role_permissions")
         scheduling.grant_scheduling_permissions(apps)
+        configuration = importlib.import_module(
+            "scheduling.migrations.0003_notify_email_and_configuration"
+        )
+        configuration.grant_configuration_permissions(apps)
+        delivery = importlib.import_module("core.migrations.0005_delivery")
+        delivery.grant_delivery_view_permission(apps)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.admin_scoping import MunicipalAdmin, SuperuserOnlyAdmin, municipality_path_of
-from core.models import Activity, Membership, Municipality, Role
+from core.models import Activity, Delivery, DeliveryKind, Membership, Municipality, Role
 from demo import builders
 from inspections.models import DefaultInspection, Photo, Visit
 from occupancy.defaults import default_template_of_kind
@@ -25,6 +25,7 @@ from occupancy.models import (
     PermitNumberSequence,
     RequiredInspection,
 )
+from scheduling.models import Holiday, InspectorCapacity, SchedulingSettings
 from tests.conftest import client_for, make_application, make_user
 from tests.db_rows import rows
 from tests.factories import (
@@ -81,7 +82,20 @@ def _one_of_everything_rows(municipality, inspector, suffix: str):
     Activity.objects.create(
         municipality=municipality, application=application, verb="test", summary="Test"
     )
+    Delivery.objects.create(
+        municipality=municipality,
+        application=application,
+        kind=DeliveryKind.CLOSE_DOCUMENTS,
+        recipient="applicant@example.org",
+        subject="Test",
+        body="Test",
+    )
     store_signing_certificate(municipality)
+    SchedulingSettings.objects.create(municipality=municipality, minimum_notice_days=3)
+    Holiday.objects.create(
+        municipality=municipality, date=datetime.date(2026, 8, 3), name="Civic Holiday"
+    )
+    InspectorCapacity.objects.create(municipality=municipality, user=inspector)
     return application
 
 

@@ -1,0 +1,429 @@
+"""E-mail through the job queue (core.mail, core.tasks): a request records the mail, a job
+sends it with its stored documents, retries with backoff while the server fails, records
+the outcome on the application's history, and never sends one delivery twice; Resend on the
+application's page queues the same message again."""
+
+import dataclasses
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from core.mail import Attachment, delivery_queue
+from core.models import Activity, Delivery, DeliveryKind, DeliveryStatus
+from core.tasks import delivery_send
+from tests.conftest import client_for, make_application
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+SUBJECT = "Inspection result for 47 Maple Crescent: Not granted"
+WORKER = ("db_worker", "--batch", "--queue-name", "*", "--no-startup-delay")
+
+
+class SilentSmtpServer:
+    """A mail server that accepts connections and never says a word, not even its greeting:
+    what a hung relay looks like from here. `accepted` counts the connections it took."""
+
+    def __init__(self):
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(8)
+        self.port = self._socket.getsockname()[1]
+        self._connections = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def accepted(self) -> int:
+        return len(self._connections)
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self._socket.accept()
+            except OSError:  # closed by __exit__
+                return
+            self._connections.append(conn)  # kept open, never written to
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._socket.close()
+        for conn in self._connections:
+            conn.close()
+        self._thread.join(timeout=5)
+
+
+def smtp_to(settings, port: int, timeout: int = 20):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, timeout
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: a connection to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stored_document(name: str, content: bytes) -> Attachment:
+    stored = default_storage.save(name, ContentFile(content))
+    return Attachment(
+        name=stored, filename=name.rsplit("/", 1)[-1], sha256=hashlib.sha256(content).hexdigest()
+    )
+
+
+def queue(application, attachments=(), actor=None) -> Delivery:
+    return delivery_queue(
+        application=application,
+        municipality=application.municipality,
+        to="priya@example.com",
+        subject=SUBJECT,
+        body="The documents are attached.",
+        attachments=attachments,
+        actor=actor,
+        kind=DeliveryKind.CLOSE_DOCUMENTS,
+    )
+
+
+def history(application) -> list[tuple[str, str]]:
+    return list(
+        Activity.objects.filter(application=application, verb__startswith="delivery_")
+        .order_by("at", "id")
+        .values_list("verb", "summary")
+    )
+
+
+def test_a_queued_mail_is_sent_with_its_documents_and_recorded(application_a, inspector):
+    permit = stored_document("occupancy/alpha/OCC-2026-0001.pdf", b"%PDF-1.7 permit")
+    report = stored_document("reports/report-1.pdf", b"%PDF-1.7 report")
+
+    delivery = queue(application_a, [permit, report], actor=inspector)
+
+    [message] = mail.outbox
+    assert (message.to, message.subject, message.body) == (
+        ["priya@example.com"], SUBJECT, "The documents are attached."
+    )  # fmt: skip
+    assert message.attachments == [
+        ("OCC-2026-0001.pdf", b"%PDF-1.7 permit", "application/pdf"),
+        ("report-1.pdf", b"%PDF-1.7 report", "application/pdf"),
+    ]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error, delivery.actor) == (
+        DeliveryStatus.SENT, 1, "", inspector
+    )  # fmt: skip
+    assert delivery.sent_at is not None
+    assert history(application_a) == [
+        ("delivery_sent", f"E-mail to priya@example.com sent: {SUBJECT}")
+    ]
+
+
+def test_a_document_changed_since_it_was_recorded_is_not_sent_and_says_why(application_a):
+    report = stored_document("reports/report-1.pdf", b"%PDF-1.7 report")
+    with default_storage.open(report.name, "wb") as handle:
+        handle.write(b"%PDF-1.7 another report")
+
+    delivery = queue(application_a, [report])
+
+    assert mail.outbox == []
+    delivery.refresh_from_db()
+    reason = (
+        "report-1.pdf no longer matches the SHA-256 recorded for it: not sent "
+        "(run verify_records)"
+    )
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        DeliveryStatus.FAILED, 1, reason
+    )  # fmt: skip
+    assert history(application_a) == [
+        ("delivery_failed", f"E-mail to priya@example.com failed after 1 attempt: {reason}")
+    ]
+
+
+def test_a_missing_document_is_not_sent_and_says_why(application_a):
+    report = stored_document("reports/report-1.pdf", b"%PDF-1.7 report")
+    default_storage.delete(report.name)
+
+    delivery = queue(application_a, [report])
+
+    assert mail.outbox == []
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error) == (
+        DeliveryStatus.FAILED, "report-1.pdf is missing from storage: not sent"
+    )  # fmt: skip
+
+
+def test_retries_used_up_mark_the_mail_failed_with_its_reason_on_the_history(
+    application_a, settings
+):
+    smtp_to(settings, closed_port())
+
+    # The tests' job backend runs each retry at once, without the backoff's wait.
+    delivery = queue(application_a)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error, delivery.sent_at) == (
+        DeliveryStatus.FAILED, 5, "connection refused", None
+    )  # fmt: skip
+    assert history(application_a) == [
+        (
+            "delivery_failed",
+            "E-mail to priya@example.com failed after 5 attempts: connection refused",
+        )
+    ]
+
+
+def test_a_job_run_again_for_a_sent_mail_sends_nothing(application_a):
+    delivery = queue(application_a)
+    assert len(mail.outbox) == 1
+
+    assert delivery_send.call(delivery.pk, 1) == "skipped"
+    assert delivery_send.call(delivery.pk, 2) == "skipped"
+
+    assert len(mail.outbox) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
+
+
+def test_an_attempt_another_worker_has_claimed_is_not_sent_twice(application_a):
+    # As a second worker sees it while the first is talking to the mail server.
+    delivery = Delivery.objects.create(
+        municipality=application_a.municipality,
+        application=application_a,
+        kind=DeliveryKind.CLOSE_DOCUMENTS,
+        recipient="priya@example.com",
+        subject=SUBJECT,
+        body="The documents are attached.",
+        attempts=1,
+    )
+
+    assert delivery_send.call(delivery.pk, 1) == "skipped"
+
+    assert mail.outbox == []
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 1)
+
+
+# The worker closes the connection of a transaction it finds open (close_old_connections):
+# a test of it commits for real.
+@pytest.mark.django_db(transaction=True)
+def test_a_silent_smtp_server_times_out_in_the_worker_which_schedules_a_retry(
+    application_a, settings
+):
+    settings.TASKS = DATABASE_TASKS
+    with SilentSmtpServer() as server:
+        smtp_to(settings, server.port, timeout=1)
+
+        delivery = queue(application_a)
+
+        # Asked for, not sent: nothing talked to the mail server yet.
+        assert server.accepted == 0
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 0)
+        [job] = DBTaskResult.objects.all()
+        assert (job.task_path, job.args_kwargs) == (
+            "core.tasks.delivery_send", {"args": [delivery.pk], "kwargs": {}}
+        )  # fmt: skip
+
+        call_command(*WORKER)
+
+        assert server.accepted == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        DeliveryStatus.QUEUED, 1, "SMTP server did not answer within 1 s"
+    )  # fmt: skip
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs == {"args": [delivery.pk], "kwargs": {"attempt": 2}}
+    assert retry.run_after > timezone.now()  # after the first backoff delay (core.jobs)
+    assert history(application_a) == []  # not failed yet: the history shows the outcome
+
+
+# Resend, on the application's page
+
+
+def failed_delivery(application) -> Delivery:
+    return Delivery.objects.create(
+        municipality=application.municipality,
+        application=application,
+        kind=DeliveryKind.CLOSE_DOCUMENTS,
+        recipient="priya@example.com",
+        subject=SUBJECT,
+        body="The documents are attached.",
+        status=DeliveryStatus.FAILED,
+        attempts=5,
+        last_error="connection refused",
+    )
+
+
+def resend(client, application, delivery_id):
+    path = reverse("permits:application_delivery_resend", args=["alpha", application.number])
+    return client.post(path, {"delivery": delivery_id}, follow=True)
+
+
+def everything_of(application):
+    return (
+        list(Delivery.objects.order_by("id").values()),
+        list(Activity.objects.order_by("id").values()),
+    )
+
+
+def test_resend_queues_the_same_message_again_and_the_page_shows_it_sent(
+    application_a, clerk, django_capture_on_commit_callbacks
+):
+    report = stored_document("reports/report-1.pdf", b"%PDF-1.7 report")
+    failed = failed_delivery(application_a)
+    Delivery.objects.filter(pk=failed.pk).update(attachments=[dataclasses.asdict(report)])
+
+    client = client_for(clerk)
+    path = reverse("permits:application_delivery_resend", args=["alpha", application_a.number])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, {"delivery": failed.pk})
+
+    assert response["Location"] == application_a.get_absolute_url() + "#history"
+    response = client.get(response["Location"])
+    assert [str(m) for m in response.context["messages"]] == [
+        "The e-mail to priya@example.com is queued to be sent again."
+    ]
+    [message] = mail.outbox
+    assert (message.to, message.subject) == (["priya@example.com"], SUBJECT)
+    assert message.attachments == [("report-1.pdf", b"%PDF-1.7 report", "application/pdf")]
+    fresh = Delivery.objects.get(resend_of=failed)
+    assert (fresh.status, fresh.actor, fresh.attachments) == (
+        DeliveryStatus.SENT, clerk, [dataclasses.asdict(report)]
+    )  # fmt: skip
+    failed.refresh_from_db()
+    assert (failed.status, failed.last_error) == (DeliveryStatus.FAILED, "connection refused")
+    resent = Activity.objects.get(verb="delivery_resend")
+    assert (resent.actor, resent.summary) == (
+        clerk, f"E-mail to priya@example.com queued again: {SUBJECT}"
+    )  # fmt: skip
+    page = response.content.decode()
+    assert "Failed</span>: connection refused" in page
+    assert f"Sent</span> at {timezone.localtime(fresh.sent_at):%Y-%m-%d %H:%M}" in page
+
+
+def test_resend_is_refused_to_a_viewer_and_to_another_municipality(
+    application_a, viewer, inspector_b
+):
+    failed = failed_delivery(application_a)
+    before = everything_of(application_a)
+
+    assert resend(client_for(viewer), application_a, failed.pk).status_code == 403
+    assert resend(client_for(inspector_b), application_a, failed.pk).status_code == 404
+
+    assert everything_of(application_a) == before
+    assert mail.outbox == []
+
+
+def test_resend_only_accepts_a_post_of_a_mail_of_that_application(
+    application_a, municipality_a, clerk
+):
+    other = make_application(municipality_a, number="B-2026-0002")
+    failed_elsewhere = failed_delivery(other)
+    client = client_for(clerk)
+    path = reverse("permits:application_delivery_resend", args=["alpha", application_a.number])
+    before = everything_of(application_a)
+
+    assert client.get(path).status_code == 405
+    assert resend(client, application_a, failed_elsewhere.pk).status_code == 404
+    assert resend(client, application_a, "not-a-number").status_code == 404
+
+    assert everything_of(application_a) == before
+
+
+def test_resend_of_a_mail_still_queued_is_refused_with_a_message(application_a, clerk):
+    queued = failed_delivery(application_a)
+    Delivery.objects.filter(pk=queued.pk).update(status=DeliveryStatus.QUEUED, attempts=1)
+    before = everything_of(application_a)
+
+    response = resend(client_for(clerk), application_a, queued.pk)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "The e-mail to priya@example.com is still queued; it will be sent or its failure "
+        "shown here."
+    ]
+    assert everything_of(application_a) == before
+
+
+def test_the_page_offers_resend_to_those_who_may_change_the_application(
+    application_a, clerk, viewer
+):
+    failed_delivery(application_a)
+    path = application_a.get_absolute_url()
+
+    for_clerk = client_for(clerk).get(path).content.decode()
+    for_viewer = client_for(viewer).get(path).content.decode()
+
+    assert "Failed</span>: connection refused" in for_clerk
+    assert "Failed</span>: connection refused" in for_viewer
+    assert ">Resend</button>" in for_clerk
+    assert ">Resend</button>" not in for_viewer
+
+
+def test_the_page_makes_as_many_queries_with_one_mail_as_with_many(application_a, clerk):
+    client = client_for(clerk)
+    path = application_a.get_absolute_url()
+    failed_delivery(application_a)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(path).status_code == 200
+        return len(context.captured_queries)
+
+    one = queries()
+    for _ in range(30):
+        failed_delivery(application_a)
+    assert queries() == one
+
+
+# The real worker, as production runs it
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a worker process needs the shared PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_db_worker_command_sends_a_queued_mail(application_a, inspector, settings):
+    settings.TASKS = DATABASE_TASKS
+    report = stored_document("reports/report-1.pdf", b"%PDF-1.7 report")
+    delivery = queue(application_a, [report], actor=inspector)
+    assert Delivery.objects.get().status == DeliveryStatus.QUEUED
+
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        EMAIL_URL="console://",  # the worker prints the mail it sends
+        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+    )
+    worker = subprocess.run(
+        [sys.executable, "manage.py", *WORKER, "--no-reload"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert worker.returncode == 0, worker.stderr
+    assert f"Subject: {SUBJECT}" in worker.stdout
+    assert 'filename="report-1.pdf"' in worker.stdout
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
+    assert history(application_a) == [
+        ("delivery_sent", f"E-mail to priya@example.com sent: {SUBJECT}")
+    ]
