@@ -9,7 +9,6 @@ import datetime
 import hashlib
 import logging
 
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +39,7 @@ from occupancy.models import (
     PermitVerification,
     new_verification_token,
 )
+from occupancy.notifications import close_documents_email_queue
 from occupancy.numbering import NumberFormatError, next_permit_number
 from occupancy.rules import GrantDetails, grant_refusals, revocation_refusals
 from occupancy.snapshot import PermitSnapshot
@@ -263,7 +263,7 @@ def visit_finish_and_close(
                 )
         # After the guard: its files get their final names on commit, and the mail attaches
         # them from there (registered inside the transaction, it would run before).
-        transaction.on_commit(lambda: _email_applicant(visit=visit, permit=permit))
+        close_documents_email_queue(visit=visit, permit=permit, actor=actor)
     except VisitNotOpen as exc:
         raise VisitAlreadyClosed(str(exc)) from exc
     except VisitError as exc:
@@ -275,36 +275,6 @@ def visit_finish_and_close(
     except DocumentNameTaken as exc:
         raise CloseError(f"Nothing was closed: {exc}") from exc
     return CloseOutcome(visit=visit, permit=permit)
-
-
-def _email_applicant(*, visit: Visit, permit: OccupancyPermit | None) -> None:
-    """Send the applicant the permit and the report. A mail failure never undoes a close."""
-    application = visit.inspection.application
-    if not application.applicant_email:
-        return
-    subject = (
-        f"Occupancy permit {permit.number} for {application.full_address}"
-        if permit
-        else f"Inspection result for {application.full_address}: {visit.get_result_display()}"
-    )
-    body = (
-        f"{visit.inspection.inspection_type.name} inspection of application "
-        f"{application.number}, visit {visit.sequence}: {visit.get_result_display()}.\n\n"
-        "The documents are attached.\n\n"
-        f"{application.municipality.name}, {application.municipality.department_name}"
-    )
-    message = EmailMessage(subject, body, to=[application.applicant_email])
-    try:
-        if permit is not None:
-            with permit.pdf.open("rb") as handle:
-                message.attach(f"{permit.number}.pdf", handle.read(), "application/pdf")
-        with visit.report_pdf.open("rb") as handle:
-            message.attach(
-                f"inspection-report-visit-{visit.sequence}.pdf", handle.read(), "application/pdf"
-            )
-        message.send()
-    except Exception:  # SMTP down, file unreadable: log it; staff can resend from the page
-        logger.exception("Could not e-mail the applicant of %s", application.number)
 
 
 @transaction.atomic
