@@ -45,6 +45,7 @@ class InspectionRequestForm(RefusalsMixin, forms.ModelForm):
             "site_contact_name",
             "site_contact_phone",
             "access_notes",
+            "notify_email",
         ]
         labels = {
             "requested_date": "Requested date",
@@ -52,9 +53,12 @@ class InspectionRequestForm(RefusalsMixin, forms.ModelForm):
             "site_contact_name": "Site contact",
             "site_contact_phone": "Site contact's phone",
             "access_notes": "Access notes",
+            "notify_email": "E-mail for confirmations",
         }
         help_texts = {
             "access_notes": "E.g. the lockbox code, a dog on site, use the side door.",
+            "notify_email": "Told when the inspection is confirmed, moved or declined, and of "
+            "its result. The applicant's address unless you give another; empty: nobody.",
         }
         widgets = {
             "requested_date": DateInput(),
@@ -75,6 +79,8 @@ class InspectionRequestForm(RefusalsMixin, forms.ModelForm):
         )
         self.fields["requested_date"].widget.attrs["min"] = earliest.isoformat()
         self.fields["half_day"].choices = HalfDay.choices
+        self.fields["notify_email"].initial = application.applicant_email
+        self.fields["notify_email"].widget.attrs["autocomplete"] = "email"
 
     def clean(self):
         cleaned = super().clean()

@@ -138,6 +138,9 @@ class InspectionRequest(models.Model):
     site_contact_name = models.CharField("site contact", max_length=200)
     site_contact_phone = models.CharField("site contact's phone", max_length=40)
     access_notes = models.TextField(max_length=1000, blank=True)
+    # Who is told by e-mail when the request is confirmed, moved or declined and of the
+    # visit's result (the applicant's address unless the requester gives another).
+    notify_email = models.EmailField("e-mail for confirmations", blank=True)
     status = models.CharField(
         max_length=10, choices=RequestStatus, default=RequestStatus.REQUESTED
     )

@@ -72,6 +72,7 @@ def request_create(
     site_contact_name: str,
     site_contact_phone: str,
     access_notes: str = "",
+    notify_email: str = "",
     actor,
 ) -> InspectionRequest:
     """Request an inspection of the application on a day, morning or afternoon.
@@ -122,6 +123,7 @@ def request_create(
                 site_contact_name=site_contact_name,
                 site_contact_phone=site_contact_phone,
                 access_notes=access_notes,
+                notify_email=notify_email,
                 requested_by=actor,
             )
     except IntegrityError:
