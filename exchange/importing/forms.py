@@ -6,8 +6,12 @@ from core.fields import IdChoiceField
 from core.models import Municipality
 from exchange.importing.mapping import builtin_mappings
 
-# Larger files go through `manage.py import_applications`: a request should not run for minutes.
-IMPORT_MAX_BYTES = getattr(settings, "IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# Larger files go through `manage.py import_applications`: a request should not run for
+# minutes. The preview and the import each read the whole file in a request; measured
+# (docs/performance.md, "Import"), 5 MB is about 26,000 rows, 10 to 40 s a pass on a busy
+# two-CPU server. A request-size limit in front of the app refuses a far larger body before
+# reading it; a file under that limit but over this one is refused here, at the field.
+IMPORT_MAX_BYTES = getattr(settings, "IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 
 
 def megabytes(size: int) -> str:
