@@ -229,6 +229,11 @@ class DeliveryKind(models.TextChoices):
     """What an e-mail is for (issue 17 adds request confirmations and result notices)."""
 
     CLOSE_DOCUMENTS = "close_documents", "Documents of a closed visit"
+    # Inspection requests (scheduling.notifications): to the e-mail given with the request.
+    REQUEST_CONFIRMED = "request_confirmed", "Inspection request confirmed"
+    REQUEST_MOVED = "request_moved", "Inspection request moved"
+    REQUEST_DECLINED = "request_declined", "Inspection request declined"
+    REQUEST_RESULT = "request_result", "Result of a requested inspection"
 
 
 class DeliveryStatus(models.TextChoices):

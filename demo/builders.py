@@ -37,6 +37,7 @@ from occupancy.models import (
     OccupancyPermitType,
 )
 from permits.models import Application, ApplicationStatus
+from scheduling.models import HalfDay, InspectionRequest, RequestStatus
 
 
 @contextlib.contextmanager
@@ -218,3 +219,29 @@ def permit_template(
         template=template, version=1, body=body, stylesheet=stylesheet, created_by=created_by
     )
     return template
+
+
+def inspection_request(
+    *, inspection: Inspection, requested_by, requested_date: datetime.date, **fields
+) -> InspectionRequest:
+    """A request of `inspection` by `requested_by`, Requested for the morning with a site
+    contact; give `status`, `assigned_inspector`, `confirmed_date` and `position` for a
+    confirmed one (written as it is: the booking rules are the services')."""
+    application = inspection.application
+    values = {
+        "half_day": HalfDay.MORNING,
+        "site_contact_name": application.owner_name or application.applicant_name,
+        "site_contact_phone": application.owner_phone or "905-555-0100",
+        "notify_email": application.applicant_email,
+        "status": RequestStatus.REQUESTED,
+        **fields,
+    }
+    return InspectionRequest.objects.create(
+        municipality=application.municipality,
+        application=application,
+        inspection_type=inspection.inspection_type,
+        inspection=inspection,
+        requested_by=requested_by,
+        requested_date=requested_date,
+        **values,
+    )

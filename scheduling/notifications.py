@@ -1,17 +1,97 @@
-"""What the requester is told by e-mail about their inspection request."""
+"""What the requester is told by e-mail about their inspection request: a plain text
+message asked for through core.mail (a core.Delivery sent by a job after the commit, listed
+in the application's history with its outcome). Nobody is e-mailed when the request has no
+e-mail for confirmations."""
+
+from django.template.loader import render_to_string
+
+from core.mail import delivery_queue
+from core.models import Delivery, DeliveryKind
+from core.people import person_name
+from inspections.models import FAILING_RESULTS
+from scheduling import rules
+from scheduling.models import HalfDay
 
 
-def request_confirmed(*, request) -> None:
+def _booking(request) -> dict:
+    half_day = HalfDay(request.half_day)
+    start, end = half_day.hours
+    return {
+        "day": rules.day_label(request.confirmed_date, year=True),
+        "half_day": half_day.label,
+        "hours": f"{start:%H:%M} and {end:%H:%M}",
+        "inspector": person_name(request.assigned_inspector),
+    }
+
+
+def _queue(request, *, kind, subject: str, template: str, actor, **context) -> Delivery | None:
+    if not request.notify_email:
+        return None
+    application = request.application
+    municipality = application.municipality
+    body = render_to_string(
+        f"scheduling/email/{template}.txt",
+        {"request": request, "application": application, "municipality": municipality, **context},
+    )
+    return delivery_queue(
+        application=application,
+        municipality=municipality,
+        to=request.notify_email,
+        subject=f"{subject}: {request.inspection_type.name}, {application.full_address}",
+        body=body,
+        actor=actor,
+        kind=kind,
+    )
+
+
+def request_confirmed(*, request, actor) -> Delivery | None:
     """The request is confirmed: the day, morning or afternoon, the inspector."""
+    return _queue(
+        request,
+        kind=DeliveryKind.REQUEST_CONFIRMED,
+        subject=f"Inspection confirmed for {rules.day_label(request.confirmed_date)}",
+        template="request_confirmed",
+        actor=actor,
+        **_booking(request),
+    )
 
 
-def request_moved(*, request) -> None:
+def request_moved(*, request, before: str, actor) -> Delivery | None:
     """The confirmed request moved to another day, half day or inspector."""
+    return _queue(
+        request,
+        kind=DeliveryKind.REQUEST_MOVED,
+        subject=f"Inspection moved to {rules.day_label(request.confirmed_date)}",
+        template="request_moved",
+        actor=actor,
+        before=before,
+        **_booking(request),
+    )
 
 
-def request_declined(*, request) -> None:
+def request_declined(*, request, actor) -> Delivery | None:
     """The request was declined, with the reason."""
+    return _queue(
+        request,
+        kind=DeliveryKind.REQUEST_DECLINED,
+        subject="Inspection request declined",
+        template="request_declined",
+        actor=actor,
+        requested_day=rules.day_label(request.requested_date, year=True),
+    )
 
 
-def request_result(*, request, visit) -> None:
+def request_result(*, request, visit, actor) -> Delivery | None:
     """The requested visit closed: its result."""
+    failed = visit.result in FAILING_RESULTS
+    return _queue(
+        request,
+        kind=DeliveryKind.REQUEST_RESULT,
+        subject=f"Inspection result: {visit.get_result_display()}",
+        template="request_result",
+        actor=actor,
+        result=visit.get_result_display(),
+        failure_reason=visit.get_failure_reason_display() if failed else "",
+        failed=failed,
+        inspector=person_name(visit.closed_by),
+    )

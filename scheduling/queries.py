@@ -118,7 +118,9 @@ def dispatch_days(requests: list[InspectionRequest]) -> list[DispatchDay]:
     calendars = {}
     for request in requests:
         municipality = request.application.municipality
-        calendar = calendars.setdefault(municipality.pk, rules.Calendar(municipality))
+        if municipality.pk not in calendars:  # its own holidays: one query a municipality
+            calendars[municipality.pk] = rules.Calendar(municipality)
+        calendar = calendars[municipality.pk]
         day = by_day.setdefault(
             request.day, DispatchDay(day=request.day, holiday=calendar.holiday_name(request.day))
         )

@@ -202,7 +202,7 @@ def request_assign(
         verb="inspection_request_confirmed",
         summary=f"{request.inspection_type.name} inspection confirmed: {booking_label(request)}",
     )
-    notifications.request_confirmed(request=request)
+    notifications.request_confirmed(request=request, actor=actor)
     return request
 
 
@@ -233,7 +233,7 @@ def request_move(
         verb="inspection_request_moved",
         summary=f"{request.inspection_type.name} inspection moved: {before} → {after}",
     )
-    notifications.request_moved(request=request)
+    notifications.request_moved(request=request, before=before, actor=actor)
     return request
 
 
@@ -266,7 +266,7 @@ def request_decline(*, request: InspectionRequest, reason: str, actor) -> Inspec
         summary=f"{request.inspection_type.name} inspection request declined: "
         f"{excerpt(reason, 200)}",
     )
-    notifications.request_declined(request=request)
+    notifications.request_declined(request=request, actor=actor)
     return request
 
 
@@ -357,7 +357,7 @@ def request_complete(*, visit: Visit) -> InspectionRequest | None:
         summary=f"{request.inspection_type.name} inspection request done: visit "
         f"{visit.sequence} closed, {visit.get_result_display()}",
     )
-    notifications.request_result(request=request, visit=visit)
+    notifications.request_result(request=request, visit=visit, actor=visit.closed_by)
     return request
 
 

@@ -44,6 +44,7 @@ from inspections import services as inspection_services
 from inspections.models import (
     Finding,
     Inspection,
+    InspectionStatus,
     InspectionType,
     Order,
     OrderType,
@@ -64,6 +65,7 @@ from occupancy.models import (
 from occupancy.rules import GrantDetails
 from occupancy.services import visit_finish_and_close
 from permits.models import Application
+from scheduling.models import HalfDay, InspectionRequest, RequestStatus
 
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
 NO_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
@@ -118,6 +120,7 @@ class Command(BaseCommand):
                     self.seed_application(municipality, data, types, staff)
                 for data in demo_data.build_occupied_with_matters(slug):
                     self.seed_occupied_with_matters(municipality, data, types, staff)
+            self.seed_inspection_requests(municipalities["town-of-example"], users)
         self.report(municipalities, password_note)
 
     def count(self, label: str, created: bool | int) -> None:
@@ -397,6 +400,56 @@ class Command(BaseCommand):
             self.count("Orders", True)
         return visit, later
 
+    def seed_inspection_requests(self, municipality, users) -> None:
+        """Requests for today and the next days, so that My today is full for `inspector`
+        and Dispatch has work for `clerk`: four of the inspector's today in their order, two
+        tomorrow, one overdue from yesterday, three still to assign. Days count from the day
+        of the run (demo data written directly: the booking rules are the services'); only
+        when the town has no request yet, so a re-run keeps what was dispatched meanwhile."""
+        if InspectionRequest.objects.filter(municipality=municipality).exists():
+            return
+        today = timezone.localdate()
+        waiting = list(
+            Inspection.objects.filter(
+                application__municipality=municipality,
+                status__in=[InspectionStatus.NOT_STARTED, InspectionStatus.REVISIT_REQUIRED],
+            )
+            .select_related("application", "inspection_type")
+            .order_by("application__number", "inspection_type__display_order")[:10]
+        )
+        inspector, clerk = users["inspector"], users["clerk"]
+        plan = [  # (day offset, half day, booked for the inspector)
+            (0, HalfDay.MORNING, True),
+            (0, HalfDay.MORNING, True),
+            (0, HalfDay.AFTERNOON, True),
+            (0, HalfDay.AFTERNOON, True),
+            (1, HalfDay.MORNING, True),
+            (1, HalfDay.AFTERNOON, True),
+            (-1, HalfDay.AFTERNOON, True),
+            (2, HalfDay.MORNING, False),
+            (2, HalfDay.AFTERNOON, False),
+            (3, HalfDay.MORNING, False),
+        ]
+        positions: dict[int, int] = {}
+        notes = ["Lockbox 4321 at the side door", "", "Dog in the yard: call first", ""]
+        for index, (inspection, (offset, half_day, booked)) in enumerate(
+            zip(waiting, plan, strict=False)
+        ):
+            day = today + timedelta(days=offset)
+            fields = {"half_day": half_day, "access_notes": notes[index % len(notes)]}
+            if booked:
+                positions[offset] = positions.get(offset, 0) + 1
+                fields |= {
+                    "status": RequestStatus.CONFIRMED,
+                    "assigned_inspector": inspector,
+                    "confirmed_date": day,
+                    "position": positions[offset],
+                }
+            builders.inspection_request(
+                inspection=inspection, requested_by=clerk, requested_date=day, **fields
+            )
+            self.count("Inspection requests", True)
+
     def report(self, municipalities, password_note: str) -> None:
         ids = [m.pk for m in municipalities.values()]
         User = get_user_model()
@@ -430,6 +483,9 @@ class Command(BaseCommand):
                 visit__inspection__application__municipality__in=ids
             ).count(),
             "Occupancy permits": OccupancyPermit.objects.filter(municipality__in=ids).count(),
+            "Inspection requests": InspectionRequest.objects.filter(
+                municipality__in=ids
+            ).count(),
         }
         self.stdout.write("Demo data (created now / total):")
         for label, total in totals.items():
