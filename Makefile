@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= threshold-demo
 
-.PHONY: install run test lint migrate clean loadtest bench
+.PHONY: install run test lint migrate clean loadtest bench bench-report
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,13 @@ loadtest: install
 
 # A large city's database (BENCH_APPLICATIONS, default 200000) served by gunicorn, timed
 # operation by operation: bench/results.json and docs/performance.md. Not part of make test.
+# BENCH_APPLICATIONS (200000), BENCH_SEARCH_SCALE (unset; 1000000 to measure search at a
+# million too): docs/performance.md. bench-report rewrites its figures from bench/results.json.
 bench: install
 	$(PY) -m bench
+
+bench-report:
+	$(PY) -m bench --report
 
 # ruff, then the import contracts of pyproject.toml ([tool.importlinter]): the layers and
 # "views read other apps only through their queries.py".

@@ -16,7 +16,12 @@ before it passes. Applications whose timeline reaches today are under constructi
 current inspection has an open visit or needs a revisit, the later ones are not started.
 Occupancy inspections end with a grant and an issued occupancy permit (one stored PDF,
 shared by every generated permit). A few inspections have a very long history (20 to 40
-visits); the last `long_open` applications each have one with an open visit.
+visits); the last `long_open` applications each have one of exactly 40 visits (39 closed,
+one open) with 100 findings: the long history the inspection view's budget is set for.
+
+With `applications_only` the generator yields only the applications (no inspections,
+visits or audit entries; a status from the dates alone): the database the search is
+measured on at a million applications, where only the application table is read.
 """
 
 import datetime as dt
@@ -60,6 +65,10 @@ BENCH_CONDITIONS = tuple(
 )
 
 UTC = dt.UTC
+
+# The long history of the inspection view's budget (issue 16): 40 visits, 100 findings.
+LONG_VISITS = 40
+LONG_FINDINGS = 100
 
 # The tables loaded with COPY, in the order the build opens them.
 BULK_MODELS = (Application, Inspection, Visit, Finding, Order, Activity, OccupancyPermit)
@@ -262,8 +271,12 @@ class Generator:
     template_version_id, the shared PDFs' sha256, the permit number prefix.
     """
 
-    def __init__(self, *, n, now, today, config, ids, seed, number_prefix, long_open=0):
+    def __init__(
+        self, *, n, now, today, config, ids, seed, number_prefix, long_open=0,
+        applications_only=False,
+    ):  # fmt: skip
         self.n = n
+        self.applications_only = applications_only
         self.today = today  # history ends yesterday; only open visits are from today
         self.now = now
         self.cfg = config
@@ -320,6 +333,8 @@ class Generator:
             work_type, names = self.work[0]
         else:
             work_type, names = rng.choices(self.work, self.work_weights)[0]
+        if self.applications_only:
+            names = []
         owner_first, owner_last = rng.choice(GIVEN_NAMES), rng.choice(SURNAMES)
         owner = f"{owner_first} {owner_last}"
         applicant = owner if rng.random() < 0.4 else rng.choice(BUILDERS)
@@ -338,6 +353,7 @@ class Generator:
         inspector = rng.choice(self.inspectors)
 
         activities = [(self._at(applied), "application_received", "Application received", None)]
+        permit_numbers = []
         inspections = []  # (status, kind, visits) of each inspection
         t = issued + dt.timedelta(days=rng.randint(10, 90))
         reached_today = False
@@ -350,9 +366,15 @@ class Generator:
             if reached_today:
                 status = InspectionStatus.NOT_STARTED
             else:
+                findings_per_visit = None
                 if position == long_index:
-                    failures = rng.randint(25, 40)
+                    failures = LONG_VISITS - 1  # closed visits; the open one is the last
                     t = min(t, self.today - dt.timedelta(days=15 * (failures + 2)))
+                    # 100 deficiencies over the 39 closed visits, two or three each.
+                    findings_per_visit = [
+                        LONG_FINDINGS // failures + (i < LONG_FINDINGS % failures)
+                        for i in range(failures)
+                    ]
                 elif rng.random() < 0.0025:
                     failures = rng.randint(20, 40)
                 else:
@@ -367,6 +389,7 @@ class Generator:
                     orders,
                     permits,
                     force_open=position == long_index,
+                    findings_per_visit=findings_per_visit,
                 )
                 if position == long_index:
                     self.long_open_codes.append(insp_code)
@@ -422,6 +445,7 @@ class Generator:
                     type_name,
                 )
                 yield "occupancy_occupancypermit", permit_row
+                permit_numbers.append(permit_row["number"])
                 activities.append(
                     (
                         permit_row["issued_at"],
@@ -437,7 +461,15 @@ class Generator:
         all_closed = all(s == InspectionStatus.CLOSED for s, _, _ in inspections)
         granted = any(a[1] == "occupancy_permit_issued" for a in activities)
         occupied_on = completed_on = None
-        if all_closed:
+        if self.applications_only:  # no inspections: a status from the dates alone
+            if issued > self.today:
+                app_status = ApplicationStatus.IN_REVIEW
+            elif (self.today - applied).days > 730:
+                app_status = ApplicationStatus.CLOSED
+                completed_on = applied + dt.timedelta(days=rng.randint(300, 700))
+            else:
+                app_status = ApplicationStatus.CONSTRUCTION_STARTED
+        elif all_closed:
             last_day = max(a[0] for a in activities).date()
             if granted:
                 occupied_on = next(a[0].date() for a in activities if a[1].startswith("occ"))
@@ -459,7 +491,7 @@ class Generator:
             )
         permit_issued_on = issued if issued <= self.today else None
         last_activity = max(a[0] for a in activities)
-        for at, verb, summary, actor in activities:
+        for at, verb, summary, actor in [] if self.applications_only else activities:
             yield (
                 "permits_activity",
                 {
@@ -474,51 +506,54 @@ class Generator:
                 },
             )
         owner_email = f"{owner_first}.{owner_last}@example.com".lower().replace(" ", "")
-        text = search_text(
-            number=number,
-            unit=unit,
-            street_address=street,
-            city=city,
-            postal_code=postal,
-            roll_number=roll,
-            applicant_name=applicant,
-            owner_name=owner,
-        )
-        yield (
-            "permits_application",
-            {
-                "id": app_id,
-                "number": number,
-                "work_type": work_type,
-                "description": WORK_DESCRIPTIONS[work_type],
-                "street_address": street,
-                "unit": unit,
-                "city": city,
-                "province": "ON",
-                "postal_code": postal,
-                "roll_number": roll,
-                "legal_description": f"Lot {rng.randint(1, 250)}, Plan M-{rng.randint(100, 2400)}",
-                "applicant_name": applicant,
-                "applicant_email": owner_email if applicant == owner else "permits@example.com",
-                "applicant_phone": f"905-555-{rng.randint(0, 9999):04}",
-                "owner_name": owner,
-                "owner_email": owner_email,
-                "owner_phone": f"905-555-{rng.randint(0, 9999):04}",
-                "status": app_status,
-                "applied_on": applied,
-                "permit_issued_on": permit_issued_on,
-                "occupied_on": occupied_on,
-                "completed_on": completed_on,
-                "search_text": text,
-                "last_activity_at": last_activity,
-                "created_at": self._at(applied),
-                "updated_at": last_activity,
-                "municipality_id": cfg["municipality_id"],
-            },
-        )
+        row = {
+            "id": app_id,
+            "number": number,
+            "work_type": work_type,
+            "description": WORK_DESCRIPTIONS[work_type],
+            "street_address": street,
+            "unit": unit,
+            "city": city,
+            "province": "ON",
+            "postal_code": postal,
+            "roll_number": roll,
+            "legal_description": f"Lot {rng.randint(1, 250)}, Plan M-{rng.randint(100, 2400)}",
+            "applicant_name": applicant,
+            "applicant_email": owner_email if applicant == owner else "permits@example.com",
+            "applicant_phone": f"905-555-{rng.randint(0, 9999):04}",
+            "owner_name": owner,
+            "owner_email": owner_email,
+            "owner_phone": f"905-555-{rng.randint(0, 9999):04}",
+            "status": app_status,
+            "applied_on": applied,
+            "permit_issued_on": permit_issued_on,
+            "occupied_on": occupied_on,
+            "completed_on": completed_on,
+            "last_activity_at": last_activity,
+            "created_at": self._at(applied),
+            "updated_at": last_activity,
+            "municipality_id": cfg["municipality_id"],
+        }
+        if "other_numbers" in self.tables["permits_application"].columns:
+            # The numbers other records give it, which search finds (its occupancy permits').
+            row["other_numbers"] = " ".join(permit_numbers)
+        # The key from the whole row, as save() computes it from the instance.
+        row["search_text"] = search_text(**{**row, "other_numbers": " ".join(permit_numbers)})
+        yield "permits_application", row
 
     def _visits(
-        self, insp_id, kind, failures, t, visits, findings, orders, permits, *, force_open=False
+        self,
+        insp_id,
+        kind,
+        failures,
+        t,
+        visits,
+        findings,
+        orders,
+        permits,
+        *,
+        force_open=False,
+        findings_per_visit=None,
     ):
         """Append the inspection's visits (and their findings, orders, permit); return the
         inspection status, the time after it, and whether its timeline reached today."""
@@ -582,6 +617,8 @@ class Generator:
             if result == VisitResult.GRANTED_OUTSTANDING:
                 deficiencies = 1  # printed on the permit as an outstanding matter
             remarks = rng.choice((0, 0, 0, 0, 1, 1))
+            if findings_per_visit and failing:
+                deficiencies, remarks = findings_per_visit[sequence - 1], 0
             for index in range(deficiencies + remarks):
                 is_remark = index >= deficiencies
                 finding_id = self._next("inspections_finding")

@@ -64,6 +64,25 @@ def applications() -> int:
     return value
 
 
+def search_scale() -> int | None:
+    """BENCH_SEARCH_SCALE: the number of applications search is also measured at (e.g.
+    1000000), on a database of its own; unset, none."""
+    raw = os.environ.get("BENCH_SEARCH_SCALE", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"BENCH_SEARCH_SCALE={raw!r} is not a whole number.") from None
+
+
+def search_scale_url(scale: int) -> str:
+    """The search-at-scale database: the benchmark database's name + _search_<scale>."""
+    url = database_url()
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database_name(url)}_search_{scale}"))
+
+
 def prepare() -> dict[str, str]:
     """Point this process (and the server it starts) at the benchmark database and media."""
     MEDIA_ROOT.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,9 @@ service time per operation, the EXPLAIN of the searches, the permit HTML the bar
 baseline renders, and what reusing WeasyPrint's configuration and parsed stylesheets saves."""
 
 import contextlib
+import cProfile
 import hashlib
+import pstats
 import statistics
 import time
 from urllib.parse import urlencode
@@ -14,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench import environment
 from bench.operations import InProcess
+from core.models import DocumentSignature
 from occupancy.documents import _logo_data_uri, render_permit_html, template_context
 from occupancy.models import OccupancyPermit
 
@@ -37,13 +40,22 @@ def _timed(module, name: str, spent: list[float]):
         setattr(module, name, original)
 
 
-def profile_operations(actions: dict, reserved: dict, username: str, repeats: int = 5) -> dict:
+def profile_operations(
+    actions: dict, reserved: dict, username: str, repeats: int = 5, profiled: tuple = ()
+) -> dict:
     """Per operation: its SQL queries, and the time one request takes in this process (no
-    HTTP, no concurrency), with the part spent waiting for PostgreSQL. Read-only operations
-    run once to warm up then `repeats` times (medians); consuming operations use the two
-    targets reserved for this (one warm-up, one measured). The measured Finish and Close
-    also times its service (occupancy.services.visit_finish_and_close, the second request's
-    transaction) and, within it, its two PDF renders."""
+    HTTP, no concurrency), with the part spent waiting for PostgreSQL.
+
+    A read runs the same request (its first target) once to warm up, then `repeats` times
+    (medians), so its queries are those of one request repeated; then one request to each
+    of up to ten other targets gives the range of its query count over the data (a Work
+    view of an application with permits issued on its visits makes one query more than one
+    without: a count that depends on what a record holds, not on the size of the data).
+    Consuming operations use the targets reserved for this (one warm-up, one measured, and
+    one for the profile). The measured Finish and Close also times its service
+    (occupancy.services.visit_finish_and_close, the second request's transaction) and,
+    within it, its PDF renders. Operations named in `profiled` are then run under cProfile
+    (`top_of_profile`): what a missed budget's cause is read from."""
     import inspections.reports
     import occupancy.services
     import occupancy.views
@@ -51,13 +63,17 @@ def profile_operations(actions: dict, reserved: dict, username: str, repeats: in
     session = InProcess(get_user_model().objects.get(username=username))
     profiles = {}
     for name, action in actions.items():
+        targets = getattr(action, "targets", None)
         if name in reserved:
             calls = [{"code": code} for code in reserved[name]]
+            calls, spare = calls[:2], calls[2:]
+        elif targets:
+            calls = spare = [{"target": targets[0]}] * (repeats + 1)
         else:
-            calls = [{}] * (repeats + 1)
+            calls = spare = [{}] * (repeats + 1)
         if problem := action(session, 0, **calls[0]):
             raise RuntimeError(f"{name} failed in-process: {problem}")
-        counts, totals, sqls = [], [], []
+        counts, totals, sqls, cpus, slowest = [], [], [], [], []
         permit_ms, report_ms, service_ms = [], [], []
         for kwargs in calls[1:]:
             with (
@@ -66,20 +82,36 @@ def profile_operations(actions: dict, reserved: dict, username: str, repeats: in
                 _timed(occupancy.views, "visit_finish_and_close", service_ms),
                 CaptureQueriesContext(connection) as context,
             ):
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 problem = action(session, 0, **kwargs)
                 totals.append((time.perf_counter() - began) * 1000)
+                cpus.append((time.process_time() - began_cpu) * 1000)
             if problem:
                 raise RuntimeError(f"{name} failed in-process: {problem}")
             counts.append(len(context.captured_queries))
             sqls.append(sum(float(q["time"]) for q in context.captured_queries) * 1000)
-        if len(set(counts)) != 1:
-            raise RuntimeError(f"{name}: the number of queries varies: {counts}")
+            slowest += context.captured_queries
+        over_targets = list(counts)
+        for target in (targets or [])[1:11]:
+            with CaptureQueriesContext(connection) as context:
+                action(session, 0, target=target)
+            over_targets.append(len(context.captured_queries))
         profiles[name] = {
-            "queries": counts[0],
+            "queries": max(counts),
+            "queries_repeated": counts,
+            "queries_range": [min(over_targets), max(over_targets)],
             "total_ms": round(statistics.median(totals), 1),
             "sql_ms": round(statistics.median(sqls), 1),
+            # This process's CPU (the request's Python, not PostgreSQL's): what a loaded
+            # machine inflates least.
+            "cpu_ms": round(statistics.median(cpus), 1),
+            "slowest_queries": [
+                {"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:300]}
+                for q in sorted(slowest, key=lambda q: float(q["time"]), reverse=True)[:3]
+            ],
         }
+        if name in profiled and spare:
+            profiles[name]["profile"] = top_of_profile(action, session, spare)
         if permit_ms or report_ms:
             profiles[name].update(
                 close_service_ms=round(sum(service_ms), 1),
@@ -87,6 +119,56 @@ def profile_operations(actions: dict, reserved: dict, username: str, repeats: in
                 report_pdf_ms=round(sum(report_ms), 1),
             )
     return profiles
+
+
+def top_of_profile(action, session, calls: list[dict], rows: int = 8) -> dict:
+    """Where the operation's requests spend CPU in this process, under cProfile timed by
+    the process's CPU clock (so neither waiting for PostgreSQL, reported apart as SQL time,
+    nor being preempted by other processes on a shared machine counts; the profiler slows
+    everything, so read shares): `own`, the top by CPU spent in the function itself (its
+    own code, or the C function it is); `project`, the project's own functions by CPU spent
+    in them and what they call, leaving out the entry points (over 90 % of the total). In
+    ms per request; Django's test client and this benchmark's frames are left out."""
+    profiler = cProfile.Profile(time.process_time)
+    for kwargs in calls:
+        profiler.enable()
+        problem = action(session, 0, **kwargs)
+        profiler.disable()
+        if problem:
+            raise RuntimeError(f"profiled request failed in-process: {problem}")
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    entries, project = [], []
+    for (filename, line, function), (_, calls_n, own, cumulative, _) in stats.stats.items():
+        where = _short_path(filename)
+        if where.startswith(("bench/", "django/test/")):
+            continue
+        entry = {
+            "function": f"{where}:{line}({function})" if line else function,
+            "calls": calls_n // len(calls),
+            "own_ms": round(own * 1000 / len(calls), 1),
+            "cumulative_ms": round(cumulative * 1000 / len(calls), 1),
+            "own_share": round(own / total, 3) if total else 0,
+        }
+        entries.append(entry)
+        if filename.startswith(str(environment.ROOT)) and ".venv" not in filename:
+            if cumulative < 0.9 * total:
+                project.append(entry)
+    entries.sort(key=lambda entry: entry["own_ms"], reverse=True)
+    project.sort(key=lambda entry: entry["cumulative_ms"], reverse=True)
+    return {
+        "cpu_ms": round(total * 1000 / len(calls), 1),
+        "own": entries[:rows],
+        "project": project[:rows],
+    }
+
+
+def _short_path(filename: str) -> str:
+    """A profile entry's file relative to the project or to site-packages."""
+    for marker in ("/site-packages/", str(environment.ROOT) + "/", "/lib/python3.11/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
 
 
 def write_permit_html(inspection_code: str) -> dict:
@@ -107,8 +189,17 @@ def write_permit_html(inspection_code: str) -> dict:
     from occupancy.documents import permit_pdf_metadata
 
     pdf = render_pdf(html, stylesheet=stylesheet, metadata=permit_pdf_metadata(permit.snapshot))
-    same = hashlib.sha256(pdf).hexdigest() == permit.pdf_sha256
-    return {"permit": permit.number, "html_bytes": len(html.encode()), "pdf_identical": same}
+    # A signed permit's stored digest is the signed file's; a re-render gives the unsigned
+    # bytes, whose digest its DocumentSignature keeps (core.signing).
+    signature = DocumentSignature.objects.filter(sha256=permit.pdf_sha256).first()
+    expected = signature.unsigned_sha256 if signature else permit.pdf_sha256
+    same = hashlib.sha256(pdf).hexdigest() == expected
+    return {
+        "permit": permit.number,
+        "html_bytes": len(html.encode()),
+        "signed": signature is not None,
+        "pdf_identical": same,
+    }
 
 
 def explain_searches(username: str, terms: dict[str, str]) -> dict[str, list[dict]]:

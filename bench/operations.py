@@ -4,7 +4,9 @@ CaptureQueriesContext counts each one's SQL queries.
 
 An operation is `action(session, client_index)`: it returns None when the response is the
 expected one, else a short description of what went wrong; it raises StopIteration when it
-has no target left (state changes consume theirs).
+has no target left (state changes consume theirs). Over HTTP each request picks a random
+target; in process a read can be given one (`target=`: a search term or a page's URL), so
+that repeating the same request counts the same queries.
 """
 
 import io
@@ -101,18 +103,14 @@ def _expect(status, expected, content=b"", must_contain: bytes = b""):
     return None
 
 
-def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
-    """The actions by name. `reserved` receives, per consuming operation, targets kept
-    apart from the HTTP run for the in-process query count."""
-    rng = random.Random(11)
-    today = timezone.localdate().isoformat()
-    photo = site_photo()
+def search_actions(targets: Targets, rng: random.Random) -> dict:
+    """The searches by kind (search_number, …), each with the terms it picks from."""
 
     def search(kind):
         terms = targets.searches[kind]
 
-        def action(session, index):
-            term = rng.choice(terms)
+        def action(session, index, target=None):
+            term = target or rng.choice(terms)
             status, _, content = session.get("/?" + urlencode({"q": term}))
             if kind == "search_number":
                 return _expect(status, 200, content, term.encode())
@@ -120,21 +118,37 @@ def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
                 return _expect(status, 200, content, b"No application matches")
             return _expect(status, 200)
 
+        action.targets = terms  # what in-process measurements pick from
         return action
 
-    def work_view(session, index):
-        status, _, _ = session.get(rng.choice(targets.applications))
+    return {kind: search(kind) for kind in targets.searches}
+
+
+def bare_view(session, index):
+    status, _, content = session.get("/bench/bare")
+    return _expect(status, 200, content, b"ok")
+
+
+def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
+    """The actions by name. `reserved` receives, per consuming operation, targets kept
+    apart from the HTTP run for the in-process query count."""
+    rng = random.Random(11)
+    today = timezone.localdate().isoformat()
+    photo = site_photo()
+
+    def work_view(session, index, target=None):
+        status, _, _ = session.get(target or rng.choice(targets.applications))
         return _expect(status, 200)
 
-    def inspection_view(session, index):
-        status, _, content = session.get(rng.choice(targets.long_inspections))
+    def inspection_view(session, index, target=None):
+        status, _, content = session.get(target or rng.choice(targets.long_inspections))
         return _expect(status, 200, content, b"is open</strong>")
 
     typical = [reverse("inspections:inspection_detail", args=[c]) for c in targets.open_visits]
 
-    def inspection_view_typical(session, index):
+    def inspection_view_typical(session, index, target=None):
         """Diagnostic: an inspection with an ordinary history (and an open visit)."""
-        status, _, content = session.get(rng.choice(typical[:100]))
+        status, _, content = session.get(target or rng.choice(typical[:100]))
         return _expect(status, 200, content, b"is open</strong>")
 
     starts = Pool(targets.not_started)
@@ -170,7 +184,8 @@ def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
         return _expect(status, 302)
 
     closable = Pool(targets.closable)
-    reserved["finish_and_close"] = [closable.take() for _ in range(2)]
+    # One warm-up, one measured, one profiled (bench.inprocess).
+    reserved["finish_and_close"] = [closable.take() for _ in range(3)]
 
     def finish_and_close(session, index, code=None):
         """Finish and Close Inspection with a full grant: the result form (action=finish),
@@ -203,22 +218,37 @@ def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
             reverse("occupancy:visit_close", args=[code]),
             {"draft_fingerprint": shown.group(1).decode()},
         )
-        return _expect(status, 302)
+        # Closed: back to the inspection's visits. A refusal (another close in progress,
+        # a close error) also redirects, elsewhere, with its message.
+        location = headers.get("Location", "")
+        if status != 302 or not location.endswith("#visits"):
+            return f"close: HTTP {status} {location}"
+        return None
 
-    def pdf_download(session, index):
-        status, _, content = session.get(rng.choice(targets.permits))
+    def pdf_download(session, index, target=None):
+        status, _, content = session.get(target or rng.choice(targets.permits))
         return _expect(status, 200, content[:8], b"%PDF")
-
-    def bare_view(session, index):
-        status, _, content = session.get("/bench/bare")
-        return _expect(status, 200, content, b"ok")
 
     def bare_weasyprint(session, index):
         status, _, content = session.get("/bench/weasyprint")
         return _expect(status, 200, content[:8], b"%PDF")
 
+    choices = {
+        "work_view": targets.applications,
+        "inspection_view": targets.long_inspections,
+        "inspection_view_typical": typical[:100],
+        "pdf_download": targets.permits,
+    }
+    searches = search_actions(targets, rng)
+    for name, action in [
+        ("work_view", work_view),
+        ("inspection_view", inspection_view),
+        ("inspection_view_typical", inspection_view_typical),
+        ("pdf_download", pdf_download),
+    ]:
+        action.targets = choices[name]  # what in-process measurements pick from
     return {
-        **{kind: search(kind) for kind in targets.searches},
+        **searches,
         "work_view": work_view,
         "inspection_view": inspection_view,
         "inspection_view_typical": inspection_view_typical,

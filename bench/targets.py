@@ -10,14 +10,21 @@ import random
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 
 from core.models import Municipality
-from inspections.models import Inspection, InspectionKind, InspectionStatus, VisitStatus
+from inspections.models import (
+    Finding,
+    Inspection,
+    InspectionKind,
+    InspectionStatus,
+    Order,
+    VisitStatus,
+)
 from inspections.services import visit_start
 from occupancy.models import OccupancyPermit, OccupancyPermitTemplate
-from permits.models import Application
+from permits.models import Application, ApplicationStatus
 
 
 @dataclass
@@ -35,6 +42,13 @@ class Targets:
 
 
 def pick(*, database: dict, seed: int, closes: int, starts: int) -> Targets:
+    targets = pick_searches_only(seed)
+    _pick_rest(targets, database, random.Random(seed + 1), closes, starts)
+    return targets
+
+
+def pick_searches_only(seed: int) -> Targets:
+    """The users and the search terms: all the search-at-scale run needs."""
     rng = random.Random(seed)
     city = Municipality.objects.get(slug="lakeport")
     users = list(
@@ -48,8 +62,17 @@ def pick(*, database: dict, seed: int, closes: int, starts: int) -> Targets:
         usernames=users,
         template_id=OccupancyPermitTemplate.objects.get(municipality=city).pk,
     )
+    numbers = pick_searches(targets, rng)
+    targets.applications = [
+        reverse("permits:application_detail", args=[city.slug, number]) for number in numbers
+    ]
+    return targets
+
+
+def pick_searches(targets: Targets, rng) -> list[str]:
+    """Search terms from 300 random applications of the city; returns their numbers."""
     sample = list(
-        Application.objects.filter(municipality=city)
+        Application.objects.filter(municipality=targets.municipality)
         .order_by("?")
         .values_list("number", "street_address", "owner_name")[:300]
     )
@@ -64,9 +87,11 @@ def pick(*, database: dict, seed: int, closes: int, starts: int) -> Targets:
             "".join(rng.choice("QXZJ") for _ in range(5)) + " Qwyx" for _ in range(200)
         ],
     }
-    targets.applications = [
-        reverse("permits:application_detail", args=[city.slug, number]) for number in numbers
-    ]
+    return numbers
+
+
+def _pick_rest(targets: Targets, database: dict, rng, closes: int, starts: int) -> None:
+    city, users = targets.municipality, targets.usernames
     targets.long_inspections = [
         reverse("inspections:inspection_detail", args=[code])
         for code in database["long_open_inspections"]
@@ -91,13 +116,28 @@ def pick(*, database: dict, seed: int, closes: int, starts: int) -> Targets:
         not_started.filter(visit_count=0).order_by("?").values_list("code", flat=True)[:starts]
     )
     # Occupancy inspections ready to be granted: a fresh visit opened through the service,
-    # nothing outstanding on the inspection (so "Granted and fully completed" is allowed).
+    # on an application whose building permit is issued, with nothing outstanding (a grant
+    # carries every matter still open on the application, whichever inspection recorded
+    # it): otherwise occupancy.rules refuses "Granted and fully completed" and the form
+    # comes back with a 400, counted as an error.
+    open_findings = Finding.objects.filter(
+        visit__inspection__application=OuterRef("application"),
+        is_remark=False,
+        corrected_on_visit__isnull=True,
+    )
+    open_orders = Order.objects.filter(
+        visit__inspection__application=OuterRef("application"), complied_on_visit__isnull=True
+    )
     candidates = (
         Inspection.objects.filter(
             application__municipality=city,
             status=InspectionStatus.NOT_STARTED,
             inspection_type__kind=InspectionKind.OCCUPANCY,
+            application__permit_issued_on__isnull=False,
         )
+        .exclude(application__status=ApplicationStatus.CLOSED)
+        .exclude(Exists(open_findings))
+        .exclude(Exists(open_orders))
         .annotate(visit_count=Count("visits"))
         .filter(visit_count=0)
         .select_related("application", "inspection_type")
@@ -113,4 +153,3 @@ def pick(*, database: dict, seed: int, closes: int, starts: int) -> Targets:
         .order_by("?")
         .values_list("number", flat=True)[:300]
     ]
-    return targets

@@ -11,7 +11,15 @@ import pytest
 from django.db import connection, models
 from django.utils import timezone
 
-from bench.data import COLUMNS, INSPECTION_TYPES, ColumnMismatch, Generator, bulk_tables
+from bench.data import (
+    COLUMNS,
+    INSPECTION_TYPES,
+    LONG_FINDINGS,
+    LONG_VISITS,
+    ColumnMismatch,
+    Generator,
+    bulk_tables,
+)
 from core.models import Activity, Role
 from demo import builders
 from inspections.models import Finding, Inspection, Order, Visit, VisitStatus
@@ -112,13 +120,31 @@ def test_bench_rows_load_into_the_schema_and_read_back_through_the_orm(db):
         "occupancy_occupancypermit": OccupancyPermit.objects.count(),
     }
     assert all(count > 0 for count in rows.stats.values())
-    # The long histories end in an open visit, one per inspection (the database's rule).
+    # The long histories end in an open visit, one per inspection (the database's rule), and
+    # are the inspection view's budget case: 40 visits, 100 findings.
+    assert len(rows.long_open_codes) == 2
     for code in rows.long_open_codes:
-        assert Inspection.objects.get(code=code).visits.filter(status=VisitStatus.OPEN).count() == 1
+        inspection = Inspection.objects.get(code=code)
+        assert inspection.visits.filter(status=VisitStatus.OPEN).count() == 1
+        assert inspection.visits.count() == LONG_VISITS == 40
+        assert Finding.objects.filter(visit__inspection=inspection).count() == LONG_FINDINGS == 100
     permit = OccupancyPermit.objects.select_related("visit", "application").first()
     assert permit.visit.inspection.application == permit.application
     assert permit.snapshot["application"]["number"] == permit.application.number
     application = Application.objects.get(pk=permit.application_id)
+    assert application.search_text == application.build_search_text()
+
+
+def test_bench_applications_only_rows_load_and_are_all_applications(db):
+    """The search-at-scale database: applications alone, each with its search text."""
+    config = bench_config()
+    rows = generator(config, n=60)
+    rows.applications_only = True
+    load(rows.rows())
+
+    assert Application.objects.count() == 60
+    assert Inspection.objects.count() == Activity.objects.count() == 0
+    application = Application.objects.order_by("?").first()
     assert application.search_text == application.build_search_text()
 
 
