@@ -353,7 +353,7 @@ def _git(*args: str) -> str:
             text=True,
             check=True,
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # only reads: never the index
-        ).stdout.strip()
+        ).stdout.rstrip()
     except (OSError, subprocess.CalledProcessError):
         return ""
 
@@ -364,10 +364,16 @@ def _environment(database: dict) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg_version = cursor.fetchone()[0]
-    changed = [line[3:] for line in _git("status", "--porcelain").splitlines() if line]
+    if source := os.environ.get("BENCH_SOURCE"):
+        # A copy of a commit (git archive) run outside the working tree: that commit, as
+        # given, with nothing uncommitted.
+        commit, changed = source, []
+    else:
+        commit = _git("log", "--oneline", "-1")
+        changed = [line[3:] for line in _git("status", "--porcelain").splitlines() if line]
     return {
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
-        "commit": _git("log", "--oneline", "-1")[:120],
+        "commit": commit[:120],
         "uncommitted_files": sorted(changed),
         "cpus": os.cpu_count(),
         "gunicorn": " ".join(GUNICORN_ARGS),
