@@ -8,8 +8,11 @@ role lacks the permission gets a 403. Permissions given to a user directly or th
 groups count for superusers only: everyone else acts through a role in a municipality.
 """
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.models import Municipality, Role, RoleGroup
 
@@ -17,18 +20,45 @@ _CACHE_ATTR = "_threshold_access"
 
 
 class _UserAccess:
+    """Everything a page asks about who the user is, read in two queries once per request:
+    the memberships (with what the second-factor middleware needs: whether the user has an
+    authenticator, which municipalities require one of officials), then the roles'
+    permissions. The middleware, the views' checks and the header all read this."""
+
     def __init__(self, user):
         self.is_superuser = user.is_active and user.is_superuser
         self.roles: dict[int, str] = {}
         self.municipality_names: dict[int, str] = {}
+        self.two_factor_municipalities: set[int] = set()
+        self.has_authenticator = False
         self.role_perms: dict[str, frozenset[str]] = {}
         if not user.is_authenticated or not user.is_active:
             return
-        for municipality_id, role, name in user.memberships.values_list(
-            "municipality_id", "role", "municipality__name"
-        ):
+        # From the user, so that a user without membership still gets one row.
+        rows = (
+            get_user_model()
+            .objects.filter(pk=user.pk)
+            .annotate(
+                has_authenticator=Exists(
+                    TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+                )
+            )
+            .values_list(
+                "has_authenticator",
+                "memberships__municipality_id",
+                "memberships__role",
+                "memberships__municipality__name",
+                "memberships__municipality__require_two_factor_for_officials",
+            )
+        )
+        for has_authenticator, municipality_id, role, name, requires_two_factor in rows:
+            self.has_authenticator = has_authenticator
+            if municipality_id is None:
+                continue
             self.roles[municipality_id] = role
             self.municipality_names[municipality_id] = name
+            if requires_two_factor:
+                self.two_factor_municipalities.add(municipality_id)
         perms: dict[str, set[str]] = {role: set() for role in self.roles.values()}
         rows = RoleGroup.objects.filter(role__in=perms).values_list(
             "role", "group__permissions__content_type__app_label", "group__permissions__codename"
@@ -40,7 +70,7 @@ class _UserAccess:
 
 
 def _access(user) -> _UserAccess:
-    # Cached on the user object, which lives for one request.
+    # Cached on the user object, which lives for one request (request.user).
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
         cached = _UserAccess(user)
@@ -92,6 +122,15 @@ def memberships(user) -> list[tuple[str, Role]]:
         (access.municipality_names[municipality_id], Role(role))
         for municipality_id, role in access.roles.items()
     )
+
+
+def second_factor_facts(user) -> tuple[bool, list[Role]]:
+    """Whether the user has a confirmed authenticator, and the user's roles in the
+    municipalities that require a second factor of their officials (core.two_factor decides
+    from these which step is pending), from the same cached query as the checks."""
+    access = _access(user)
+    roles = [Role(access.roles[m]) for m in sorted(access.two_factor_municipalities)]
+    return access.has_authenticator, roles
 
 
 def can(user, municipality_id: int, perm: str) -> bool:

@@ -14,13 +14,12 @@ import math
 import re
 from base64 import b32encode
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import access
 from core.models import Membership, Role
 
 logger = logging.getLogger(__name__)
@@ -43,25 +42,16 @@ class CodeRefused(Exception):
 
 
 def pending_step(user) -> PendingStep | None:
-    """What a signed-in user must do before any page, or None. One query, and none once the
-    session is verified (request.user.is_verified, from django-otp's middleware)."""
+    """What a signed-in user must do before any page, or None. Read with the user's
+    memberships by core.access (the query every page makes anyway, once per request), and
+    nothing once the session is verified (request.user.is_verified, from django-otp's
+    middleware)."""
     if not user.is_authenticated or user.is_verified():
         return None
-    has_authenticator, required = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
-            has_authenticator=Exists(
-                TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-            ),
-            required=Exists(two_factor_required_memberships().filter(user=OuterRef("pk"))),
-        )
-        .values_list("has_authenticator", "required")
-        .get()
-    )
+    has_authenticator, roles_where_required = access.second_factor_facts(user)
     if has_authenticator:
         return PendingStep.VERIFY
-    if required:
+    if any(role in OFFICIAL_ROLES for role in roles_where_required):
         return PendingStep.SETUP
     return None
 
