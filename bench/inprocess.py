@@ -6,6 +6,7 @@ import contextlib
 import cProfile
 import hashlib
 import pstats
+import re
 import statistics
 import time
 from urllib.parse import urlencode
@@ -106,7 +107,7 @@ def profile_operations(
             # machine inflates least.
             "cpu_ms": round(statistics.median(cpus), 1),
             "slowest_queries": [
-                {"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:300]}
+                {"ms": round(float(q["time"]) * 1000, 1), "sql": _short_sql(q["sql"])}
                 for q in sorted(slowest, key=lambda q: float(q["time"]), reverse=True)[:3]
             ],
         }
@@ -161,6 +162,11 @@ def top_of_profile(action, session, calls: list[dict], rows: int = 8) -> dict:
         "own": entries[:rows],
         "project": project[:rows],
     }
+
+
+def _short_sql(sql: str) -> str:
+    """A query without its column list (what it reads and how is in FROM … WHERE …)."""
+    return re.sub(r"^SELECT .+? FROM ", "SELECT … FROM ", sql, count=1, flags=re.S)[:600]
 
 
 def _short_path(filename: str) -> str:

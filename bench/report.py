@@ -45,7 +45,7 @@ def _in_process(profile: dict) -> str:
     text += f", SQL {profile['sql_ms']} ms in {profile['queries']} queries"
     if slowest := profile.get("slowest_queries"):
         sql = re.sub(r"^SELECT (.{60,}?) FROM ", "SELECT … FROM ", slowest[0]["sql"])
-        text += f" (slowest {slowest[0]['ms']} ms: `{sql[:160]}`)"
+        text += f" (slowest {slowest[0]['ms']} ms: `{sql[:300]}`)"
     return text
 
 
