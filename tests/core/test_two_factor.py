@@ -6,6 +6,8 @@ import time
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -181,7 +183,9 @@ def test_the_same_code_is_not_accepted_twice(official):
     device = TOTPDevice.objects.get(user=official)
     code = code_for(device, 1)
     first, _ = log_in("townadmin")
-    assert first.post(VERIFY, {"code": code})["Location"] == "/"
+    assert first.post(VERIFY, {"code": code})["Location"] == resolve_url(
+        settings.LOGIN_REDIRECT_URL
+    )
     second, _ = log_in("townadmin")
     response = second.post(VERIFY, {"code": code})
     assert response.status_code == 200
@@ -258,11 +262,19 @@ def test_a_chief_building_official_is_required_too(strict_town):
     assert client.get(login["Location"])["Location"].startswith(SETUP)
 
 
+def assert_landed_without_a_code(client, login) -> None:
+    """Signing in leads to the landing page (My today or the applications, by role: issue
+    17), never through the second factor's pages."""
+    response = client.get(login["Location"], follow=True)
+    assert response.status_code == 200
+    assert [url for url, _ in response.redirect_chain] in (["/today/"], ["/"])
+
+
 @pytest.mark.parametrize("role", [Role.INSPECTOR, Role.CLERK, Role.VIEWER])
 def test_other_roles_in_the_same_municipality_are_not_asked(strict_town, role):
     make_user("someone", strict_town, role)
     client, login = log_in("someone")
-    assert client.get(login["Location"]).status_code == 200
+    assert_landed_without_a_code(client, login)
 
 
 def test_a_municipality_that_does_not_require_it_does_not_ask(municipality_a, strict_town):
@@ -272,7 +284,7 @@ def test_a_municipality_that_does_not_require_it_does_not_ask(municipality_a, st
     relaxed = builders.municipality(slug="relaxed", name="Village of Relaxed")
     make_user("relaxedadmin", relaxed, Role.MUNICIPAL_ADMIN)
     client, login = log_in("relaxedadmin")
-    assert client.get(login["Location"]).status_code == 200
+    assert_landed_without_a_code(client, login)
     assert not TOTPDevice.objects.exists()
 
 
@@ -290,7 +302,7 @@ def test_the_code_page_never_sends_the_user_off_the_site(official):
     device = TOTPDevice.objects.get(user=official)
     client, _ = log_in("townadmin")
     response = client.post(VERIFY, {"code": code_for(device, 1), "next": "https://evil.example/"})
-    assert response["Location"] == "/"
+    assert response["Location"] == resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def test_the_admin_offers_the_requirement_on_the_municipality(admin_user, municipality_a):
