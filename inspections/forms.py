@@ -4,8 +4,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from core.fields import IdChoiceField, IdMultipleChoiceField
+from core.text_limits import BoundedCharField
 from core.widgets import Textarea
-from inspections.models import Finding, Inspection, InspectionType, Order, Visit, VisitType
+from inspections.models import Finding, Inspection, InspectionType, Order, Photo, Visit, VisitType
 
 
 class DateInput(forms.DateInput):
@@ -47,7 +48,7 @@ class InspectionAddForm(forms.Form):
 class InspectionCancelForm(DistinctIdsMixin, forms.Form):
     id_prefix = "cancel"
 
-    reason = forms.CharField(
+    reason = BoundedCharField(
         label="Reason for cancelling",
         max_length=Inspection._meta.get_field("cancelled_reason").max_length,
         help_text="Shown with the struck-through inspection on the application, e.g. "
@@ -153,7 +154,9 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         help_text="JPEG, PNG, WebP or HEIC, up to 20 MB each; up to 10 at a time.",
         widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
-    description = forms.CharField(label="Description", max_length=500)
+    description = BoundedCharField(
+        label="Description", max_length=Photo._meta.get_field("description").max_length
+    )
     finding = IdChoiceField(
         label="Deficiency or remark shown", queryset=Finding.objects.none(), required=False
     )
@@ -194,26 +197,20 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         return description
 
 
-# The visit's text fields have no limit in the database; the form, the only way in, sets one
-# (the page shows it with a character counter) rather than let a report print pages of it.
-INTERNAL_NOTES_MAX_LENGTH = 5000
-SITE_CONDITIONS_MAX_LENGTH = 2000
-
-
 class VisitDraftForm(DistinctIdsMixin, forms.ModelForm):
     id_prefix = "visit"
 
-    internal_notes = forms.CharField(
+    internal_notes = BoundedCharField(
         label="Internal notes",
         required=False,
-        max_length=INTERNAL_NOTES_MAX_LENGTH,
+        max_length=Visit._meta.get_field("internal_notes").max_length,
         help_text="Visible to municipal staff only.",
         widget=Textarea(attrs={"rows": 3}),
     )
-    site_conditions = forms.CharField(
+    site_conditions = BoundedCharField(
         label="Site conditions",
         required=False,
-        max_length=SITE_CONDITIONS_MAX_LENGTH,
+        max_length=Visit._meta.get_field("site_conditions").max_length,
         widget=Textarea(attrs={"rows": 2}),
     )
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.codes import new_code
 from core.models import Municipality
+from core.text_limits import BoundedTextField, max_length_constraint
 from permits.models import Application, WorkType
 
 
@@ -108,7 +109,7 @@ class Inspection(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     # An inspection added by mistake is cancelled (never deleted): who, when and why.
-    cancelled_reason = models.TextField("reason for cancelling", max_length=1000, blank=True)
+    cancelled_reason = BoundedTextField("reason for cancelling", max_length=1000, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -128,6 +129,7 @@ class Inspection(models.Model):
                 violation_error_message="A cancelled inspection needs a reason, and only a "
                 "cancelled one has one: cancel it from the inspection page.",
             ),
+            max_length_constraint("inspections_inspection", "cancelled_reason", 1000),
         ]
 
     def __str__(self) -> str:
@@ -201,10 +203,13 @@ class Visit(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     visit_type = models.CharField(max_length=20, choices=VisitType, default=VisitType.ON_SITE)
-    internal_notes = models.TextField(
-        blank=True, help_text="Staff only: never printed on a document or exported."
+    internal_notes = BoundedTextField(
+        max_length=5000,
+        blank=True,
+        help_text="Staff only: never printed on a document or exported.",
     )
-    site_conditions = models.TextField(blank=True)
+    # Printed on the inspection report, which the close renders: a bound on the close's cost.
+    site_conditions = BoundedTextField(max_length=2000, blank=True)
     time_used_minutes = models.PositiveIntegerField(
         "time used (minutes)", null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
     )
@@ -264,6 +269,8 @@ class Visit(models.Model):
                 condition=Q(time_used_minutes__isnull=True) | Q(time_used_minutes__lte=24 * 60),
                 name="visit_time_used_at_most_a_day",
             ),
+            max_length_constraint("inspections_visit", "internal_notes", 5000),
+            max_length_constraint("inspections_visit", "site_conditions", 2000),
         ]
 
     def __str__(self) -> str:
@@ -284,7 +291,7 @@ class Finding(models.Model):
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="findings")
     discovery_date = models.DateField(default=timezone.localdate)
-    description = models.TextField(max_length=5000)
+    description = BoundedTextField(max_length=5000)
     is_remark = models.BooleanField("This is a remark only", default=False)
     corrected_on_visit = models.ForeignKey(
         Visit,
@@ -309,6 +316,7 @@ class Finding(models.Model):
                 condition=~Q(corrected_on_visit=models.F("visit")),
                 name="finding_corrected_on_a_later_visit",
             ),
+            max_length_constraint("inspections_finding", "description", 5000),
         ]
 
     def __str__(self) -> str:
@@ -342,7 +350,7 @@ class Order(models.Model):
     issued_to = models.CharField(
         max_length=300, help_text="Name, role and contact of the person the order is issued to."
     )
-    description = models.TextField(max_length=5000)
+    description = BoundedTextField(max_length=5000)
     comply_by = models.DateField("comply by", null=True, blank=True)
     findings = models.ManyToManyField(Finding, blank=True, related_name="orders")
     complied_on_visit = models.ForeignKey(
@@ -363,6 +371,7 @@ class Order(models.Model):
                 condition=~Q(complied_on_visit=models.F("visit")),
                 name="order_complied_on_a_later_visit",
             ),
+            max_length_constraint("inspections_order", "description", 5000),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,18 @@ from django import forms
 from django.utils import timezone
 
 from core.fields import IdChoiceField
+from core.text_limits import BoundedCharField
 from core.widgets import Textarea
 from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
 from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind
-from occupancy.models import ConditionMark, GrantDraft, OccupancyCondition, OccupancyPermitTemplate
+from occupancy.models import (
+    PERMIT_DESCRIPTION_MAX_LENGTH,
+    ConditionMark,
+    GrantDraft,
+    OccupancyCondition,
+    OccupancyPermitTemplate,
+)
 from occupancy.rules import (
     REVOCATION_REASON_MAX_LENGTH,
     REVOCATION_REASON_REQUIRED,
@@ -36,10 +43,10 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         required=False,
     )
     granted_on = forms.DateField(label="Occupancy granted date", required=False, widget=DateInput())
-    description = forms.CharField(
+    description = BoundedCharField(
         label="Occupancy permit description",
         required=False,
-        max_length=2000,
+        max_length=PERMIT_DESCRIPTION_MAX_LENGTH,
         widget=Textarea(attrs={"rows": 3}),
         help_text="Printed on the permit, e.g. the use and occupancy authorized.",
     )
@@ -240,7 +247,7 @@ class RevocationForm(forms.Form):
     printed on the notice of revocation. The refusals of occupancy.rules.revocation_refusals
     are shown at their fields (the app's Revoke page and the admin's use this form)."""
 
-    reason = forms.CharField(
+    reason = BoundedCharField(
         label="Reason for the revocation",
         max_length=REVOCATION_REASON_MAX_LENGTH,
         widget=Textarea(attrs={"rows": 5}),

@@ -6,8 +6,21 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import Municipality
+from core.text_limits import BoundedTextField, max_length_constraint
 from inspections.models import GRANT_RESULTS, InspectionType, Visit, VisitResult
 from permits.models import Application, WorkType
+
+# Free text that is printed on a permit or a notice, or that a permit is rendered from
+# (core.text_limits: the form, the database and the page all hold these).
+PERMIT_DESCRIPTION_MAX_LENGTH = 2000
+REVOCATION_REASON_MAX_LENGTH = 5000
+# A template renders within its budget (occupancy.template_sandbox) and the editor refuses a
+# body over 200,000 characters or a stylesheet over 200 KB with its own message
+# (template_validation, admin_forms). These are the database's backstop above those, for
+# what does not come through the editor (plain TextFields: the editor's help text need not
+# state them); the shipped templates are about 6,000 characters.
+TEMPLATE_BODY_MAX_LENGTH = 250_000
+TEMPLATE_STYLESHEET_MAX_LENGTH = 250_000
 
 
 class PermitKind(models.TextChoices):
@@ -131,9 +144,11 @@ class OccupancyPermitTemplate(models.Model):
     )
     name = models.CharField(max_length=100)
     body = models.TextField(
-        help_text="HTML in the Django template language; its print CSS goes in the stylesheet."
+        max_length=TEMPLATE_BODY_MAX_LENGTH,
+        help_text="HTML in the Django template language; its print CSS goes in the stylesheet.",
     )
     stylesheet = models.TextField(
+        max_length=TEMPLATE_STYLESHEET_MAX_LENGTH,
         blank=True,
         help_text="Print CSS for this template (WeasyPrint): @page, fonts, layout. Images "
         "only as data: URIs; no @import.",
@@ -151,6 +166,12 @@ class OccupancyPermitTemplate(models.Model):
             models.UniqueConstraint(
                 fields=["municipality", "name"], name="permit_template_name_unique_per_municipality"
             ),
+            max_length_constraint(
+                "occupancy_occupancypermittemplate", "body", TEMPLATE_BODY_MAX_LENGTH
+            ),
+            max_length_constraint(
+                "occupancy_occupancypermittemplate", "stylesheet", TEMPLATE_STYLESHEET_MAX_LENGTH
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,9 +183,9 @@ class OccupancyPermitTemplateVersion(models.Model):
         OccupancyPermitTemplate, on_delete=models.PROTECT, related_name="versions"
     )
     version = models.PositiveIntegerField()
-    body = models.TextField()
+    body = models.TextField(max_length=TEMPLATE_BODY_MAX_LENGTH)
     # The CSS of this version, frozen with its body: issued permits re-render from both.
-    stylesheet = models.TextField(blank=True)
+    stylesheet = models.TextField(max_length=TEMPLATE_STYLESHEET_MAX_LENGTH, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -175,6 +196,14 @@ class OccupancyPermitTemplateVersion(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["template", "version"], name="permit_template_version_unique"
+            ),
+            max_length_constraint(
+                "occupancy_occupancypermittemplateversion", "body", TEMPLATE_BODY_MAX_LENGTH
+            ),
+            max_length_constraint(
+                "occupancy_occupancypermittemplateversion",
+                "stylesheet",
+                TEMPLATE_STYLESHEET_MAX_LENGTH,
             ),
         ]
 
@@ -192,10 +221,17 @@ class GrantDraft(models.Model):
         OccupancyPermitTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     granted_on = models.DateField(null=True, blank=True)
-    description = models.TextField(blank=True)
+    description = BoundedTextField(max_length=PERMIT_DESCRIPTION_MAX_LENGTH, blank=True)
     portion_of_building = models.CharField(max_length=300, blank=True)
     expires_on = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            max_length_constraint(
+                "occupancy_grantdraft", "description", PERMIT_DESCRIPTION_MAX_LENGTH
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Grant draft of {self.visit}"
@@ -281,7 +317,7 @@ class OccupancyPermit(models.Model):
     result = models.CharField(max_length=30, choices=VisitResult)
     granted_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)
-    description = models.TextField()
+    description = BoundedTextField(max_length=PERMIT_DESCRIPTION_MAX_LENGTH)
     portion_of_building = models.CharField(max_length=300, blank=True)
     snapshot = models.JSONField(help_text="Everything printed on the permit, as issued.")
     pdf = models.FileField(upload_to="occupancy/%Y/")
@@ -320,6 +356,9 @@ class OccupancyPermit(models.Model):
                 condition=Q(expires_on__isnull=True) | Q(expires_on__gt=models.F("granted_on")),
                 name="occupancy_permit_expires_after_grant",
             ),
+            max_length_constraint(
+                "occupancy_occupancypermit", "description", PERMIT_DESCRIPTION_MAX_LENGTH
+            ),
         ]
 
     def __str__(self) -> str:
@@ -340,7 +379,7 @@ class OccupancyPermitRevocation(models.Model):
     permit = models.OneToOneField(
         OccupancyPermit, on_delete=models.PROTECT, related_name="revocation"
     )
-    reason = models.TextField()
+    reason = BoundedTextField(max_length=REVOCATION_REASON_MAX_LENGTH)
     revoked_on = models.DateField()
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -359,6 +398,9 @@ class OccupancyPermitRevocation(models.Model):
                 name="revocation_has_notice_digest",
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="revocation_has_reason"),
+            max_length_constraint(
+                "occupancy_occupancypermitrevocation", "reason", REVOCATION_REASON_MAX_LENGTH
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Municipality, Province
+from core.text_limits import BoundedTextField, max_length_constraint
 
 # Application numbers appear in URLs: letters, digits and a few separators only.
 application_number_validator = RegexValidator(
@@ -44,14 +45,14 @@ class Application(models.Model):
     )
     number = models.CharField(max_length=40, validators=[application_number_validator])
     work_type = models.CharField(max_length=20, choices=WorkType, default=WorkType.NEW)
-    description = models.TextField()
+    description = BoundedTextField(max_length=4000)
     street_address = models.CharField(max_length=200)
     unit = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100)
     province = models.CharField(max_length=2, choices=Province, default=Province.ON)
     postal_code = models.CharField(max_length=10, blank=True)
     roll_number = models.CharField(max_length=40, blank=True)
-    legal_description = models.TextField(blank=True)
+    legal_description = BoundedTextField(max_length=2000, blank=True)
     applicant_name = models.CharField(max_length=200)
     applicant_email = models.EmailField(blank=True)
     applicant_phone = models.CharField(max_length=40, blank=True)
@@ -87,6 +88,8 @@ class Application(models.Model):
                 | models.Q(permit_issued_on__gte=models.F("applied_on")),
                 name="application_issued_not_before_applied",
             ),
+            max_length_constraint("permits_application", "description", 4000),
+            max_length_constraint("permits_application", "legal_description", 2000),
         ]
         indexes = [
             models.Index(

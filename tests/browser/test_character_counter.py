@@ -32,7 +32,11 @@ def test_a_long_description_shows_a_character_counter_and_is_never_cut(
 
     # The counter describes the field; the limit is the server's.
     expect(counter).to_have_text("0 of 5000 characters")
-    expect(area).to_have_attribute("aria-describedby", "finding_description_counter")
+    # Its help text states the limit (read without JavaScript too), then the live count.
+    expect(page.locator("#finding_description_helptext")).to_have_text("Up to 5,000 characters.")
+    expect(area).to_have_attribute(
+        "aria-describedby", "finding_description_helptext finding_description_counter"
+    )
     expect(area).to_have_attribute("data-maxlength", "5000")
     area.press_sequentially("Guard too low")
     expect(counter).to_have_text("13 of 5000 characters")
@@ -57,7 +61,7 @@ def test_a_long_description_shows_a_character_counter_and_is_never_cut(
     page.locator("#findings").get_by_role("button", name="Add and Close").click()
     expect(page.locator("#error-summary")).to_be_visible()
     expect(page.locator("#findings")).to_contain_text(
-        "Ensure this value has at most 5000 characters (it has 5010)."
+        "Keep this to at most 5,000 characters (it has 5,010)."
     )
     assert not Finding.objects.exists()
     # The text comes back whole to be shortened, with its counter and its error described.

@@ -87,7 +87,7 @@ def test_a_description_over_the_limit_is_refused_at_its_field_and_nothing_is_sav
     assert response.status_code == 400
     assert not Finding.objects.exists()
     html = response.content.decode()
-    assert "Ensure this value has at most 5000 characters (it has 5001)." in html
+    assert "Keep this to at most 5,000 characters (it has 5,001)." in html
     assert "x" * 5001 in html  # given back whole, to shorten
 
 
@@ -116,7 +116,7 @@ def test_site_conditions_over_the_limit_are_refused_and_the_draft_is_kept(
         {**grant_data(general_template), "action": "save", "site_conditions": "w" * 2001},
     )
     assert response.status_code == 400
-    assert "Ensure this value has at most 2000 characters (it has 2001)." in (
+    assert "Keep this to at most 2,000 characters (it has 2,001)." in (
         response.content.decode()
     )
     open_visit.refresh_from_db()

@@ -150,7 +150,7 @@ def test_the_reason_is_saved_without_surrounding_blanks(chief, permit):
         ("", TODAY, "reason", "Write the reason for the revocation."),
         ("   \n  ", TODAY, "reason", "Write the reason for the revocation."),
         ("x" * 5001, TODAY, "reason",
-         "Ensure this value has at most 5000 characters (it has 5001)."),
+         "Keep this to at most 5,000 characters (it has 5,001)."),
     ],
     ids=["before-grant", "after-today", "no-date", "no-reason", "blank-reason", "too-long"],
 )
