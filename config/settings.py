@@ -104,6 +104,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite waits for a writer instead of failing at once with "database is locked".
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django reads .iterator() through a server-side cursor (DECLARE … WITH HOLD, FETCH,
+    # CLOSE): every choice list of a form (ModelChoiceField iterates that way) paid those
+    # round trips for a few dozen rows, on every page that shows a form. Server-side cursors
+    # also fail behind a transaction-pooling PgBouncer. The price: a command iterating over
+    # a whole table (verify_records) receives it in one result instead of in batches.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A cache every process shares (gunicorn's workers, the demo's runserver): the password reset
 # throttle counts in it. Its table is made by core's migration 0003 (createcachetable).

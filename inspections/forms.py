@@ -9,6 +9,10 @@ from core.widgets import Textarea
 from inspections.models import Finding, Inspection, InspectionType, Order, Photo, Visit, VisitType
 
 
+def _excerpt(description: str) -> str:
+    return Truncator(description).chars(80)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -40,9 +44,13 @@ class InspectionAddForm(forms.Form):
 
     def __init__(self, *args, application, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["inspection_type"].queryset = InspectionType.objects.filter(
+        field = self.fields["inspection_type"]
+        field.queryset = InspectionType.objects.filter(
             municipality_id=application.municipality_id, is_active=True
         ).order_by("display_order", "name")
+        # Read once: a select iterates its choices twice (the required attribute looks at the
+        # first), and a model choice field queries each time (list() would count them first).
+        field.choices = [choice for choice in field.choices]
 
 
 class InspectionCancelForm(DistinctIdsMixin, forms.Form):
@@ -108,11 +116,15 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
         field_classes = {"findings": IdMultipleChoiceField}
 
     def __init__(self, *args, findings, **kwargs):
+        """`findings`: those the order may link (inspections.queries.linkable_findings); the
+        same queryset given to several forms of a page is read once."""
         super().__init__(*args, **kwargs)
-        self.fields["findings"].queryset = findings
-        self.fields["findings"].label_from_instance = lambda f: (
-            f"{f.kind_label} ({f.discovery_date:%Y-%m-%d}): {Truncator(f.description).chars(80)}"
-        )
+        field = self.fields["findings"]
+        field.queryset = findings
+        field.choices = [
+            (f.pk, f"{f.kind_label} ({f.discovery_date:%Y-%m-%d}): {_excerpt(f.description)}")
+            for f in findings
+        ]
         self.fields["issued_to"].help_text = (
             "Name, role and contact, e.g. owner or contractor. An occupancy permit prints the "
             "name and role, never a phone number."
@@ -162,11 +174,14 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
     )
 
     def __init__(self, *args, findings, **kwargs):
+        """`findings`: those a photo may show, read once as OrderForm's."""
         super().__init__(*args, **kwargs)
-        self.fields["finding"].queryset = findings
-        self.fields["finding"].label_from_instance = lambda f: (
-            f"{f.kind_label}: {Truncator(f.description).chars(80)}"
-        )
+        field = self.fields["finding"]
+        field.queryset = findings
+        field.choices = [
+            ("", field.empty_label),
+            *((f.pk, f"{f.kind_label}: {_excerpt(f.description)}") for f in findings),
+        ]
 
     def clean_photos(self):
         from core.images import PhotoRejected, process_photo

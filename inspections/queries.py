@@ -47,11 +47,20 @@ def inspection_rows(*, application) -> QuerySet[Inspection]:
     )
 
 
-def linkable_findings(visit) -> QuerySet[Finding]:
-    """Findings an order or a photo may point at: this inspection's, up to this visit."""
-    return Finding.objects.filter(
-        visit__inspection_id=visit.inspection_id, visit__sequence__lte=visit.sequence
-    ).order_by("visit__sequence", "discovery_date", "id")
+def linkable_findings(visit, *, order=None) -> QuerySet[Finding]:
+    """Findings an order or a photo of this visit may point at: those recorded on it and the
+    deficiencies of earlier visits still open at it (what its Deficiencies & remarks section
+    lists), and those `order` links already (editing it keeps them). As many as are open,
+    however long the inspection's history: the forms offer each one."""
+    open_here = Q(visit=visit) | Q(
+        Q(corrected_on_visit__isnull=True) | Q(corrected_on_visit=visit),
+        visit__inspection_id=visit.inspection_id,
+        visit__sequence__lt=visit.sequence,
+        is_remark=False,
+    )
+    if order is not None:
+        open_here |= Q(pk__in=order.findings.values("pk"))
+    return Finding.objects.filter(open_here).order_by("visit__sequence", "discovery_date", "id")
 
 
 def open_visit(*, inspection) -> Visit | None:
@@ -115,7 +124,7 @@ def open_matters(*, application) -> tuple[list[Finding], list[Order]]:
     discovery date, orders by comply-by date (none last); orders past their comply-by date
     carry is_overdue. A matter marked resolved on a visit still open stays listed, with
     that visit as corrected_on_visit / complied_on_visit."""
-    source = ("visit__inspection__inspection_type", "visit__inspection__application")
+    source = ("visit__inspection__inspection_type",)  # the application is the page's
     findings = (
         rules.open_findings_of_application(application.pk)
         .select_related(*source, "corrected_on_visit")
@@ -169,7 +178,7 @@ def last_closed_visit(*, inspection) -> Visit | None:
 
 
 def closed_visits(*, inspection) -> QuerySet[Visit]:
-    """All visits: the closed ones, newest first."""
+    """All visits: the closed ones, newest first (slice it for the latest)."""
     return (
         inspection.visits.filter(status=VisitStatus.CLOSED)
         .select_related("started_by", "closed_by")

@@ -51,6 +51,8 @@ def inspection_page_context(request, *, inspection) -> dict:
         and not inspection.is_finished
         and access.can(user, municipality_id, START),
         "role_note": _role_note(user, inspection),
+        # One queryset for the Add order and Add photos forms: read once, when shown.
+        "linkable_findings": queries.linkable_findings(visit) if visit is not None else None,
     }
 
 
@@ -71,7 +73,7 @@ def _orders(request, page, forms):
         "orders": list(queries.visit_orders(visit=visit)),
         "carried_orders": list(queries.carried_over_orders(visit=visit)),
         "order_form": forms.get("order_form")
-        or OrderForm(findings=queries.linkable_findings(visit)),
+        or (OrderForm(findings=page["linkable_findings"]) if page["can_record"] else None),
     }
 
 
@@ -81,7 +83,7 @@ def _photos(request, page, forms):
     return {
         "photos": list(queries.visit_photos(visit=visit)),
         "photo_form": forms.get("photo_form")
-        or PhotoUploadForm(findings=queries.linkable_findings(visit)),
+        or (PhotoUploadForm(findings=page["linkable_findings"]) if page["can_record"] else None),
     }
 
 
@@ -100,14 +102,23 @@ def _report_links(visits) -> dict:
     }
 
 
+# All visits lists the latest closed visits; "Show all visits" (?visits=all) lists every one.
+LATEST_VISITS = 10
+
+
 def _visits(request, page, forms):
-    closed = list(queries.closed_visits(inspection=page["inspection"]))
+    show_all = request.GET.get("visits") == "all"
+    closed = queries.closed_visits(inspection=page["inspection"])
+    # One more than shown, to know whether there are more: no count query.
+    closed = list(closed if show_all else closed[: LATEST_VISITS + 1])
+    more = not show_all and len(closed) > LATEST_VISITS
+    closed = closed[:LATEST_VISITS] if more else closed
     for visit in closed:
         visit.inspection = page["inspection"]  # for the links below, without a query each
     documents = pages.links(VISIT_DOCUMENTS, closed)
     for visit in closed:
         visit.documents = documents.get(visit.pk, [])  # the report, and a permit if issued
-    return {"closed_visits": closed}
+    return {"closed_visits": closed, "more_visits": more, "all_visits_shown": show_all}
 
 
 def _cancel(request, page, forms):

@@ -225,7 +225,7 @@ def order_edit(request: HttpRequest, code: str) -> HttpResponse:
     if not order.visit.is_open:
         messages.warning(request, "That visit is closed: its orders can no longer change.")
         return _back(inspection)
-    findings = queries.linkable_findings(order.visit)
+    findings = queries.linkable_findings(order.visit, order=order)
     form = OrderForm(request.POST or None, instance=order, findings=findings)
     if request.method == "POST" and form.is_valid():
         try:

@@ -11,16 +11,11 @@ REVOKE_PERMIT = "occupancy.revoke_occupancypermit"
 
 
 def permits_for_application(*, application) -> QuerySet[OccupancyPermit]:
-    """The application's permits, each with its revocation if revoked (one query)."""
+    """The application's permits with what the Occupancy section shows of them: the type and
+    the revocation, if revoked (one query; the municipality is the application's)."""
     return (
         OccupancyPermit.objects.filter(application=application)
-        .select_related(
-            "municipality",
-            "permit_type",
-            "issued_by",
-            "visit__inspection__inspection_type",
-            "revocation",
-        )
+        .select_related("permit_type", "revocation")
         .order_by("issued_at", "id")
     )
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.models import Activity
 from demo import builders
-from inspections.models import Photo, Visit
+from inspections.models import Finding, Photo, Visit
 from occupancy.models import GrantDraft, OccupancyPermit, OccupancyPermitType
 from tests.conftest import client_for, make_application
 from tests.factories import (
@@ -109,6 +109,73 @@ def test_inspection_view_without_open_visit_query_count_does_not_grow_with_histo
         make_order(visit, inspector)
         make_permit(visit, permit_template, inspector, f"OCC-{sequence}")
     assert queries(client, path) == one
+
+
+def long_history(application, inspection, inspector, template, *, visits, findings, permits):
+    """An inspection with `visits` closed visits (`findings` deficiencies and remarks spread
+    over them, an order on every fourth visit and on the last) and an open one with a
+    finding and an order; `permits` occupancy permits on other inspections of the
+    application; 200 audit entries. The deficiencies stay open: the Work view lists them."""
+    recorded = []
+    for sequence in range(1, visits + 1):
+        visit = make_closed_visit(inspection, inspector, sequence=sequence, result="failed")
+        with builders.written_as_history():  # its report, filed after the visit closed
+            visit.report_pdf.save(f"report-{sequence}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"))
+        share = findings * sequence // visits - findings * (sequence - 1) // visits
+        for number in range(share):
+            recorded.append(make_finding(visit, inspector, is_remark=number % 5 == 4))
+        if sequence % 4 == 0 or sequence == visits:
+            make_order(visit, inspector, findings=recorded[-1:])
+    visit = Visit.objects.create(inspection=inspection, sequence=visits + 1, started_by=inspector)
+    make_order(visit, inspector, findings=[make_finding(visit, inspector)])
+    for number in range(permits):
+        other_inspection = make_inspection(application, inspection.inspection_type)
+        other = granted_visit(other_inspection, inspector, 1)
+        make_permit(other, template, inspector, f"OCC-{inspection.pk}-{number}")
+    Activity.objects.bulk_create(
+        Activity(application=application, actor=inspector, verb="x", summary=f"Change {number}")
+        for number in range(200)
+    )
+
+
+def test_work_view_and_inspection_view_query_counts_do_not_grow_with_a_long_history(
+    inspector, municipality_a, occupancy_type_a, permit_template
+):
+    """40 visits, 100 findings, 10 permits, 200 audit entries make as many queries as one of
+    each: with an open visit on the inspection and matters still open on the application."""
+    short_application = make_application(municipality_a, number="B-SHORT")
+    short = make_inspection(short_application, occupancy_type_a)
+    long_history(
+        short_application, short, inspector, permit_template, visits=1, findings=1, permits=1
+    )
+    long_application = make_application(municipality_a, number="B-LONG")
+    long = make_inspection(long_application, occupancy_type_a)
+    long_history(
+        long_application, long, inspector, permit_template, visits=40, findings=100, permits=10
+    )
+    assert long.visits.count() == 41
+    assert Finding.objects.filter(visit__inspection=long).count() == 101
+    client = client_for(inspector)
+    assert queries(client, long_application.get_absolute_url()) == queries(
+        client, short_application.get_absolute_url()
+    )
+    assert queries(client, long.get_absolute_url()) == queries(client, short.get_absolute_url())
+    every_visit = long.get_absolute_url() + "?visits=all"
+    assert queries(client, every_visit) == queries(client, short.get_absolute_url())
+
+
+@pytest.mark.postgres
+def test_pages_with_forms_read_their_choices_without_a_server_side_cursor(
+    inspector, occupancy, open_visit
+):
+    """A choice list is a few dozen rows: one query, not DECLARE, FETCH and CLOSE
+    (DISABLE_SERVER_SIDE_CURSORS in config/settings.py)."""
+    make_finding(open_visit, inspector)
+    client = client_for(inspector)
+    for path in (occupancy.get_absolute_url(), occupancy.application.get_absolute_url()):
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(path).status_code == 200
+        assert [q["sql"] for q in context.captured_queries if "CURSOR" in q["sql"]] == []
 
 
 def test_confirmation_page_query_count_does_not_grow_with_outstanding_matters(
