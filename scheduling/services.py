@@ -303,6 +303,7 @@ def request_reorder(*, request: InspectionRequest, up: bool, actor) -> None:
             item.save(update_fields=["position", "updated_at"])
 
 
+@transaction.atomic  # its own when a visit is created outside one (builders, the shell)
 def request_link_visit(*, visit: Visit) -> InspectionRequest | None:
     """A visit started on an inspection that was requested: the request is the visit's.
 
@@ -331,6 +332,7 @@ def request_link_visit(*, visit: Visit) -> InspectionRequest | None:
     return request
 
 
+@transaction.atomic
 def request_complete(*, visit: Visit) -> InspectionRequest | None:
     """The visit of a request closed: the request is Done, whatever the result (a failing
     result asks for a new visit, which is booked with a new request).
