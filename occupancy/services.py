@@ -46,7 +46,11 @@ from occupancy.snapshot import PermitSnapshot
 from occupancy.template_validation import validate_template_body
 from occupancy.verification import verification_url
 from permits.models import ApplicationStatus
-from permits.services import application_record_activity, application_set_status
+from permits.services import (
+    application_add_other_number,
+    application_record_activity,
+    application_set_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +145,7 @@ def occupancy_permit_issue(
     # document's final name is never suffixed or shared (core.files).
     files.save(permit.pdf, f"{application.municipality.slug}/{number}.pdf", pdf)
     permit.save()
+    application_add_other_number(application=application, number=number)  # the search finds it
     PermitVerification.objects.create(permit=permit, token=verification_token)
     application_record_activity(
         application=application,

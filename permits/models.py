@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from core.models import Municipality, Province
 from core.text_limits import BoundedTextField, max_length_constraint
+from permits.search import KEY_FIELDS, search_key
 
 # Application numbers appear in URLs: letters, digits and a few separators only.
 application_number_validator = RegexValidator(
@@ -66,8 +67,11 @@ class Application(models.Model):
     permit_issued_on = models.DateField(null=True, blank=True)
     occupied_on = models.DateField(null=True, blank=True)
     completed_on = models.DateField(null=True, blank=True)
-    # Upper-cased number, address, roll number and names, kept by save(): one column that
-    # one trigram index serves (see migration 0002).
+    # Numbers other records give this application, found by the search: its occupancy
+    # permits' (permits.services.application_add_other_number), separated by spaces.
+    other_numbers = models.TextField(editable=False, blank=True, default="")
+    # The search key (permits.search.search_key), kept by save() and by the importer: one
+    # column that one trigram index serves (see migration 0002).
     search_text = models.TextField(editable=False, default="")
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -102,10 +106,15 @@ class Application(models.Model):
         return f"{self.number} – {self.full_address}"
 
     def save(self, *args, **kwargs):
-        self.search_text = self.build_search_text()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "search_text" not in update_fields:
-            kwargs["update_fields"] = [*update_fields, "search_text"]
+        if update_fields is None:
+            self.search_text = self.build_search_text()
+        elif set(update_fields) & set(KEY_FIELDS):
+            self.search_text = self.build_search_text()
+            if "search_text" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "search_text"]
+        # Otherwise (a status change) the key cannot have changed: it is left as stored,
+        # with the other numbers this instance may not know of yet.
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -120,14 +129,4 @@ class Application(models.Model):
         return f"{street}, {self.city}"
 
     def build_search_text(self) -> str:
-        parts = [
-            self.number,
-            self.unit,
-            self.street_address,
-            self.city,
-            self.postal_code,
-            self.roll_number,
-            self.applicant_name,
-            self.owner_name,
-        ]
-        return " ".join(" ".join(p.split()) for p in parts if p).upper()
+        return search_key(self)

@@ -53,3 +53,20 @@ def application_set_status(
         verb="status_changed",
         summary=f"Status {previous} → {application.get_status_display()}: {reason}",
     )
+
+
+def application_add_other_number(*, application: Application, number: str) -> None:
+    """Make the application found by a number another record gives it (an occupancy
+    permit's), in any form the search accepts (permits.search).
+
+    Side effects: Application.other_numbers and search_text saved (one UPDATE, nothing
+    else of the row written); nothing when the number is there already.
+    """
+    numbers = application.other_numbers.split()
+    if number in numbers:
+        return
+    application.other_numbers = " ".join([*numbers, number])
+    application.search_text = application.build_search_text()
+    Application.objects.filter(pk=application.pk).update(
+        other_numbers=application.other_numbers, search_text=application.search_text
+    )
