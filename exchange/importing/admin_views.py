@@ -106,6 +106,7 @@ def application_import(request: HttpRequest, *, model_admin) -> HttpResponse:
         "confirm_form": confirm_form,
         "municipality": form.cleaned_data.get("municipality") if report else None,
         "rejections": report.rejected[:SHOWN_REJECTIONS] if report else [],
+        "warnings": report.warnings[:SHOWN_REJECTIONS] if report else [],
     }
     return TemplateResponse(request, "admin/exchange/application_import.html", context)
 
@@ -146,6 +147,12 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
         shown = "; ".join(f"line {r.line}: {r.reason}" for r in report.rejected[:5])
         more = f" (and {len(report.rejected) - 5} more)" if len(report.rejected) > 5 else ""
         messages.warning(request, f"Not imported: {shown}{more}.")
+    if report.warnings:
+        shown = "; ".join(
+            f"line {w.line} ({w.number}): {w.what}" for w in report.warnings[:5]
+        )
+        more = f" (and {len(report.warnings) - 5} more)" if len(report.warnings) > 5 else ""
+        messages.warning(request, f"Imported with a data-quality warning: {shown}{more}.")
     changelist = reverse("admin:permits_application_changelist")
     return HttpResponseRedirect(f"{changelist}?municipality__id__exact={municipality.pk}")
 

@@ -13,7 +13,7 @@ from core.audit import SUMMARY_MAX_LENGTH, excerpt
 from core.models import Activity, Municipality
 from exchange.importing.mapping import Mapping
 from exchange.importing.reading import decode, read_rows
-from exchange.importing.records import Record, Rejection, RowReader, prepare
+from exchange.importing.records import DataQualityWarning, Record, Rejection, RowReader, prepare
 from permits.models import Application, ApplicationStatus
 
 BATCH_SIZE = 500
@@ -42,6 +42,7 @@ class ImportReport:
     skipped: int = 0
     merged: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[DataQualityWarning] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     preview: list[PreviewRow] = field(default_factory=list)
     seconds: float = 0.0
@@ -65,6 +66,9 @@ class ImportReport:
         )
         if self.merged:
             text += f"; {_count(self.merged, 'row')} merged into the newest row of their permit"
+        if self.warnings:
+            numbers = len({w.number for w in self.warnings})
+            text += f"; {_count(numbers, 'application')} imported with a data-quality warning"
         text += f". {self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s."
         return ("Dry run, nothing saved. " if self.dry_run else "") + text
 
@@ -137,6 +141,10 @@ def applications_import(
                 transaction.set_rollback(True)
         for outcome in outcomes:
             setattr(report, outcome.action, getattr(report, outcome.action) + 1)
+            record = outcome.record
+            report.warnings += [
+                DataQualityWarning(record.line, record.number, what) for what in record.warnings
+            ]
             if len(report.preview) < preview_limit:
                 report.preview.append(
                     PreviewRow(
@@ -152,6 +160,7 @@ def applications_import(
         if progress is not None:
             progress(min(start + batch_size, len(records)), len(records))
     report.rejected.sort(key=lambda r: r.line)
+    report.warnings.sort(key=lambda w: w.line)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -222,7 +231,10 @@ def _save_batch(context: _BatchContext, records: list[Record]) -> list[_Outcome]
             updated, [*sorted(update_fields), "search_text", "updated_at"]
         )
     Activity.objects.bulk_create(
-        _activity(context, outcome) for outcome in outcomes if outcome.action != "unchanged"
+        [
+            *(_activity(context, outcome) for outcome in outcomes if outcome.action != "unchanged"),
+            *(_data_quality_activity(context, o) for o in outcomes if _warned(o)),
+        ]
     )
     return outcomes
 
@@ -246,9 +258,33 @@ def _last_activity(values: dict[str, Any]) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(latest, datetime.time.min))
 
 
+def _where(record: Record) -> str:
+    lines = record.lines
+    return f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+
+
+def _warned(outcome: _Outcome) -> bool:
+    """Whether this save (a creation or an update, not an unchanged record) had a warning."""
+    return bool(outcome.record.warnings) and outcome.action != "unchanged"
+
+
+def _data_quality_activity(context: _BatchContext, outcome: _Outcome) -> Activity:
+    """The warning on the application's history, beside its "Imported from" entry."""
+    summary = (
+        f"Data-quality warning from {context.label}, {_where(outcome.record)}: "
+        + "; ".join(outcome.record.warnings)
+    )
+    return Activity(
+        application=outcome.application,
+        actor=context.actor,
+        verb="import_data_quality",
+        summary=excerpt(summary, SUMMARY_MAX_LENGTH),
+        at=context.now,
+    )
+
+
 def _activity(context: _BatchContext, outcome: _Outcome) -> Activity:
-    lines = outcome.record.lines
-    where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+    where = _where(outcome.record)
     if outcome.action == "created":
         verb, summary = "imported", f"Imported from {context.label}, {where}"
     else:

@@ -81,6 +81,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"… and {len(report.rejected) - len(shown)} more rejected rows (-v 2 lists all)."
             )
+        warnings = report.warnings[: None if options["verbosity"] > 1 else SHOWN_REJECTIONS]
+        for warning in warnings:
+            self.stdout.write(
+                f"Data-quality warning, line {warning.line} ({warning.number}): {warning.what}"
+            )
         style = self.style.WARNING if report.rejected else self.style.SUCCESS
         self.stdout.write(style(f"{municipality_obj.name}, {path.name}: {report.summary()}"))
 
