@@ -14,6 +14,7 @@ from inspections.forms import (
     OrderForm,
     PhotoUploadForm,
 )
+from inspections.models import VisitStatus
 from permits.models import ApplicationStatus
 from permits.sections import STATUS_NOTES
 
@@ -87,18 +88,23 @@ def _photos(request, page, forms):
     }
 
 
+REPORT_BEING_PREPARED = "Inspection report being prepared"
+REPORT_REFRESH_HINT = "Refresh the page in a moment to download it."
+
+
+def _report_link(visit) -> pages.Link:
+    if not visit.report_pdf:
+        # A job renders it right after the close (inspections.tasks): no link yet.
+        return pages.Link(REPORT_BEING_PREPARED, "", note=REPORT_REFRESH_HINT)
+    return pages.Link(
+        "Inspection report (PDF)",
+        reverse("inspections:visit_report", args=[visit.inspection.code, visit.sequence]),
+    )
+
+
 def _report_links(visits) -> dict:
     return {
-        visit.pk: [
-            pages.Link(
-                "Inspection report (PDF)",
-                reverse(
-                    "inspections:visit_report", args=[visit.inspection.code, visit.sequence]
-                ),
-            )
-        ]
-        for visit in visits
-        if visit.report_pdf
+        visit.pk: [_report_link(visit)] for visit in visits if visit.status == VisitStatus.CLOSED
     }
 
 

@@ -18,6 +18,7 @@ from django.utils.timezone import localtime
 from core import access
 from core.audit import describe_changes, excerpt
 from core.images import ProcessedPhoto
+from core.jobs import enqueue_after_commit
 from core.models import Role
 from core.people import person_name
 from inspections.exceptions import CancelRefused, DuplicateInspection, VisitError, VisitNotOpen
@@ -631,21 +632,24 @@ def visit_close(
     actor,
     result: str,
     failure_reason: str,
-    files,
-    permit_number: str = "",
+    closed_at: datetime.datetime | None = None,
+    rules_checked: bool = False,
 ) -> Visit:
     """Close (freeze) a locked open visit with its result. Runs inside the caller's
     transaction (see occupancy.services.visit_finish_and_close, the one entry point).
 
-    Refused when the rules refuse the result (inspections.rules).
-    Side effects: the Visit closed with result, closer and time; its inspection report PDF
-    rendered and stored with its SHA-256 (through `files`, removed again on rollback); the
-    inspection Closed, or left open for a new visit after a failing result; an Activity.
+    Refused when the rules refuse the result (inspections.rules.result_refusals), unless
+    `rules_checked`: the caller checked them under this visit's lock already (occupancy.rules.
+    grant_refusals starts from them), and a close counts the outstanding matters once.
+    The visit is closed at `closed_at` (now by default; an occupancy permit issued at the
+    close is issued at the same instant).
+    The inspection report is not rendered here: the visit is closed with an empty report,
+    and the caller asks for it once the close has committed (visit_report_queue; a job
+    renders and stores it, inspections.tasks).
+    Side effects: the Visit closed with result, closer and time; the inspection Closed, or
+    left open for a new visit after a failing result; an Activity.
     """
-    import hashlib
-
     from inspections import rules
-    from inspections.reports import render_visit_report
 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("visit_close must run inside a transaction")
@@ -658,26 +662,20 @@ def visit_close(
         .get(pk=visit.inspection_id)
     )
     visit.inspection = inspection
-    refusals = rules.result_refusals(
-        visit=visit,
-        kind=inspection.inspection_type.kind,
-        result=result,
-        failure_reason=failure_reason,
-    )
-    if refusals:
-        raise VisitError(" ".join(refusals.values()))
+    if not rules_checked:
+        refusals = rules.result_refusals(
+            visit=visit,
+            kind=inspection.inspection_type.kind,
+            result=result,
+            failure_reason=failure_reason,
+        )
+        if refusals:
+            raise VisitError(" ".join(refusals.values()))
     visit.result = result
     visit.failure_reason = failure_reason if result in FAILING_RESULTS else ""
     visit.status = VisitStatus.CLOSED
     visit.closed_by = actor
-    visit.closed_at = timezone.now()
-    pdf = render_visit_report(visit=visit, permit_number=permit_number)
-    files.save(
-        visit.report_pdf,
-        f"{inspection.application.number}-{inspection.code}-visit-{visit.sequence}.pdf",
-        pdf,
-    )
-    visit.report_sha256 = hashlib.sha256(pdf).hexdigest()
+    visit.closed_at = closed_at or timezone.now()
     visit.save()
     if visit.is_follow_up:
         # The inspection was done before; what stays open waits for another follow-up.
@@ -705,6 +703,16 @@ def visit_close(
             application=inspection.application, visit=visit, actor=actor
         )
     return visit
+
+
+def visit_report_queue(*, visit: Visit, permit_number: str = "") -> None:
+    """Ask for the inspection report of a closed visit, printing `permit_number` (the
+    occupancy permit issued at its close, if any): a job renders and stores it once the
+    enclosing transaction has committed (at once when none is open; inspections.tasks).
+    Until then the inspection page shows "Inspection report being prepared"."""
+    from inspections.tasks import visit_report_render
+
+    enqueue_after_commit(visit_report_render, visit.pk, permit_number)
 
 
 def _application_finish_when_complete(*, application, visit: Visit, actor) -> None:

@@ -13,6 +13,7 @@ from inspections.forms import (
     OrderForm,
     PhotoUploadForm,
 )
+from inspections.models import VisitStatus
 from inspections.queries import get_finding, get_inspection, get_order, get_photo
 from inspections.services import VisitError
 from permits import queries as permits_queries
@@ -329,11 +330,19 @@ def photo_thumbnail(request: HttpRequest, code: str) -> FileResponse:
 
 
 @require_GET
-def visit_report(request: HttpRequest, code: str, sequence: int) -> FileResponse:
+def visit_report(request: HttpRequest, code: str, sequence: int) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.view_visit")
-    visit = inspection.visits.filter(sequence=sequence).exclude(report_pdf="").first()
+    visit = inspection.visits.filter(sequence=sequence, status=VisitStatus.CLOSED).first()
     if visit is None:
         raise Http404("This visit has no inspection report.")
+    if not visit.report_pdf:
+        # Closed moments ago: a job is rendering the report (inspections.tasks).
+        messages.info(
+            request,
+            f"The inspection report of visit {visit.sequence} is being prepared. Refresh the "
+            "page in a moment to download it.",
+        )
+        return redirect(inspection.get_absolute_url() + "#visits")
     filename = f"inspection-report-{inspection.application.number}-visit-{visit.sequence}.pdf"
     response = FileResponse(
         visit.report_pdf.open("rb"), content_type="application/pdf", filename=filename

@@ -6,6 +6,13 @@ class OccupancyConfig(AppConfig):
     verbose_name = "Occupancy permits"
 
     def ready(self):
-        from occupancy import sections
+        from inspections.signals import visit_report_stored
+        from occupancy import sections, services
 
         sections.register()
+        # The applicant's e-mail attaches the inspection report, which a job stores after
+        # the close (inspections.tasks): it is asked for once the report is there.
+        visit_report_stored.connect(
+            services.close_documents_when_report_stored,
+            dispatch_uid="occupancy_close_documents_email",
+        )

@@ -16,6 +16,18 @@ class VisitAlreadyClosed(CloseError):
     """The visit was closed meanwhile (another tab, another inspector): nothing changed."""
 
 
+class CloseInProgress(CloseError):
+    """Another close of the municipality holds the permit-number lock longer than the close
+    waits for it (PostgreSQL's lock_timeout, occupancy.services): nothing changed, the
+    inspector tries again in a moment."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(
+            message
+            or "Another close is in progress for this municipality; try again in a moment."
+        )
+
+
 class DraftChanged(CloseError):
     """The draft is no longer the one the confirmation page showed (saved meanwhile in
     another tab or by another inspector; occupancy.confirmation): nothing was closed, the

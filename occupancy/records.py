@@ -15,7 +15,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from core.files import pending_target, publish
-from inspections.models import Photo, Visit
+from inspections.models import Photo, Visit, VisitStatus
+from inspections.services import visit_report_queue
 from occupancy.models import OccupancyPermit, OccupancyPermitRevocation, PermitStatus
 
 # The folders issued documents and photos are stored in (their fields' upload_to); any
@@ -26,6 +27,12 @@ RECORD_FOLDERS = ("occupancy", "revocations", "reports", "photos")
 # it is neither removed nor reported. A close is bounded well below it (rendering has a
 # time limit, docs/reliability.md).
 PENDING_GRACE = datetime.timedelta(minutes=15)
+
+# A closed visit's inspection report is stored by a job seconds after the close
+# (inspections.tasks). Still missing after this long, its job was lost (no worker running,
+# a crash, every retry failed): verify_records reports it and recover_documents queues it
+# again. Younger, it is being prepared.
+REPORT_OVERDUE = datetime.timedelta(hours=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +85,59 @@ def _documents():
         )
 
 
+def reports_not_stored():
+    """The closed visits whose inspection report is not stored yet, oldest close first."""
+    return (
+        Visit.objects.filter(status=VisitStatus.CLOSED, report_pdf="")
+        .select_related("inspection__application__municipality")
+        .order_by("closed_at", "id")
+    )
+
+
+def _report_identifier(visit: Visit) -> str:
+    application = visit.inspection.application
+    return (
+        f"{application.municipality.slug} {application.number} {visit.inspection.code} "
+        f"visit {visit.sequence}"
+    )
+
+
+def reports_being_prepared(*, now: datetime.datetime | None = None) -> list[RecordProblem]:
+    """The closed visits whose report is pending and not overdue (REPORT_OVERDUE): normal
+    for a job queued moments ago; shown, not counted as problems."""
+    now = now or timezone.now()
+    return [
+        RecordProblem(
+            "inspection report",
+            _report_identifier(visit),
+            "",
+            f"being prepared (closed {_minutes(now - visit.closed_at)} ago)",
+        )
+        for visit in reports_not_stored().filter(closed_at__gt=now - REPORT_OVERDUE)
+    ]
+
+
+def _minutes(delta: datetime.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def reports_requeue(*, grace: datetime.timedelta = PENDING_GRACE) -> list[str]:
+    """Queue again the report job of every visit closed more than `grace` ago whose report
+    is not stored (a lost job would otherwise leave it missing for good); the job is
+    idempotent, so one still queued as well stores a single report. The identifiers of
+    the visits queued."""
+    visits = list(reports_not_stored().filter(closed_at__lte=timezone.now() - grace))
+    numbers = dict(
+        OccupancyPermit.objects.filter(visit_id__in=[visit.pk for visit in visits]).values_list(
+            "visit_id", "number"
+        )
+    )
+    for visit in visits:
+        visit_report_queue(visit=visit, permit_number=numbers.get(visit.pk, ""))
+    return [_report_identifier(visit) for visit in visits]
+
+
 def _pending_copies(storage, final: str) -> list[str]:
     folder, _, _ = final.rpartition("/")
     try:
@@ -125,9 +185,11 @@ def _sha256_of(storage, name: str) -> str:
 
 def _stored_files(storage, folder: str):
     """Every file under `folder` of the storage, as storage names."""
-    if not storage.exists(folder):
+    try:
+        # Not storage.exists(folder): a bucket has no folders, only names with a prefix.
+        directories, files = storage.listdir(folder)
+    except FileNotFoundError:  # local files: the folder was never created
         return
-    directories, files = storage.listdir(folder)
     for name in files:
         yield f"{folder}/{name}"
     for directory in directories:
@@ -154,12 +216,15 @@ def _is_recent(storage, name: str, now: datetime.datetime, grace: datetime.timed
 class Recovery:
     published: list[str]  # pending files given their final name (the row was committed)
     removed: list[str]  # pending files no row is waiting for
+    requeued: list[str] = dataclasses.field(default_factory=list)  # reports queued again
 
 
 def recover_documents(*, grace: datetime.timedelta = PENDING_GRACE) -> Recovery:
     """Finish what a killed worker left: a pending file whose row committed (its final file
     missing, the SHA-256 the row's) gets its final name; a pending file older than `grace`
-    that no row is waiting for (its transaction rolled back or died) is removed."""
+    that no row is waiting for (its transaction rolled back or died) is removed; the report
+    of a visit closed more than `grace` ago and still not stored is queued again
+    (reports_requeue)."""
     storage = default_storage
     now = timezone.now()
     expected = {
@@ -180,7 +245,9 @@ def recover_documents(*, grace: datetime.timedelta = PENDING_GRACE) -> Recovery:
             elif not _is_recent(storage, name, now, grace):
                 storage.delete(name)
                 removed.append(name)
-    return Recovery(published=published, removed=removed)
+    # Last: a job run at once (the tests') writes its own pending file meanwhile.
+    requeued = reports_requeue(grace=grace)
+    return Recovery(published=published, removed=removed, requeued=requeued)
 
 
 def find_record_problems(
@@ -190,9 +257,21 @@ def find_record_problems(
     file is missing or changed; a file under the records' folders that no record references
     (a pending write older than `grace` included); a photo whose file is missing; a revoked
     permit without its revocation; a revocation whose permit is not revoked, or without its
-    notice (a document without its file is one of verify_documents' problems)."""
+    notice (a document without its file is one of verify_documents' problems); a closed
+    visit whose report is still not stored REPORT_OVERDUE after its close."""
     storage = default_storage
     checked, problems = verify_documents()
+    now = timezone.now()
+    for visit in reports_not_stored().filter(closed_at__lte=now - REPORT_OVERDUE):
+        problems.append(
+            RecordProblem(
+                "inspection report",
+                _report_identifier(visit),
+                "",
+                f"not stored {_minutes(now - visit.closed_at)} after the close: its job was "
+                "lost (recover_documents queues it again)",
+            )
+        )
     for image, thumbnail, code in Photo.objects.values_list("image", "thumbnail", "code"):
         for name in (image, thumbnail):
             if not name or not storage.exists(name):

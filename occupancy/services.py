@@ -9,7 +9,8 @@ import datetime
 import hashlib
 import logging
 
-from django.db import transaction
+from django.conf import settings
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from core.audit import activity_record, excerpt
@@ -23,6 +24,7 @@ from occupancy.confirmation import arguments_match_draft, draft_unchanged
 from occupancy.documents import render_permit_pdf, version_stylesheet_key
 from occupancy.exceptions import (
     CloseError,
+    CloseInProgress,
     DraftChanged,
     GrantRefused,
     RevocationRefused,
@@ -72,11 +74,22 @@ def current_template_version(template: OccupancyPermitTemplate) -> OccupancyPerm
 
 
 def occupancy_permit_issue(
-    *, visit: Visit, actor, result: str, grant: GrantDetails, files: FilesWrittenGuard
+    *,
+    visit: Visit,
+    actor,
+    result: str,
+    grant: GrantDetails,
+    files: FilesWrittenGuard,
+    issued_at: datetime.datetime | None = None,
 ) -> OccupancyPermit:
-    """Issue the occupancy permit of a locked, open occupancy visit being closed with a grant.
-    Runs inside the close transaction.
+    """Issue the occupancy permit of a locked occupancy visit being closed with a grant, at
+    `issued_at` (now by default; the close passes the instant it closes the visit at). Runs
+    inside the close transaction.
 
+    What does not need the number is prepared first; the number is taken last, so that the
+    sequence row's lock (which every other close of the municipality's permit type waits
+    for) is held only for the numbering, one render of the permit, its signature, the rows
+    and the commit.
     Side effects: the next number of the type's sequence taken; the permit PDF rendered
     from the template's current version and a snapshot of the data, stored with its
     SHA-256 (through `files`); one OccupancyPermit; its PermitVerification (the token of
@@ -85,20 +98,14 @@ def occupancy_permit_issue(
     template = grant.template
     permit_type = template.permit_type
     application = visit.inspection.application
-    issued_at = timezone.now()
-    try:
-        # The year of issue, never the granted date's: a permit issued in 2026 for occupancy
-        # granted on 2025-12-30 is numbered in the 2026 series.
-        year_of_issue = timezone.localtime(issued_at).year
-        number = next_permit_number(permit_type=permit_type, year=year_of_issue)
-    except NumberFormatError as exc:
-        raise CloseError(f"The number format of {permit_type.name} is not valid: {exc}") from exc
+    issued_at = issued_at or timezone.now()
     # The token before the PDF: the permit prints its verification address and QR code.
     verification_token = new_verification_token()
-    snapshot = PermitSnapshot.from_grant(
+    # Everything the permit prints but its number, read before the number is taken.
+    unnumbered = PermitSnapshot.from_grant(
         visit=visit,
         permit_type=permit_type,
-        number=number,
+        number="",
         result=result,
         result_label=VisitResult(result).label,
         granted_on=grant.granted_on,
@@ -109,8 +116,19 @@ def occupancy_permit_issue(
         inspector=actor,
         condition_marks=grant.conditions,
         verification_url=verification_url(verification_token),
-    ).to_json()
+    )
     version = current_template_version(template)
+    try:
+        # The year of issue, never the granted date's: a permit issued in 2026 for occupancy
+        # granted on 2025-12-30 is numbered in the 2026 series.
+        year_of_issue = timezone.localtime(issued_at).year
+        # From here until the commit, the other closes of this sequence wait.
+        number = next_permit_number(permit_type=permit_type, year=year_of_issue)
+    except NumberFormatError as exc:
+        raise CloseError(f"The number format of {permit_type.name} is not valid: {exc}") from exc
+    snapshot = dataclasses.replace(
+        unnumbered, permit=dataclasses.replace(unnumbered.permit, number=number)
+    ).to_json()
     pdf = render_permit_pdf(
         body=version.body,
         stylesheet=version.stylesheet,
@@ -206,6 +224,30 @@ def visit_result_save_draft(
     return visit
 
 
+# PostgreSQL's error codes for a lock wait over lock_timeout and a statement over
+# statement_timeout (psycopg raises them as LockNotAvailable and QueryCanceled).
+LOCK_NOT_AVAILABLE = "55P03"
+QUERY_CANCELED = "57014"
+
+
+def _bound_close_transaction() -> None:
+    """Bound the close's transaction on PostgreSQL: a lock waited for longer than
+    CLOSE_LOCK_TIMEOUT_MS (the permit number, held by another close of the municipality) or a
+    statement running longer than CLOSE_STATEMENT_TIMEOUT_MS fails the close cleanly instead
+    of holding a worker until the server's timeout kills it. SQLite (make run) takes one
+    writer at a time and waits for its own busy timeout."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # set_config(..., true) is SET LOCAL: it ends with this transaction.
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true), "
+            "set_config('statement_timeout', %s, true)",
+            [f"{settings.CLOSE_LOCK_TIMEOUT_MS}ms", f"{settings.CLOSE_STATEMENT_TIMEOUT_MS}ms"],
+        )
+
+
 def visit_finish_and_close(
     *,
     visit: Visit,
@@ -215,24 +257,33 @@ def visit_finish_and_close(
     grant: GrantDetails | None = None,
     expected_fingerprint: str | None = None,
 ) -> CloseOutcome:
-    """Finish and Close Inspection: all or nothing, in one transaction.
+    """Finish and Close Inspection: all or nothing, in one transaction, in this order:
+    lock the visit; check the draft and the rules, once; close the visit and the inspection;
+    only then, for a grant, take the permit number and render, sign and store the permit
+    (occupancy_permit_issue), so that the number's lock, which every other close of the
+    municipality waits for, is held for that one render and the commit.
 
     Side effects: for a grant, the occupancy permit issued (number, PDF, snapshot); the
-    visit closed and frozen with its inspection report PDF; the inspection closed, or left
-    open for a new visit after a failing result; a general (full) permit moves the
-    application to Occupied. After commit, the applicant is e-mailed the documents.
+    visit closed and frozen; the inspection closed, or left open for a new visit after a
+    failing result; a general (full) permit moves the application to Occupied. After
+    commit, the inspection report is rendered and stored by a job (inspections.tasks), which
+    then has the applicant e-mailed the documents (occupancy.apps).
     If anything fails, no row changes and every file written is removed again.
     A second close of the same visit raises VisitAlreadyClosed naming who closed it and when;
-    a close the rules refuse (occupancy.rules.grant_refusals, checked again under the visit
-    lock) raises GrantRefused with the message for each field.
+    a close the rules refuse (occupancy.rules.grant_refusals, checked under the visit lock)
+    raises GrantRefused with the message for each field.
     With `expected_fingerprint` (what the confirmation page showed,
     occupancy.confirmation.draft_fingerprint), a visit whose saved draft no longer has it
     under the lock, or whose saved draft is not what `result` and `grant` say, raises
     DraftChanged.
+    On PostgreSQL a close that waits longer than CLOSE_LOCK_TIMEOUT_MS for a lock (another
+    close of the municipality holding the number) raises CloseInProgress, and one statement
+    running longer than CLOSE_STATEMENT_TIMEOUT_MS a CloseError; nothing is closed.
     """
     is_grant = result in GRANT_RESULTS
     try:
         with FilesWrittenGuard() as files, transaction.atomic():
+            _bound_close_transaction()
             visit = inspection_services.lock_visit_for_close(visit)
             if expected_fingerprint is not None and not (
                 draft_unchanged(visit=visit, fingerprint=expected_fingerprint)
@@ -241,24 +292,32 @@ def visit_finish_and_close(
                 )
             ):
                 raise DraftChanged("Nothing was closed: the draft changed since it was confirmed.")
+            # The rules, once: grant_refusals starts from inspections' result rules, so
+            # visit_close does not count the outstanding matters again.
             refusals = grant_refusals(
                 visit=visit, result=result, failure_reason=failure_reason, grant=grant, actor=actor
             )
             if refusals:
                 raise GrantRefused(refusals)
-            permit = None
-            if is_grant:
-                permit = occupancy_permit_issue(
-                    visit=visit, actor=actor, result=result, grant=grant, files=files
-                )
+            closed_at = timezone.now()
             visit = inspection_services.visit_close(
                 visit=visit,
                 actor=actor,
                 result=result,
                 failure_reason=failure_reason,
-                files=files,
-                permit_number=permit.number if permit else "",
+                closed_at=closed_at,
+                rules_checked=True,
             )
+            permit = None
+            if is_grant:
+                permit = occupancy_permit_issue(
+                    visit=visit,
+                    actor=actor,
+                    result=result,
+                    grant=grant,
+                    files=files,
+                    issued_at=closed_at,
+                )
             if permit is not None and permit.permit_type.kind == PermitKind.GENERAL:
                 application_set_status(
                     application=visit.inspection.application,
@@ -266,9 +325,11 @@ def visit_finish_and_close(
                     actor=actor,
                     reason=f"occupancy permit {permit.number} issued",
                 )
-        # After the guard: its files get their final names on commit, and the mail attaches
-        # them from there (registered inside the transaction, it would run before).
-        close_documents_email_queue(visit=visit, permit=permit, actor=actor)
+        # After the commit: the job renders the report (it prints the permit's number) out
+        # of this request, and then has the documents mailed (occupancy.apps).
+        inspection_services.visit_report_queue(
+            visit=visit, permit_number=permit.number if permit else ""
+        )
     except VisitNotOpen as exc:
         raise VisitAlreadyClosed(str(exc)) from exc
     except VisitError as exc:
@@ -279,7 +340,26 @@ def visit_finish_and_close(
         ) from exc
     except DocumentNameTaken as exc:
         raise CloseError(f"Nothing was closed: {exc}") from exc
+    except OperationalError as exc:
+        sqlstate = getattr(exc.__cause__, "sqlstate", None)
+        if sqlstate == LOCK_NOT_AVAILABLE:
+            raise CloseInProgress() from exc
+        if sqlstate == QUERY_CANCELED:
+            raise CloseError(
+                "Nothing was closed: the close took too long and was stopped. Try again; if "
+                "it persists, call support."
+            ) from exc
+        raise
     return CloseOutcome(visit=visit, permit=permit)
+
+
+def close_documents_when_report_stored(sender, *, visit: Visit, **kwargs) -> None:
+    """The receiver of inspections.signals.visit_report_stored (connected in occupancy.apps):
+    once a closed visit's report is stored, the applicant is e-mailed the documents of its
+    close, the occupancy permit issued on it (if any) and the report, as the closer.
+    Side effects: one core.Delivery and its job (occupancy.notifications)."""
+    permit = OccupancyPermit.objects.filter(visit_id=visit.pk).first()
+    close_documents_email_queue(visit=visit, permit=permit, actor=visit.closed_by)
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from occupancy.confirmation import draft_fingerprint, draft_unchanged
 from occupancy.documents import template_context
 from occupancy.exceptions import (
     CloseError,
+    CloseInProgress,
     DraftChanged,
     GrantRefused,
     RevocationRefused,
@@ -186,7 +187,9 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
     if not draft_unchanged(visit=visit, fingerprint=shown):
         return _confirm_again(request, inspection, missing=not shown)
     form = VisitResultForm.from_saved_draft(visit, user=request.user)
-    if not form.validate_for_close():
+    # The fields only: the close rules (occupancy.rules.grant_refusals) are checked once, by
+    # the service under the visit lock, and a refusal is shown at its field below.
+    if not form.is_valid():
         messages.error(request, "Nothing was closed: the result is not complete.")
         return _inspection_page(request, inspection, result_form=form)
     try:
@@ -209,6 +212,10 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, "Nothing was closed: the result is not complete.")
         form.add_refusals(exc.refusals)
         return _inspection_page(request, inspection, result_form=form)
+    except CloseInProgress as exc:
+        # Nothing changed: the inspector presses Yes, close again in a moment.
+        messages.warning(request, str(exc))
+        return redirect("occupancy:visit_confirm", code=inspection.code)
     except CloseError as exc:
         messages.error(request, str(exc))
         return redirect(inspection.get_absolute_url() + "#result")

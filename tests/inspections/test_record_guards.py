@@ -12,7 +12,6 @@ import pytest
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from core.files import FilesWrittenGuard
 from demo import builders
 from inspections import services
 from inspections.models import (
@@ -39,14 +38,15 @@ FOLLOW_UP_FIELDS = {Finding: "corrected_on_visit", Order: "complied_on_visit"}
 
 
 def close(visit, actor, result, failure_reason=""):
-    with FilesWrittenGuard() as files, transaction.atomic():
-        return services.visit_close(
+    with transaction.atomic():
+        visit = services.visit_close(
             visit=services.lock_visit_for_close(visit),
             actor=actor,
             result=result,
             failure_reason=failure_reason,
-            files=files,
         )
+    services.visit_report_queue(visit=visit)  # rendered by the job at once in tests
+    return visit
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from inspections import services
-from inspections.models import FailureReason, OrderType, VisitResult
+from inspections.models import FailureReason, OrderType, Visit, VisitResult
 from occupancy.services import visit_finish_and_close
 from tests.factories import make_finding, make_inspection, make_order
 from tests.occupancy.conftest import pdf_text
@@ -27,7 +27,8 @@ def close(visit, inspector, result=VisitResult.FAILED) -> str:
     outcome = visit_finish_and_close(
         visit=visit, actor=inspector, result=result, failure_reason=reason
     )
-    return pdf_text(outcome.visit.report_pdf.read())
+    # Stored by its job right after the close (at once in tests).
+    return pdf_text(Visit.objects.get(pk=outcome.visit.pk).report_pdf.read())
 
 
 @pytest.fixture

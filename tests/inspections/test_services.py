@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from core.files import FilesWrittenGuard
 from core.images import ProcessedPhoto
 from core.models import Activity
 from demo import builders
@@ -324,14 +323,15 @@ def test_findings_of_another_inspection_cannot_be_linked_or_photographed(inspect
 
 
 def close(visit, actor, result, failure_reason=""):
-    with FilesWrittenGuard() as files, transaction.atomic():
-        return services.visit_close(
+    with transaction.atomic():
+        visit = services.visit_close(
             visit=services.lock_visit_for_close(visit),
             actor=actor,
             result=result,
             failure_reason=failure_reason,
-            files=files,
         )
+    services.visit_report_queue(visit=visit)  # rendered by the job at once in tests
+    return visit
 
 
 def outstanding(visit, user, deficiencies=0, orders=0, remarks=0):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
+from inspections.models import Visit
 from occupancy.documents import render_permit_pdf, render_revocation_pdf
 from occupancy.services import GrantDetails, occupancy_permit_revoke, visit_finish_and_close
 from tests.occupancy.conftest import pdf_text
@@ -179,7 +180,7 @@ def test_an_issued_permit_renders_again_to_the_same_bytes_later(closed):
 
 
 def test_an_inspection_report_is_pdf_a_3u_tagged_and_describes_itself(closed):
-    visit = closed.visit
+    visit = Visit.objects.get(pk=closed.visit.pk)  # the report is stored by its job after
     application = visit.inspection.application
     facts = archival_facts(read(visit.report_pdf))
     assert_archival(

@@ -50,7 +50,7 @@ def test_verify_records_passes_then_reports_tampering_and_missing_files(
     assert "All 4 documents verified;" in capsys.readouterr().out  # 2 permits, 2 reports
     path = Path(first.pdf.path)
     path.write_bytes(path.read_bytes().replace(b"%%EOF", b"%%EOX"))
-    Path(second.visit.report_pdf.path).unlink()
+    Path(Visit.objects.get(pk=second.visit_id).report_pdf.path).unlink()
     with pytest.raises(CommandError, match=r"2 problem\(s\) found; 4 documents checked"):
         call_command("verify_records")
     err = capsys.readouterr().err

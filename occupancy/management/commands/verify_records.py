@@ -2,7 +2,12 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from occupancy.records import PENDING_GRACE, find_record_problems, recover_documents
+from occupancy.records import (
+    PENDING_GRACE,
+    find_record_problems,
+    recover_documents,
+    reports_being_prepared,
+)
 
 
 class Command(BaseCommand):
@@ -10,8 +15,10 @@ class Command(BaseCommand):
         "Read every stored occupancy permit, revocation notice and inspection report PDF and "
         "compare it with the SHA-256 recorded when it was issued; report records whose file "
         "is missing, files under the records' folders that no record references, revoked "
-        "permits without a revocation and revocations without a notice. Exits non-zero on "
-        "any finding, so it can run from cron and alert."
+        "permits without a revocation, revocations without a notice and closed visits whose "
+        "inspection report is still not stored an hour after the close (younger ones are "
+        "listed as PENDING). Exits non-zero on any finding, so it can run from cron and "
+        "alert."
     )
 
     def add_arguments(self, parser):
@@ -36,7 +43,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"PUBLISHED {name} (its record was committed)")
             for name in recovery.removed:
                 self.stdout.write(f"REMOVED {name} (an unfinished write no record references)")
+            for identifier in recovery.requeued:
+                self.stdout.write(f"QUEUED inspection report {identifier} (its job was lost)")
         checked, problems = find_record_problems(grace=grace)
+        # Not problems: reports a job is rendering right now (overdue ones are problems).
+        for pending in reports_being_prepared():
+            self.stdout.write(f"PENDING {pending.kind} {pending.identifier}: {pending.problem}")
         for problem in problems:
             self.stderr.write(
                 f"MISMATCH {problem.kind} {problem.identifier} ({problem.path}): {problem.problem}"
