@@ -17,6 +17,46 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """A secret from NAME, or from the file NAME_FILE names (container and systemd secrets:
+    the value never appears in the process's environment). The file's content is stripped of
+    surrounding whitespace, as an editor's final newline is no part of a key. Both set is a
+    mistake that must not be settled silently: which one would the operator expect to win?"""
+    file_variable = f"{name}_FILE"
+    path = os.environ.get(file_variable)
+    if path is None:
+        return os.environ.get(name, default)
+    if name in os.environ:
+        raise ImproperlyConfigured(
+            f"Both {name} and {file_variable} are set: set only one of them "
+            f"({file_variable} names a file holding the value)."
+        )
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"{file_variable}={path!r} cannot be read: {exc.strerror or exc}."
+        ) from None
+
+
+def public_base_url(explicit: str | None, allowed_hosts: list[str], *, https: bool) -> str:
+    """PUBLIC_BASE_URL as set, else https://<the first real host of ALLOWED_HOSTS> when the
+    site redirects to HTTPS (it can only be reached there), else the local development
+    address (which `check --deploy` flags as threshold.W001)."""
+    if explicit:
+        return explicit.rstrip("/")
+    if https:
+        for host in allowed_hosts:
+            # ".example.ca" and "*" are patterns, not an address a permit can print.
+            if host and not host.startswith(".") and "*" not in host and host not in _LOCAL:
+                return f"https://{host}"
+    return "http://127.0.0.1:8000"
+
+
+_LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None:

@@ -7,13 +7,23 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import email_settings, env_bool, env_int, env_list, env_str
+from config.env import (
+    email_settings,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    public_base_url,
+)
+from config.logging import logging_config, sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# Each secret can also come from a file: SECRET_KEY_FILE=/run/secrets/secret_key (config.env).
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -57,9 +67,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Gives each request its id (X-Request-ID) and logs it once answered.
+    "config.logging.RequestIdMiddleware",
+    # /healthz for load balancers, before the HTTPS redirect and the host check (config.health).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files keep their long cache; pages and documents are no-store.
+    "config.middleware.NoStoreMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,7 +112,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASE_URL = env_secret("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 except Exception as exc:  # dj-database-url raises several types for a bad URL
@@ -111,12 +128,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # also fail behind a transaction-pooling PgBouncer. The price: a command iterating over
     # a whole table (verify_records) receives it in one result instead of in batches.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-# Finish and Close on PostgreSQL (occupancy.services, SET LOCAL in its transaction): how long
-# a close waits for a lock (the permit number, held by another close of the municipality for
-# one render and its commit) before it says "Another close is in progress", and how long one
-# of its statements may run, in milliseconds.
-CLOSE_LOCK_TIMEOUT_MS = env_int("CLOSE_LOCK_TIMEOUT_MS", 5_000)
-CLOSE_STATEMENT_TIMEOUT_MS = env_int("CLOSE_STATEMENT_TIMEOUT_MS", 10_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A cache every process shares (gunicorn's workers, the demo's runserver): the password reset
 # throttle counts in it. Its table is made by core's migration 0003 (createcachetable).
@@ -156,8 +167,13 @@ PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 2
 PASSWORD_RESET_LIMIT_PER_ACCOUNT = env_int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", 3)
 
 # The site's public address, printed (with a QR code) on every issued permit and notice to its
-# verification page: /v/<token>. A permit keeps the address it was issued with.
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# verification page: /v/<token>. A permit keeps the address it was issued with. Unset in
+# production (HTTPS redirect on), it is https:// and the first real host of ALLOWED_HOSTS.
+PUBLIC_BASE_URL = public_base_url(
+    env_str("PUBLIC_BASE_URL"),
+    ALLOWED_HOSTS,
+    https=not DEBUG and env_bool("SECURE_SSL_REDIRECT", True),
+)
 # Lookups of the public verification page a minute from one client address; beyond, 429.
 VERIFICATION_LOOKUPS_PER_MINUTE = env_int("VERIFICATION_LOOKUPS_PER_MINUTE", 60)
 # The Fernet key (32 url-safe base64 bytes: `python -c "from cryptography.fernet import Fernet;
@@ -165,7 +181,7 @@ VERIFICATION_LOOKUPS_PER_MINUTE = env_int("VERIFICATION_LOOKUPS_PER_MINUTE", 60)
 # and their passwords are encrypted in the database (core.signing). Without it a certificate
 # cannot be stored, except with DEBUG, where one is derived from SECRET_KEY (with a warning).
 # Keep it apart from the database's backups: losing it means uploading the certificates again.
-SIGNING_KEY = env_str("SIGNING_KEY")
+SIGNING_KEY = env_secret("SIGNING_KEY")
 
 # Second factor: wrong codes wait 1, 2, 4, 8 … seconds (django-otp's throttling, on).
 OTP_TOTP_ISSUER = "Threshold"
@@ -219,7 +235,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 20
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-globals().update(email_settings(env_str("EMAIL_URL", "console://")))
+globals().update(email_settings(env_secret("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "threshold@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Seconds an SMTP server may take to answer: mail is sent by the job worker, never by a
@@ -243,21 +259,25 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Secure by default: plain HTTP is redirected to HTTPS, and browsers are told (HSTS, a
+    # year, subdomains too) never to try plain HTTP again. Each can be turned off (=0), e.g.
+    # while testing a new host; behind a TLS proxy set BEHIND_TLS_PROXY=1 instead, or every
+    # request would look like plain HTTP and be redirected forever. The preload directive
+    # only consents to the browsers' preload list: nothing is listed until someone submits
+    # the domain at hstspreload.org.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # fontTools reports every font it subsets at INFO: noise in a server log.
-    "loggers": {
-        "fontTools": {"level": "WARNING"},
-        "weasyprint.progress": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-    },
-}
+# LOG_FORMAT=json: one JSON object a line (config.logging), each with its request's id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))
+# /healthz logs a warning when the oldest job due has waited longer than this (config.health).
+HEALTH_QUEUE_WARN_MINUTES = env_int("HEALTH_QUEUE_WARN_MINUTES", 15)
+# Error reports to Sentry (or a compatible service), without personal data; needs the
+# optional extra: pip install 'threshold[sentry]'.
+SENTRY_DSN = env_secret("SENTRY_DSN")
+if SENTRY_DSN:
+    sentry_init(SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT"))

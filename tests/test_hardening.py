@@ -51,8 +51,10 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 def test_check_deploy_warns_while_permits_would_print_a_local_address():
-    """Every permit prints PUBLIC_BASE_URL for good: production must set it."""
-    settings = {k: v for k, v in PRODUCTION.items() if k != "PUBLIC_BASE_URL"}
+    """Every permit prints PUBLIC_BASE_URL for good: an explicit local or plain http address
+    is a mistake. (Unset, it is https:// and the first host of ALLOWED_HOSTS: see
+    tests/test_production.py.)"""
+    settings = {**PRODUCTION, "PUBLIC_BASE_URL": "http://127.0.0.1:8000"}
     result = manage("check", "--deploy", "--fail-level", "WARNING", **settings)
     assert result.returncode != 0
     assert "threshold.W001" in result.stdout + result.stderr
