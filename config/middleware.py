@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 
 # No inline script or style anywhere: every asset is a file served by the app itself.
 CONTENT_SECURITY_POLICY = (
@@ -54,3 +56,59 @@ class NoStoreMiddleware:
             response.headers["Cache-Control"] = "no-store"
         return response
 
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose body is larger than its kind allows (413), before anything reads
+    the body: a 200 MB upload used to be received in full before the form refused it.
+
+    The limit follows the view the URL resolves to: the photo upload takes up to
+    PHOTO_MAX_BYTES for each of the photos one request may carry, the admin's CSV import its
+    IMPORT_MAX_BYTES, everything else REQUEST_MAX_BYTES. Only the Content-Length header is
+    read; a body sent without one (chunked) is bounded by Django's upload limits.
+    First in MIDDLEWARE, so no other middleware touches the body before.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = request_size_limit(request.path_info)
+        if length > limit:
+            return HttpResponse(
+                REQUEST_TOO_LARGE.format(size=_megabytes(length), limit=_megabytes(limit)),
+                status=413,
+                content_type="text/html; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+REQUEST_TOO_LARGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    "<title>Upload too large · Threshold</title></head><body><main>"
+    "<h1>The upload is too large</h1>"
+    "<p>What was sent is {size} MB; at most {limit} MB may be sent at once here. "
+    "Nothing was saved. Go back and send fewer or smaller files.</p></main></body></html>"
+)
+
+
+def request_size_limit(path: str) -> int:
+    try:
+        name = resolve(path).view_name
+    except Resolver404:
+        name = ""
+    if name == "inspections:photos_add":
+        # The photos and the form's few fields, within one bound for the whole request.
+        each = settings.PHOTO_MAX_BYTES * settings.PHOTOS_PER_REQUEST + 1024 * 1024
+        return min(each, settings.PHOTO_REQUEST_MAX_BYTES)
+    if name == "admin:permits_application_import":
+        return settings.IMPORT_MAX_BYTES + 1024 * 1024
+    return settings.REQUEST_MAX_BYTES
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body larger than its kind allows is refused before anything reads it.
+    "config.middleware.RequestSizeLimitMiddleware",
     # Gives each request its id (X-Request-ID) and logs it once answered.
     "config.logging.RequestIdMiddleware",
     # /healthz for load balancers, before the HTTPS redirect and the host check (config.health).
@@ -231,6 +233,14 @@ STORAGES = {
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Request bodies (config.middleware.RequestSizeLimitMiddleware refuses a larger one with 413
+# from its Content-Length, before reading it): the photo upload up to PHOTO_MAX_BYTES for
+# each of PHOTOS_PER_REQUEST photos but PHOTO_REQUEST_MAX_BYTES in all, the admin's CSV
+# import IMPORT_MAX_BYTES, anything else REQUEST_MAX_BYTES.
+PHOTOS_PER_REQUEST = 10
+PHOTO_REQUEST_MAX_BYTES = env_int("PHOTO_REQUEST_MAX_BYTES", 100 * 1024 * 1024)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 2_621_440)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
