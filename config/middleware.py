@@ -57,7 +57,6 @@ class NoStoreMiddleware:
         return response
 
 
-
 class RequestSizeLimitMiddleware:
     """Refuse a request whose body is larger than its kind allows (413), before anything reads
     the body: a 200 MB upload used to be received in full before the form refused it.
