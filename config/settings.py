@@ -17,6 +17,7 @@ from config.env import (
     public_base_url,
 )
 from config.logging import logging_config, sentry_init
+from config.storage import default_storage_backend
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -228,6 +229,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# STORAGE_URL=s3://bucket?… (or AWS_STORAGE_BUCKET_NAME) keeps them in a private bucket.
+STORAGES["default"] = default_storage_backend(env_secret, STORAGES["default"])
 
 # Photos from phones are large; Django streams anything above 2.5 MB to a temporary file.
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 20 * 1024 * 1024)

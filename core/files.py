@@ -44,9 +44,17 @@ def publish(storage, pending: str, final: str) -> None:
     """Give a written pending file its final name (atomic on a local file system)."""
     try:
         source, target = storage.path(pending), storage.path(final)
-    except NotImplementedError:  # a storage without local paths: copy, then remove
+    except NotImplementedError:  # a bucket (config.storage): copy, then remove
+        # Not atomic, but the name is taken only once the whole copy is stored. A final name
+        # already there is never overwritten nor suffixed: the pending file stays for
+        # verify_records and a person to look at.
+        if storage.exists(final):
+            raise FileExistsError(f"{final} is already stored; {pending} was kept") from None
         with storage.open(pending, "rb") as handle:
-            storage.save(final, handle)
+            saved = storage.save(final, handle)
+        if saved != final:  # taken meanwhile: the storage chose another name
+            storage.delete(saved)
+            raise FileExistsError(f"{final} is already stored; {pending} was kept") from None
         storage.delete(pending)
         return
     os.replace(source, target)
