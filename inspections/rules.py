@@ -70,6 +70,18 @@ def _own_orders(visit: Visit) -> Q:
     )
 
 
+def _of_the_application(visit: Visit) -> Q:
+    """Recorded on a visit of the visit's application. ANDed to the OR of this inspection's
+    matters and the other inspections' open ones, it lets PostgreSQL start from the
+    application's few visits (index on visit) instead of reading every finding of the
+    database to test the OR (7.6 s per query at 200,000 applications, make bench)."""
+    return Q(
+        visit__in=Visit.objects.filter(
+            inspection__application_id=visit.inspection.application_id
+        ).values("pk")
+    )
+
+
 def _elsewhere(visit: Visit) -> Q:
     """Recorded on a closed visit of another inspection of the visit's application."""
     return Q(
@@ -148,7 +160,9 @@ def grant_outstanding_findings(visit: Visit) -> QuerySet[Finding]:
     (outstanding_findings) and those still open on the application's other inspections."""
     return (
         Finding.objects.filter(
-            _own_findings(visit) | (_elsewhere(visit) & _FINDING_OPEN), is_remark=False
+            _of_the_application(visit),
+            _own_findings(visit) | (_elsewhere(visit) & _FINDING_OPEN),
+            is_remark=False,
         )
         .select_related("visit__inspection__inspection_type")
         .order_by(*_earlier_inspections_first(visit), "discovery_date", "id")
@@ -159,7 +173,9 @@ def grant_outstanding_orders(visit: Visit) -> QuerySet[Order]:
     """The orders outstanding at a grant on this visit: this inspection's (outstanding_orders)
     and those still open on the application's other inspections."""
     return (
-        Order.objects.filter(_own_orders(visit) | (_elsewhere(visit) & _ORDER_OPEN))
+        Order.objects.filter(
+            _of_the_application(visit), _own_orders(visit) | (_elsewhere(visit) & _ORDER_OPEN)
+        )
         .select_related("visit__inspection__inspection_type")
         .order_by(*_earlier_inspections_first(visit), "created_at", "id")
     )
