@@ -131,6 +131,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # also fail behind a transaction-pooling PgBouncer. The price: a command iterating over
     # a whole table (verify_records) receives it in one result instead of in batches.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Finish and Close on PostgreSQL (occupancy.services, SET LOCAL in its transaction): how long
+# a close waits for a lock (the permit number, held by another close of the municipality for
+# one render and its commit) before it says "Another close is in progress", and how long one
+# of its statements may run, in milliseconds.
+CLOSE_LOCK_TIMEOUT_MS = env_int("CLOSE_LOCK_TIMEOUT_MS", 5_000)
+CLOSE_STATEMENT_TIMEOUT_MS = env_int("CLOSE_STATEMENT_TIMEOUT_MS", 10_000)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A cache every process shares (gunicorn's workers, the demo's runserver): the password reset
 # throttle counts in it. Its table is made by core's migration 0003 (createcachetable).
