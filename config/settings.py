@@ -241,6 +241,9 @@ STORAGES["default"] = default_storage_backend(env_secret, STORAGES["default"])
 # Photos from phones are large; Django streams anything above 2.5 MB to a temporary file.
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
+# Pixels one upload request may decode in all (ten 12-megapixel phone photos fit), checked
+# from the files' headers before any is decoded.
+PHOTO_MAX_PIXELS_PER_REQUEST = env_int("PHOTO_MAX_PIXELS_PER_REQUEST", 150_000_000)
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Request bodies (config.middleware.RequestSizeLimitMiddleware refuses a larger one with 413
 # from its Content-Length, before reading it): the photo upload up to PHOTO_MAX_BYTES for

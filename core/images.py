@@ -124,6 +124,34 @@ def process_photo(upload, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
     )
 
 
+def photo_pixels(upload) -> int:
+    """Width × height as the file's header states them, read without decoding a pixel (for
+    the per-request budget, checked before any photo is decoded); 0 for a file that is not
+    an image we accept: process_photo refuses it with its own message."""
+    try:
+        upload.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(upload, formats=ALLOWED_FORMATS) as probe:
+                return probe.width * probe.height
+    except Exception:  # anything unreadable: not ours to judge here
+        return 0
+    finally:
+        upload.seek(0)
+
+
+def photos_over_pixel_budget(uploads, budget: int) -> list[str]:
+    """The names of the uploads that take the request past `budget` pixels in total, in the
+    order given (empty when all fit): decoding is what costs memory and time, so a request
+    may decode at most `budget` pixels whatever its files' sizes in bytes."""
+    total, over = 0, []
+    for upload in uploads:
+        total += photo_pixels(upload)
+        if total > budget:
+            over.append(upload.name)
+    return over
+
+
 _truncation_lock = threading.Lock()
 
 

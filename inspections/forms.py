@@ -184,13 +184,21 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         ]
 
     def clean_photos(self):
-        from core.images import PhotoRejected, process_photo
+        from core.images import PhotoRejected, photos_over_pixel_budget, process_photo
 
         uploads = self.cleaned_data["photos"]
         if not uploads:
             raise forms.ValidationError("Choose at least one photo.")
         if len(uploads) > self.MAX_FILES:
             raise forms.ValidationError(f"Upload at most {self.MAX_FILES} photos at a time.")
+        budget = settings.PHOTO_MAX_PIXELS_PER_REQUEST
+        # From the files' headers, before any is decoded (ten 49-megapixel PNGs: 25 s, 1 GB).
+        if over := photos_over_pixel_budget(uploads, budget):
+            raise forms.ValidationError(
+                f"These photos are too large to add together (at most {budget / 1_000_000:g} "
+                f"megapixels at a time): {', '.join(over)}. Nothing was added; add them in "
+                "another batch."
+            )
         processed = []
         for upload in uploads:
             try:

@@ -470,3 +470,36 @@ def test_an_id_no_database_could_hold_is_refused_at_the_field(inspector, occupan
     assert response.status_code == 400
     assert "findings" in response.context["order_form"].errors
     assert not Order.objects.exists()
+
+
+def test_photos_over_the_pixel_budget_of_a_request_are_refused_before_any_is_decoded(
+    inspector, occupancy, open_visit, monkeypatch
+):
+    """Ten 49-megapixel PNGs in one request took 25 s and 1 GB: the request's total is read
+    from the headers and refused before a single pixel is decoded."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import ImageFile
+
+    from tests.core.test_images import tiny_png_header
+
+    def load(self):
+        raise AssertionError("pixel data was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    photos = [
+        SimpleUploadedFile(f"wall-{n}.png", tiny_png_header(7000, 7000), "image/png")
+        for n in range(1, 11)
+    ]
+    response = client_for(inspector).post(
+        url("photos_add", occupancy.code), {"photos": photos, "description": "Wall"}
+    )
+    assert response.status_code == 400
+    (message,) = response.context["photo_form"].errors["photos"]
+    # 49 MP each: the first three fit in 150 MP, the fourth and later do not.
+    assert message == (
+        "These photos are too large to add together (at most 150 megapixels at a time): "
+        + ", ".join(f"wall-{n}.png" for n in range(4, 11))
+        + ". Nothing was added; add them in another batch."
+    )
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Photo.objects.exists()
