@@ -21,6 +21,7 @@ from moto.server import ThreadedMotoServer
 from storages.backends.s3 import S3Storage
 
 import core.files
+from config.env import env_secret
 from config.storage import S3_BACKEND, default_storage_backend
 from demo import builders
 from inspections.models import Photo, Visit
@@ -236,6 +237,17 @@ def test_recover_documents_finishes_a_write_a_crash_interrupted_in_the_bucket(
     assert "All 2 documents verified;" in capsys.readouterr().out
 
 
+def test_healthz_checks_the_bucket_and_leaves_nothing_in_it(db, bucket, settings, client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok")
+    assert keys(bucket) == []  # the probe was written, read back and deleted
+    missing = {**settings.STORAGES["default"]}
+    missing["OPTIONS"] = {**missing["OPTIONS"], "bucket_name": "no-such-bucket"}
+    settings.STORAGES = {**settings.STORAGES, "default": missing}
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (503, b"unavailable")
+
+
 # STORAGE_URL and the AWS_* variables
 
 
@@ -284,6 +296,19 @@ def test_the_aws_variables_name_the_bucket_and_the_role_gives_the_keys(monkeypat
     assert chosen["OPTIONS"]["bucket_name"] == "records"
     assert chosen["OPTIONS"]["region_name"] == "ca-central-1"
     assert "access_key" not in chosen["OPTIONS"]  # boto3's chain: the instance's role
+
+
+def test_the_keys_can_come_from_files(monkeypatch, tmp_path):
+    (tmp_path / "key").write_text("key-from-file\n")
+    (tmp_path / "secret").write_text("secret-from-file\n")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY_FILE", str(tmp_path / "secret"))
+    monkeypatch.setenv("STORAGE_URL", "s3://records")
+    monkeypatch.delenv("AWS_STORAGE_BUCKET_NAME", raising=False)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    options = default_storage_backend(env_secret, LOCAL)["OPTIONS"]
+    assert (options["access_key"], options["secret_key"]) == ("key-from-file", "secret-from-file")
 
 
 @pytest.mark.parametrize(
