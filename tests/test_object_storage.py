@@ -59,6 +59,7 @@ def bucket(s3_endpoint, settings, monkeypatch):
     monkeypatch.setenv("STORAGE_URL", f"s3://{name}?endpoint_url={s3_endpoint}&region={REGION}")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-access-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # a proxy set for the machine is not asked
     client = boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
