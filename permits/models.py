@@ -67,6 +67,9 @@ class Application(models.Model):
     permit_issued_on = models.DateField(null=True, blank=True)
     occupied_on = models.DateField(null=True, blank=True)
     completed_on = models.DateField(null=True, blank=True)
+    # What is odd in an imported record kept as the department's old system had it (e.g. a
+    # permit issued before its application), set by the importer only; "" for the rest.
+    data_quality_notes = models.CharField(blank=True, default="", max_length=500)
     # Numbers other records give this application, found by the search: its occupancy
     # permits' (permits.services.application_add_other_number), separated by spaces.
     other_numbers = models.TextField(editable=False, blank=True, default="")
@@ -87,9 +90,12 @@ class Application(models.Model):
                 condition=models.Q(status__in=ApplicationStatus.values),
                 name="application_status_valid",
             ),
+            # Entered in Threshold, a permit is never issued before it was applied for; an
+            # imported record from an old system may be, kept as it was with its notes.
             models.CheckConstraint(
                 condition=models.Q(permit_issued_on__isnull=True)
-                | models.Q(permit_issued_on__gte=models.F("applied_on")),
+                | models.Q(permit_issued_on__gte=models.F("applied_on"))
+                | ~models.Q(data_quality_notes=""),
                 name="application_issued_not_before_applied",
             ),
             max_length_constraint("permits_application", "description", 4000),

@@ -152,7 +152,9 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
             f"line {w.line} ({w.number}): {w.what}" for w in report.warnings[:5]
         )
         more = f" (and {len(report.warnings) - 5} more)" if len(report.warnings) > 5 else ""
-        messages.warning(request, f"Imported with a data-quality warning: {shown}{more}.")
+        messages.warning(
+            request, f"Imported as the file has them, with a data-quality warning: {shown}{more}."
+        )
     changelist = reverse("admin:permits_application_changelist")
     return HttpResponseRedirect(f"{changelist}?municipality__id__exact={municipality.pk}")
 

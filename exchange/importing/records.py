@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from core.audit import excerpt
 from core.csv_safe import from_spreadsheet_safe
 from exchange.importing.mapping import CHOICES, DATE_FIELDS, TEXT_FIELDS, Mapping
 from exchange.importing.normalise import (
@@ -34,6 +35,7 @@ DATE_TEXT_MAX = 40
 MAPPED_TEXT_MAX = 100
 DESIGNATOR_ALLOWANCE = len(" APARTMENT. ")
 NUMBER_SHOWN_MAX = 40
+NOTES_MAX_LENGTH = Application._meta.get_field("data_quality_notes").max_length
 
 
 def column_limits() -> dict[str, int]:
@@ -67,8 +69,8 @@ class Rejection:
 
 @dataclass(frozen=True)
 class DataQualityWarning:
-    """Something odd in a record that is imported all the same (a department's history keeps
-    every permit it has), said in the import's summary and on the application's history."""
+    """Something odd in a record that is imported as the source has it (history is kept
+    whole), said in the import's summary and on the application's history."""
 
     line: int
     number: str
@@ -242,12 +244,8 @@ def prepare(rows: Iterable[CsvRow], *, reader: RowReader, on_create: dict[str, s
         values = {**newest, "applied_on": min(v["applied_on"] for _, v in items)}
         lines = [line for line, _ in items]
         warnings = data_quality_warnings(values)
-        if warnings:
-            # The database's check refuses a permit issued before its application (it
-            # protects what is entered in Threshold, and loosening it for imports needs a
-            # migration not made yet): the application goes in without that date, which the
-            # warning keeps, in the summary and on the application's history.
-            del values["permit_issued_on"]
+        # Always set, "" when nothing is odd: a corrected file clears an earlier warning.
+        values["data_quality_notes"] = excerpt("; ".join(warnings), NOTES_MAX_LENGTH)
         problem = validate(values, on_create=on_create)
         if problem:
             out.rejections += [Rejection(line, number, problem) for line in lines]
@@ -259,13 +257,12 @@ def prepare(rows: Iterable[CsvRow], *, reader: RowReader, on_create: dict[str, s
 
 
 def data_quality_warnings(values: dict[str, Any]) -> list[str]:
-    """What is odd in a record that is imported all the same, and what the import did."""
+    """What is odd in a record but imported all the same: a department's history keeps every
+    permit it has, as its old system recorded it. (Entered in Threshold, the same dates are
+    refused: the check constraint on the application allows them only with these notes.)"""
     issued, applied = values.get("permit_issued_on"), values["applied_on"]
     if issued is not None and issued < applied:
-        return [
-            f"issued date {issued:%Y-%m-%d} is before the applied date {applied:%Y-%m-%d}; "
-            "imported without the issued date, recorded here"
-        ]
+        return [f"issued date {issued:%Y-%m-%d} is before the applied date {applied:%Y-%m-%d}"]
     return []
 
 

@@ -68,7 +68,10 @@ class ImportReport:
             text += f"; {_count(self.merged, 'row')} merged into the newest row of their permit"
         if self.warnings:
             numbers = len({w.number for w in self.warnings})
-            text += f"; {_count(numbers, 'application')} imported with a data-quality warning"
+            text += (
+                f"; {_count(numbers, 'application')} with a data-quality warning "
+                "(kept as the file has it)"
+            )
         text += f". {self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s."
         return ("Dry run, nothing saved. " if self.dry_run else "") + text
 
@@ -233,7 +236,7 @@ def _save_batch(context: _BatchContext, records: list[Record]) -> list[_Outcome]
     Activity.objects.bulk_create(
         [
             *(_activity(context, outcome) for outcome in outcomes if outcome.action != "unchanged"),
-            *(_data_quality_activity(context, o) for o in outcomes if _warned(o)),
+            *(_data_quality_activity(context, o) for o in outcomes if _notes_newly_set(o)),
         ]
     )
     return outcomes
@@ -263,16 +266,18 @@ def _where(record: Record) -> str:
     return f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
 
 
-def _warned(outcome: _Outcome) -> bool:
-    """Whether this save (a creation or an update, not an unchanged record) had a warning."""
-    return bool(outcome.record.warnings) and outcome.action != "unchanged"
+def _notes_newly_set(outcome: _Outcome) -> bool:
+    """Whether this save gives the application data-quality notes it did not have."""
+    if not outcome.application.data_quality_notes:
+        return False
+    return outcome.action == "created" or "data_quality_notes" in outcome.changed
 
 
 def _data_quality_activity(context: _BatchContext, outcome: _Outcome) -> Activity:
     """The warning on the application's history, beside its "Imported from" entry."""
     summary = (
         f"Data-quality warning from {context.label}, {_where(outcome.record)}: "
-        + "; ".join(outcome.record.warnings)
+        f"{outcome.application.data_quality_notes}; kept as the file has it"
     )
     return Activity(
         application=outcome.application,

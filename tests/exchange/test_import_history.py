@@ -1,8 +1,7 @@
-"""A department's history keeps every permit it has: a record whose permit was issued before
-it was applied for (Burlington's 22-000251) is imported, not rejected, with a data-quality
-warning in the import's summary and on the application's history. The database's check on
-those dates is unchanged (it protects what is entered in Threshold, and still refuses it), so
-the application goes in without the issued date, which the warning records."""
+"""Imported history is kept whole: a record whose permit was issued before it was applied for
+(Burlington's 22-000251) is imported as the city recorded it, with a data-quality warning in
+the import's summary and on the application's history; entered in Threshold, the same dates
+are still refused."""
 
 import datetime
 import io
@@ -21,10 +20,7 @@ from tests.conftest import client_for, make_application, make_user
 from tests.exchange.test_import import BURLINGTON_CSV, burlington_csv, burlington_row, run_import
 
 IMPORT_URL = "/admin/permits/application/import/"
-ODD = (
-    "issued date 2022-12-14 is before the applied date 2023-03-17; "
-    "imported without the issued date, recorded here"
-)
+ODD = "issued date 2022-12-14 is before the applied date 2023-03-17"
 
 
 @pytest.fixture
@@ -65,19 +61,23 @@ def test_issued_before_applied_is_imported_with_a_warning(burlington, admin_user
 
     assert (report.created, report.rejected) == (2, [])
     assert report.warnings == [DataQualityWarning(3, "22-000251", ODD)]
-    assert "; 1 application imported with a data-quality warning." in report.summary()
+    assert "; 1 application with a data-quality warning (kept as the file has it)." in (
+        report.summary()
+    )
     application = Application.objects.get(number="22-000251")
     assert (
         application.applied_on,
         application.permit_issued_on,
-        application.status,
-    ) == (datetime.date(2023, 3, 17), None, "finished")
+        application.data_quality_notes,
+    ) == (datetime.date(2023, 3, 17), datetime.date(2022, 12, 14), ODD)
+    assert Application.objects.get(number="24-000001").data_quality_notes == ""
     assert list(
         Activity.objects.filter(application=application).values_list("verb", "summary")
     ) == [
         (
             "import_data_quality",
-            f"Data-quality warning from permits.csv (mapping burlington), line 3: {ODD}",
+            f"Data-quality warning from permits.csv (mapping burlington), line 3: {ODD}; "
+            "kept as the file has it",
         ),
         ("imported", "Imported from permits.csv (mapping burlington), line 3"),
     ]
@@ -91,7 +91,8 @@ def test_the_warning_is_on_the_applications_page_history(burlington):
 
     assert page.status_code == 200
     assert (
-        f"Data-quality warning from burlington.csv (mapping burlington), line 2: {ODD}"
+        f"Data-quality warning from burlington.csv (mapping burlington), line 2: {ODD}; "
+        "kept as the file has it"
     ) in page.content.decode()
 
 
@@ -109,15 +110,19 @@ def test_a_reimport_changes_nothing_and_warns_again(burlington):
     assert Activity.objects.count() == activities
 
 
-def test_a_corrected_file_gives_the_issued_date(burlington):
+def test_a_corrected_file_clears_the_warning(burlington):
     run_import(burlington, burlington_csv(the_odd_row()))
 
     report = run_import(burlington, burlington_csv(the_odd_row(issued="2023/04/03 00:00:00+00")))
 
     assert (report.updated, report.warnings) == (1, [])
-    assert Application.objects.get().permit_issued_on == datetime.date(2023, 4, 3)
+    application = Application.objects.get()
+    assert (application.permit_issued_on, application.data_quality_notes) == (
+        datetime.date(2023, 4, 3),
+        "",
+    )
     assert Activity.objects.get(verb="import_updated").summary.endswith(
-        "line 2: permit issued on"
+        "line 2: permit issued on, data quality notes"
     )
 
 
@@ -133,9 +138,9 @@ def test_the_command_and_the_dry_run_say_the_warning(burlington, tmp_path):
 
     lines = out.getvalue().splitlines()
     assert lines[0] == (
-        f"Data-quality warning, line 2 (22-000251): {ODD}"
+        f"Data-quality warning, line 2 (22-000251): {ODD}; imported as the file has it"
     )
-    assert "1 application imported with a data-quality warning" in lines[1]
+    assert "1 application with a data-quality warning" in lines[1]
     assert not Application.objects.exists()
 
 
@@ -147,14 +152,15 @@ def test_the_admin_preview_lists_the_warning_and_the_import_says_it(burlington):
         IMPORT_URL, {"municipality": burlington.pk, "mapping": "burlington", "file": upload}
     ).content.decode()
 
-    assert "1 row imported with a data-quality warning" in page
+    assert "1 data-quality warning: imported as the file has it" in page
     assert f"<tr><td>2</td><td>22-000251</td><td>{ODD}</td></tr>" in page
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     response = admin.post(IMPORT_URL, {"token": token}, follow=True)
     assert [str(m) for m in response.context["messages"]][1] == (
-        f"Imported with a data-quality warning: line 2 (22-000251): {ODD}."
+        "Imported as the file has them, with a data-quality warning: "
+        f"line 2 (22-000251): {ODD}."
     )
-    assert Application.objects.get().number == "22-000251"
+    assert Application.objects.get().data_quality_notes == ODD
 
 
 def test_entered_in_threshold_the_same_dates_are_refused(municipality_a):

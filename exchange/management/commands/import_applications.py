@@ -84,7 +84,8 @@ class Command(BaseCommand):
         warnings = report.warnings[: None if options["verbosity"] > 1 else SHOWN_REJECTIONS]
         for warning in warnings:
             self.stdout.write(
-                f"Data-quality warning, line {warning.line} ({warning.number}): {warning.what}"
+                f"Data-quality warning, line {warning.line} ({warning.number}): {warning.what}; "
+                "imported as the file has it"
             )
         style = self.style.WARNING if report.rejected else self.style.SUCCESS
         self.stdout.write(style(f"{municipality_obj.name}, {path.name}: {report.summary()}"))
