@@ -18,12 +18,15 @@ A final name that already exists is refused (DocumentNameTaken), never overwritt
 suffixed: something is on disk that no committed write put there, and a person must look.
 """
 
+import hashlib
+import io
 import logging
 import os
 import secrets
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.http import FileResponse, HttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +122,22 @@ class FilesWrittenGuard:
         else:
             transaction.on_commit(self._publish)
         return False
+
+
+def stored_document_response(field_file, *, sha256: str, filename: str) -> HttpResponse:
+    """A stored legal document (permit, inspection report, notice), served only when its bytes
+    still have the SHA-256 recorded when it was written: a file changed on disk or in the
+    bucket is never handed out as the record."""
+    with field_file.open("rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        logger.error("Stored document %s does not match its recorded SHA-256", field_file.name)
+        return HttpResponse(
+            "This document no longer matches the copy recorded when it was issued, so it is "
+            "not served. The administrator has been told (see verify_records).",
+            status=500,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = FileResponse(io.BytesIO(data), content_type="application/pdf", filename=filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import pages
+from core.files import stored_document_response
 from inspections import queries, services
 from inspections.exceptions import CancelRefused, DuplicateInspection
 from inspections.forms import (
@@ -344,8 +345,4 @@ def visit_report(request: HttpRequest, code: str, sequence: int) -> HttpResponse
         )
         return redirect(inspection.get_absolute_url() + "#visits")
     filename = f"inspection-report-{inspection.application.number}-visit-{visit.sequence}.pdf"
-    response = FileResponse(
-        visit.report_pdf.open("rb"), content_type="application/pdf", filename=filename
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_document_response(visit.report_pdf, sha256=visit.report_sha256, filename=filename)

@@ -4,8 +4,6 @@ the revocation of a permit with its notice.
 The inspection page is inspections', rendered by name through core.pages; occupancy adds
 its Inspection & visit result section to it (occupancy.sections)."""
 
-import hashlib
-import io
 import logging
 
 from django.contrib import messages
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import pages
 from core.accounts import client_address
+from core.files import stored_document_response
 from core.people import person_name
 from inspections import queries as inspection_queries
 from occupancy import queries, verification
@@ -240,11 +239,10 @@ def permit_pdf(request: HttpRequest, municipality: str, number: str) -> FileResp
     permit = queries.get_permit(
         request.user, municipality, number, perm="occupancy.view_occupancypermit"
     )
-    response = FileResponse(
-        permit.pdf.open("rb"), content_type="application/pdf", filename=f"{permit.number}.pdf"
+    # The signed file's digest when signed: pdf_sha256 is what was stored (core.signing).
+    return stored_document_response(
+        permit.pdf, sha256=permit.pdf_sha256, filename=f"{permit.number}.pdf"
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _permit_page_url(permit) -> str:
@@ -291,29 +289,11 @@ def permit_revoke(request: HttpRequest, municipality: str, number: str) -> HttpR
     )
 
 
-def _stored_pdf(field_file, *, sha256: str, filename: str) -> HttpResponse:
-    """A stored legal document, served only when its bytes still have the SHA-256 recorded
-    at issue: a file changed on disk is never handed out as the record."""
-    with field_file.open("rb") as handle:
-        data = handle.read()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        logger.error("Stored PDF %s does not match its recorded SHA-256", field_file.name)
-        return HttpResponse(
-            "This document no longer matches the copy recorded when it was issued, so it is "
-            "not served. The administrator has been told (see verify_records).",
-            status=500,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = FileResponse(io.BytesIO(data), content_type="application/pdf", filename=filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @require_GET
 def revocation_notice_pdf(request: HttpRequest, municipality: str, number: str) -> HttpResponse:
     """The notice of revocation of a revoked permit, byte for byte as issued."""
     revocation = queries.get_revocation(request.user, municipality, number)
-    return _stored_pdf(
+    return stored_document_response(
         revocation.notice_pdf,
         sha256=revocation.notice_sha256,
         # An old number may hold '/', which no file name can.

@@ -386,3 +386,29 @@ def test_hostile_revocation_input_is_refused_or_revokes_never_a_server_error(chi
         revocation = OccupancyPermitRevocation.objects.get(permit=permit)
         assert revocation.reason == data["reason"].strip()
         assert GRANTED_ON <= revocation.revoked_on <= TODAY
+
+
+@pytest.mark.parametrize("document", ["permit", "report"])
+def test_a_permit_or_report_changed_on_disk_is_not_served(viewer, permit, document):
+    """Every stored legal document is checked against the SHA-256 recorded when it was
+    written before it is handed out (core.files.stored_document_response)."""
+    visit = permit.visit
+    visit.refresh_from_db()
+    field, url, sha256 = {
+        "permit": (permit.pdf, permit_url(permit), permit.pdf_sha256),
+        "report": (
+            visit.report_pdf,
+            reverse("inspections:visit_report", args=[visit.inspection.code, visit.sequence]),
+            visit.report_sha256,
+        ),
+    }[document]
+    client = client_for(viewer)
+    served = client.get(url)
+    assert served.status_code == 200
+    assert hashlib.sha256(b"".join(served.streaming_content)).hexdigest() == sha256
+    with field.storage.open(field.name, "wb") as handle:
+        handle.write(b"%PDF-1.7 forged")
+    response = client.get(url)
+    assert response.status_code == 500
+    assert b"forged" not in response.content
+    assert "no longer matches the copy recorded" in response.content.decode()
