@@ -1,7 +1,6 @@
 """A worker process that closes a visit with a grant and stops at a chosen point to be killed:
 `python killable_close.py <visit id> <actor id> <template id> <marker file> <where>`, where
-<where> is `in-transaction` (the permit PDF written, the report being rendered, nothing
-committed) or `after-commit` (committed, the files not yet given their final names). When it
+<where> is `in-transaction` (the permit PDF written and its row saved, nothing committed) or `after-commit` (committed, the files not yet given their final names). When it
 reaches the point it writes the marker file and sleeps until it is killed. Used by
 test_crash_files.py; the database and the media folder come from the environment."""
 
@@ -21,7 +20,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 import core.files  # noqa: E402
-import inspections.reports  # noqa: E402
+import occupancy.services  # noqa: E402
 from inspections.models import Visit  # noqa: E402
 from occupancy.models import OccupancyPermitTemplate  # noqa: E402
 from occupancy.services import GrantDetails, visit_finish_and_close  # noqa: E402
@@ -36,7 +35,9 @@ def wait_to_be_killed(*args, **kwargs):
 
 
 if where == "in-transaction":
-    inspections.reports.render_visit_report = wait_to_be_killed
+    # Called right after the permit's row is saved, inside the close's transaction (the
+    # report is rendered by a job after the commit since issue 16).
+    occupancy.services.application_add_other_number = wait_to_be_killed
 elif where == "after-commit":
     core.files.publish = wait_to_be_killed
 else:

@@ -173,11 +173,16 @@ def test_a_worker_killed_after_the_commit_is_finished_by_recover_documents(
         "(its write was not finished: run recover_documents)" in result.stderr
     )
 
-    result = manage(settings, "recover_documents")
+    # Killed before the report's job was queued (right after the commit): recovery at start
+    # (make run, the deployment's unit: no grace) publishes the permit and queues the report.
+    result = manage(settings, "recover_documents", "--grace-minutes", "0")
     assert f"PUBLISHED {permit.pdf.name}" in result.stdout
-    report = Visit.objects.get(pk=visit.pk).report_pdf.name
-    assert f"PUBLISHED {report}" in result.stdout
+    assert "QUEUED inspection report" in result.stdout
     assert hashlib.sha256(Path(permit.pdf.path).read_bytes()).hexdigest() == permit.pdf_sha256
+    assert not Visit.objects.get(pk=visit.pk).report_pdf
+    worker = manage(settings, "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay")
+    assert worker.returncode == 0, worker.stderr
+    assert Visit.objects.get(pk=visit.pk).report_pdf
     result = manage(settings, "verify_records")
     assert result.returncode == 0, result.stderr
     assert "All 2 documents verified; no missing or unreferenced files." in result.stdout
