@@ -6,6 +6,8 @@ import io
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.urls import reverse
 
 from config.middleware import request_size_limit
@@ -35,8 +37,16 @@ def post(path: str, length: int):
         "wsgi.url_scheme": "http",
         "wsgi.errors": io.StringIO(),
     }
-    response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
-    return statuses[0], b"".join(response).decode()
+    # As Django's test client does: a request's start and end would close the test's
+    # connection, which is inside the test's transaction (PostgreSQL).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = WSGIHandler()(environ, lambda status, headers: statuses.append(status))
+        return statuses[0], b"".join(response).decode()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db

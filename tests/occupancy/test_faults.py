@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-import inspections.reports
+import occupancy.services
 from core.models import Delivery, DeliveryStatus
 from inspections.models import Visit, VisitStatus
 from occupancy.models import OccupancyPermit, PermitNumberSequence
@@ -38,10 +38,11 @@ def test_database_connection_dropping_mid_close_leaves_nothing_and_retry_succeed
         sequence=1,
         started_by=inspector,
     )
-    real_render = inspections.reports.render_visit_report
+    real_step = occupancy.services.application_add_other_number
 
-    def render_then_lose_the_connection(**kwargs):
-        pdf = real_render(**kwargs)  # the permit PDF is already written by now
+    def lose_the_connection(**kwargs):
+        # Inside the close's transaction, the permit's PDF written and its row saved.
+        result = real_step(**kwargs)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             pid = cursor.fetchone()[0]
@@ -51,9 +52,9 @@ def test_database_connection_dropping_mid_close_leaves_nothing_and_retry_succeed
             dbname=db["NAME"], autocommit=True,
         ) as killer:  # fmt: skip
             killer.execute("SELECT pg_terminate_backend(%s)", [pid])
-        return pdf
+        return result
 
-    monkeypatch.setattr(inspections.reports, "render_visit_report", render_then_lose_the_connection)
+    monkeypatch.setattr(occupancy.services, "application_add_other_number", lose_the_connection)
     with pytest.raises(Exception):  # noqa: B017 - the driver's error type varies with timing
         close(visit, inspector, general_template)
     connection.close()  # as Django does at the end of a request
