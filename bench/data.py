@@ -537,6 +537,8 @@ class Generator:
         if "other_numbers" in self.tables["permits_application"].columns:
             # The numbers other records give it, which search finds (its occupancy permits').
             row["other_numbers"] = " ".join(permit_numbers)
+        if "data_quality_notes" in self.tables["permits_application"].columns:
+            row["data_quality_notes"] = ""  # entered in Threshold: nothing odd
         # The key from the whole row, as save() computes it from the instance.
         row["search_text"] = search_text(**{**row, "other_numbers": " ".join(permit_numbers)})
         yield "permits_application", row

@@ -6,6 +6,8 @@ and the inspection view with an open visit full of findings, orders and photos
 (tests/inspections/test_visit_views.py).
 """
 
+import hashlib
+
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -41,6 +43,15 @@ def queries(client, path) -> int:
     return len(context.captured_queries)
 
 
+# Served only while their bytes have the recorded SHA-256 (core.files).
+FAKE_PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def file_report(visit, sequence) -> None:
+    visit.report_sha256 = hashlib.sha256(FAKE_PDF).hexdigest()
+    visit.report_pdf.save(f"report-{sequence}.pdf", ContentFile(FAKE_PDF))
+
+
 def make_permit(visit, template, user, number) -> OccupancyPermit:
     application = visit.inspection.application
     permit = OccupancyPermit(
@@ -54,10 +65,10 @@ def make_permit(visit, template, user, number) -> OccupancyPermit:
         granted_on=TODAY,
         description="Single detached dwelling",
         snapshot={"permit": {"number": number}},
-        pdf_sha256="0" * 64,
+        pdf_sha256=hashlib.sha256(FAKE_PDF).hexdigest(),
         issued_by=user,
     )
-    permit.pdf.save(f"{number}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"), save=False)
+    permit.pdf.save(f"{number}.pdf", ContentFile(FAKE_PDF), save=False)
     permit.save()
     return permit
 
@@ -65,7 +76,7 @@ def make_permit(visit, template, user, number) -> OccupancyPermit:
 def granted_visit(inspection, user, sequence) -> Visit:
     visit = make_closed_visit(inspection, user, sequence=sequence, result="granted_full")
     with builders.written_as_history():  # its report, filed after the visit closed
-        visit.report_pdf.save(f"report-{sequence}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"))
+        file_report(visit, sequence)
     return visit
 
 
@@ -120,7 +131,7 @@ def long_history(application, inspection, inspector, template, *, visits, findin
     for sequence in range(1, visits + 1):
         visit = make_closed_visit(inspection, inspector, sequence=sequence, result="failed")
         with builders.written_as_history():  # its report, filed after the visit closed
-            visit.report_pdf.save(f"report-{sequence}.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"))
+            file_report(visit, sequence)
         share = findings * sequence // visits - findings * (sequence - 1) // visits
         for number in range(share):
             recorded.append(make_finding(visit, inspector, is_remark=number % 5 == 4))

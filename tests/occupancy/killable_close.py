@@ -1,6 +1,7 @@
 """A worker process that closes a visit with a grant and stops at a chosen point to be killed:
 `python killable_close.py <visit id> <actor id> <template id> <marker file> <where>`, where
-<where> is `in-transaction` (the permit PDF written and its row saved, nothing committed) or `after-commit` (committed, the files not yet given their final names). When it
+<where> is `in-transaction` (the permit PDF written and its row saved, nothing committed)
+or `after-commit` (committed, the files not yet given their final names). When it
 reaches the point it writes the marker file and sleeps until it is killed. Used by
 test_crash_files.py; the database and the media folder come from the environment."""
 
