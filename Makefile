@@ -6,6 +6,8 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for make test: one per core (TEST_WORKERS=0 runs in one process).
+TEST_WORKERS ?= auto
 DEMO_PASSWORD ?= threshold-demo
 
 .PHONY: install run test lint migrate clean loadtest bench bench-report
@@ -41,7 +43,7 @@ run: migrate
 
 test: install
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
-	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=1 $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # 20 inspectors closing visits for 60 s against gunicorn and PostgreSQL (docs/reliability.md).
 loadtest: install
