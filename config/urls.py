@@ -12,7 +12,9 @@ urlpatterns = [
     path("", include("inspections.urls")),
     path("", include("occupancy.urls")),
     path("", include("scheduling.urls")),
-    # Before Django's own account URLs: the same name, throttled.
+    # Before Django's own account URLs: the same names, adapted (accounts.LoginView) or
+    # throttled.
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path(
         "accounts/password_reset/",
         accounts.ThrottledPasswordResetView.as_view(),

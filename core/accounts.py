@@ -50,6 +50,16 @@ def _over_limit(kind: str, value: str, limit: int) -> bool:
     )
 
 
+class LoginView(auth_views.LoginView):
+    """Django's login, where the site's root asked for before signing in counts as no page at
+    all: a visit to the bare address then lands where the person's role starts
+    (LOGIN_REDIRECT_URL: My today for an inspector) rather than on the application list."""
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        return "" if url == "/" else url
+
+
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
     """Django's password reset, with at most PASSWORD_RESET_LIMIT_PER_ADDRESS requests an
     hour from one client address and PASSWORD_RESET_LIMIT_PER_ACCOUNT for one e-mail address.

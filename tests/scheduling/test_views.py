@@ -161,6 +161,25 @@ def test_login_lands_an_inspector_on_my_today_and_a_clerk_on_the_list(inspector,
     assert client_for(clerk).get("/start").url == reverse("permits:application_list")
 
 
+def test_signing_in_from_the_bare_address_lands_an_inspector_on_my_today(client, inspector):
+    """Logged out, the site's address sends to the login page with next=/; signing in then
+    lands where the role starts, while a real page asked for is kept."""
+    from tests.conftest import PASSWORD
+
+    login = client.get("/")
+    assert login.status_code == 302 and login.url.endswith("?next=/")
+    signed_in = client.post(login.url, {"username": inspector.username, "password": PASSWORD})
+    assert signed_in.url == reverse("scheduling:landing")
+    assert client.get(signed_in.url).url == reverse("scheduling:my_today")
+    client.logout()
+    asked = reverse("scheduling:my_today") + "?day=tomorrow"
+    page = client.post(
+        reverse("login") + "?next=" + asked,
+        {"username": inspector.username, "password": PASSWORD, "next": asked},
+    )
+    assert page.url == asked
+
+
 def test_my_today_lists_the_day_in_order_with_tomorrow_and_overdue(
     application_a, occupancy_type_a, framing_type_a, inspector, clerk, monkeypatch
 ):
