@@ -27,6 +27,9 @@ SERVER_ENV = {
     "DEBUG": "0",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_COOKIES": "0",
+    # HTTPS ends in the TLS proxy in front (docs/deploying.md); the bench talks plain HTTP to
+    # gunicorn, which would otherwise redirect every request (secure by default, issue 19).
+    "SECURE_SSL_REDIRECT": "0",
     "LOG_LEVEL": "WARNING",
     "EMAIL_URL": "dummy://",
 }
