@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_WORKERS ?= auto
 DEMO_PASSWORD ?= threshold-demo
 
-.PHONY: install run test lint migrate clean loadtest bench bench-report
+.PHONY: install run test lint migrate clean loadtest loadtest-two bench bench-report
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test: install
 # 20 inspectors closing visits for 60 s against gunicorn and PostgreSQL (docs/reliability.md).
 loadtest: install
 	$(PY) bench/loadtest.py
+
+# Two gunicorn servers sharing PostgreSQL, the job queue and an S3 bucket (moto): issue 19.
+loadtest-two: install
+	LOADTEST_SERVERS=2 LOADTEST_STORAGE=s3 $(PY) bench/loadtest.py
 
 # A large city's database (BENCH_APPLICATIONS, default 200000) served by gunicorn, timed
 # operation by operation: bench/results.json and docs/performance.md. Not part of make test.
