@@ -313,7 +313,9 @@ def photo_delete(request: HttpRequest, code: str) -> HttpResponse:
 def _serve_image(field, filename: str) -> FileResponse:
     response = FileResponse(field.open("rb"), content_type="image/jpeg", filename=filename)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # Kept by no browser or proxy, like every page and document (a phone or a desk shared
+    # by staff must not show a site's photos to the next person).
+    response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

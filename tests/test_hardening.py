@@ -149,4 +149,4 @@ def test_photos_are_served_with_nosniff_and_a_safe_disposition(
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == f'inline; filename="photo-{photo.code}.jpg"'
-    assert "private" in response["Cache-Control"]
+    assert set(response["Cache-Control"].split(", ")) == {"private", "no-store"}
