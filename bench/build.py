@@ -62,6 +62,16 @@ def existing_build(url: str) -> dict | None:
     return row[0] if row else None
 
 
+def _shared_pdf_matches(url: str) -> bool:
+    """Whether the shared permit PDF on disk is the file the permits' rows record."""
+    path = environment.MEDIA_ROOT / SHARED_PERMIT_PDF
+    with _connect(url) as conn:
+        row = conn.execute("SELECT pdf_sha256 FROM occupancy_occupancypermit LIMIT 1").fetchone()
+    if row is None:
+        return True
+    return path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == row[0]
+
+
 def _unapplied_migrations() -> list[str]:
     """Migrations the code has and the database lacks, and (marked "not in the code")
     migrations the database had applied that the code does not have: either way the
@@ -84,12 +94,18 @@ def ensure(n: int, *, applications_only: bool = False) -> dict:
     `applications_only`: the applications alone (bench.data), for search at scale."""
     url = environment.database_url()
     build = existing_build(url)
-    if (
+    reusable = bool(
         build
         and build.get("applications") == n
         and build.get("version") == BUILD_VERSION
         and build.get("applications_only", False) == applications_only
-    ):
+    )
+    if reusable and not applications_only and not _shared_pdf_matches(url):
+        # Another copy of the tree built it, with its own media folder: the pages serving
+        # the PDFs check their SHA-256 and would answer 500.
+        log("rebuilding: the shared permit PDF in MEDIA_ROOT is not the one the rows record")
+        reusable = False
+    if reusable:
         missing = _unapplied_migrations()
         forward_only = not any(name.endswith("(not in the code)") for name in missing)
         if missing and forward_only and os.environ.get("BENCH_MIGRATE_REUSED") == "1":
