@@ -66,6 +66,9 @@ def test_inspector_issues_an_occupancy_permit(
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     pages.check("login")
     log_in(page, "inspector")
+    # An inspector lands on My today (issue 17); the applications are in the navigation.
+    expect(page.get_by_role("heading", name="My today")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Applications").click()
     expect(page.get_by_role("heading", name="Applications")).to_be_visible()
     pages.check("list")
     page.get_by_label("Search applications").fill("maple")
