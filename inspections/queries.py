@@ -60,7 +60,12 @@ def linkable_findings(visit, *, order=None) -> QuerySet[Finding]:
     )
     if order is not None:
         open_here |= Q(pk__in=order.findings.values("pk"))
-    return Finding.objects.filter(open_here).order_by("visit__sequence", "discovery_date", "id")
+    # Within the inspection's visits first (all three kinds are of this inspection): alone, the
+    # OR made PostgreSQL test every finding of the database (1.1 s at 200,000 applications).
+    of_the_inspection = Q(visit__in=Visit.objects.filter(inspection_id=visit.inspection_id))
+    return Finding.objects.filter(of_the_inspection, open_here).order_by(
+        "visit__sequence", "discovery_date", "id"
+    )
 
 
 def open_visit(*, inspection) -> Visit | None:
