@@ -66,6 +66,7 @@ from occupancy.rules import GrantDetails
 from occupancy.services import visit_finish_and_close
 from permits.models import Application
 from scheduling.models import HalfDay, InspectionRequest, RequestStatus
+from scheduling.rules import Calendar
 
 LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
 NO_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
@@ -418,6 +419,7 @@ class Command(BaseCommand):
             .order_by("application__number", "inspection_type__display_order")[:10]
         )
         inspector, clerk = users["inspector"], users["clerk"]
+        calendar = Calendar(municipality)
         plan = [  # (day offset, half day, booked for the inspector)
             (0, HalfDay.MORNING, True),
             (0, HalfDay.MORNING, True),
@@ -435,7 +437,7 @@ class Command(BaseCommand):
         for index, (inspection, (offset, half_day, booked)) in enumerate(
             zip(waiting, plan, strict=False)
         ):
-            day = today + timedelta(days=offset)
+            day = demo_day(calendar, today, offset)
             fields = {"half_day": half_day, "access_notes": notes[index % len(notes)]}
             if booked:
                 positions[offset] = positions.get(offset, 0) + 1
@@ -496,3 +498,19 @@ class Command(BaseCommand):
         else:
             login = f"Log in at {LOGIN_URL} as inspector with its current password."
         self.stdout.write(self.style.SUCCESS(login))
+
+
+def demo_day(calendar, today, offset: int):
+    """The demo's day `offset` days from today: today and tomorrow as they are (My today
+    lists them whatever the day), the others business days (no request booked on a
+    weekend or a holiday, as the booking rules would have it: yesterday's overdue one is the
+    last business day before today)."""
+    if offset in (0, 1):
+        return today + timedelta(days=offset)
+    step = timedelta(days=1 if offset > 0 else -1)
+    day = today
+    for _ in range(abs(offset)):
+        day += step
+        while not calendar.is_business_day(day):
+            day += step
+    return day
