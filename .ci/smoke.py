@@ -21,7 +21,8 @@ def numbers_seen_by(username: str) -> set[str]:
     request = urllib.request.Request(
         base + "/accounts/login/", data=data, headers={"Referer": base + "/accounts/login/"}
     )
-    html = opener.open(request).read().decode()
+    opener.open(request).read()  # an inspector lands on My today (issue 17)
+    html = opener.open(base + "/").read().decode()  # the applications
     return set(re.findall(r'href="/applications/([a-z0-9-]+)/', html))
 
 
