@@ -5,7 +5,6 @@ application's page queues the same message again."""
 
 import dataclasses
 import hashlib
-import os
 import socket
 import subprocess
 import sys
@@ -404,16 +403,12 @@ def test_the_db_worker_command_sends_a_queued_mail(application_a, inspector, set
     delivery = queue(application_a, [report], actor=inspector)
     assert Delivery.objects.get().status == DeliveryStatus.QUEUED
 
-    db = connection.settings_dict
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}",
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        EMAIL_URL="console://",  # the worker prints the mail it sends
-        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
-    )
+    from tests.occupancy.test_crash_files import subprocess_env
+
+    env = subprocess_env(settings) | {
+        "EMAIL_URL": "console://",  # the worker prints the mail it sends
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+    }
     worker = subprocess.run(
         [sys.executable, "manage.py", *WORKER, "--no-reload"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
