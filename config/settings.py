@@ -81,6 +81,10 @@ MIDDLEWARE = [
     "config.middleware.ContentSecurityPolicyMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the browser's (Accept-Language) or the cookie the header's switch sets,
+    # then the signed-in user's own choice, which the session carries from the login.
+    "django.middleware.locale.LocaleMiddleware",
+    "core.language.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -106,6 +110,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.who_am_i",
@@ -201,7 +206,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "scheduling:landing"
 LOGOUT_REDIRECT_URL = "login"
 
+# English and Canadian French (docs/french.md, docs/translation.md). Each user's choice
+# (core.Profile, the header's switch) wins over the browser's Accept-Language; the French
+# catalogue is locale/fr_CA, compiled by make install (manage.py translations compile).
 LANGUAGE_CODE = "en-ca"
+LANGUAGES = [("en-ca", "English"), ("fr-ca", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "threshold_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = env_str("TIME_ZONE", "America/Toronto")
 try:
     import zoneinfo
@@ -281,6 +295,7 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
     # Secure by default: plain HTTP is redirected to HTTPS, and browsers are told (HSTS, a
     # year, subdomains too) never to try plain HTTP again. Each can be turned off (=0), e.g.
     # while testing a new host; behind a TLS proxy set BEHIND_TLS_PROXY=1 instead, or every

@@ -20,6 +20,8 @@ urlpatterns = [
         accounts.ThrottledPasswordResetView.as_view(),
         name="password_reset",
     ),
+    path("accounts/language", accounts.language_switch, name="language_switch"),
+    path("accounts/preferences/", accounts.preferences, name="preferences"),
     path("accounts/two-factor/", accounts.two_factor_status, name="two_factor_status"),
     path("accounts/two-factor/verify", accounts.two_factor_verify, name="two_factor_verify"),
     path("accounts/two-factor/setup", accounts.two_factor_setup, name="two_factor_setup"),

@@ -9,16 +9,19 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from core import throttle, two_factor
+from core import language, throttle, two_factor
 
 logger = logging.getLogger(__name__)
 
@@ -205,3 +208,43 @@ def two_factor_status(request):
         "required_by": two_factor.required_by(request.user),
     }
     return render(request, "two_factor/status.html", context)
+
+
+def _same_site_url(request, candidate: str, default: str) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+@login_not_required
+@require_POST
+def language_switch(request):
+    """The header's switch, signed in or not: back to the same page in the other language."""
+    chosen = language.user_language_set(request, request.POST.get("language", ""))
+    target = _same_site_url(request, request.POST.get("next", ""), reverse("login"))
+    return language.language_cookie(HttpResponseRedirect(target), chosen)
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[("", _("The language of my browser"))] + list(settings.LANGUAGES),
+    )
+
+
+def preferences(request):
+    """The user's own settings: the language of the pages (the e-mails to applicants follow
+    each application's language of correspondence)."""
+    form = PreferencesForm(
+        request.POST or None, initial={"language": language.user_language(request.user)}
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = language.user_language_set(request, form.cleaned_data["language"])
+        translation.activate(chosen or translation.get_language_from_request(request))
+        messages.success(request, _("Your preferences are saved."))
+        return language.language_cookie(redirect("preferences"), chosen)
+    return render(request, "registration/preferences.html", {"form": form})

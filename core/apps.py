@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from core import (
             checks,  # noqa: F401 - registers the system checks
+            language,  # noqa: F401 - carries a user's language from the login
             signals,  # noqa: F401 - connects the receivers
         )
         from core.admin import restrict_other_apps_to_superusers

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Province(models.TextChoices):
@@ -314,3 +315,25 @@ class Delivery(models.Model):
     @property
     def is_failed(self) -> bool:
         return self.status == DeliveryStatus.FAILED
+
+
+class Profile(models.Model):
+    """A user's own settings. `language` empty: the browser's language (Accept-Language)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Empty: the language your browser asks for."),
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

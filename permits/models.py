@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Municipality, Province
 from core.text_limits import BoundedTextField, max_length_constraint
@@ -60,6 +62,14 @@ class Application(models.Model):
     owner_name = models.CharField(max_length=200, blank=True)
     owner_email = models.EmailField(blank=True)
     owner_phone = models.CharField(max_length=40, blank=True)
+    # E-mails to the applicant and owner, and the inspection reports, are written in it
+    # (docs/french.md); the staff's pages follow each user's own language.
+    correspondence_language = models.CharField(
+        _("language of correspondence"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en-ca",
+    )
     status = models.CharField(
         max_length=30, choices=ApplicationStatus, default=ApplicationStatus.SUBMITTED
     )
@@ -85,6 +95,10 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "number"], name="application_number_unique_per_municipality"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(correspondence_language__in=[c for c, _n in settings.LANGUAGES]),
+                name="application_correspondence_language_valid",
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=ApplicationStatus.values),
