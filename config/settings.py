@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.who_am_i",
+                "core.context_processors.language_switch",
                 "scheduling.context_processors.navigation",
             ],
         },

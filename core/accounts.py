@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -91,9 +92,11 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
-        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        help_text=_(
+            "The 6-digit code your authenticator app shows, or one of your recovery codes."
+        ),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
         ),
@@ -102,9 +105,9 @@ class CodeForm(forms.Form):
 
 class FirstCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from the app",
+        label=_("Code from the app"),
         max_length=16,
-        help_text="After adding Threshold to the app, enter the 6-digit code it shows.",
+        help_text=_("After adding Threshold to the app, enter the 6-digit code it shows."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -135,8 +138,14 @@ def two_factor_verify(request):
                 left = two_factor.recovery_codes_left(request.user)
                 messages.warning(
                     request,
-                    f"You used a recovery code; {left} left. Each works once: make new ones "
-                    "on the two-factor page if you are running out.",
+                    ngettext(
+                        "You used a recovery code; %(left)s left. Each works once: make new "
+                        "ones on the two-factor page if you are running out.",
+                        "You used a recovery code; %(left)s left. Each works once: make new "
+                        "ones on the two-factor page if you are running out.",
+                        left,
+                    )
+                    % {"left": left},
                 )
             return redirect(_next_url(request))
     return render(request, "two_factor/verify.html", {"form": form, "next": _next_url(request)})
@@ -166,7 +175,9 @@ def two_factor_setup(request):
     # style, so the CSP allows it.
     qr_svg = mark_safe(  # noqa: S308
         qr.svg_inline(
-            scale=5, light="white", title="QR code of the key for your authenticator app"
+            scale=5,
+            light="white",
+            title=gettext("QR code of the key for your authenticator app"),
         ).replace("<svg ", '<svg role="img" ', 1)  # named by its <title> for screen readers
     )
     context = {
@@ -244,7 +255,7 @@ def preferences(request):
     )
     if request.method == "POST" and form.is_valid():
         chosen = language.user_language_set(request, form.cleaned_data["language"])
-        translation.activate(chosen or translation.get_language_from_request(request))
+        translation.activate(chosen or language.browser_language(request))
         messages.success(request, _("Your preferences are saved."))
         return language.language_cookie(redirect("preferences"), chosen)
     return render(request, "registration/preferences.html", {"form": form})

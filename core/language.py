@@ -27,6 +27,16 @@ def supported_language(code: str) -> str:
         return ""
 
 
+def browser_language(request) -> str:
+    """The language the browser asks for (Accept-Language), whatever the cookie says."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    for code, _quality in parse_accept_lang_header(request.headers.get("accept-language", "")):
+        if code != "*" and (supported := supported_language(code)):
+            return supported
+    return settings.LANGUAGE_CODE
+
+
 def user_language(user) -> str:
     profile = Profile.objects.filter(user=user).only("language").first()
     return profile.language if profile else ""

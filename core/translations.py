@@ -53,7 +53,7 @@ KEYWORDS = {
 # templatize writes each marked string as a call with Python literals: ` gettext('…') `.
 _TEMPLATIZED_CALL = re.compile(
     r"\b(_|gettext|ngettext|pgettext|npgettext)\("
-    r"((?:\s*[rRuU]?(?:'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\")\s*,?)+)\s*\)"
+    r"((?:\s*[rRuU]?(?:'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\")\s*,?)+)\s*(?:count\s*)?\)"
 )
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{(\w*)\}")
 
@@ -147,7 +147,7 @@ def _pick(positions, strings):
 def _from_template(source, origin):
     code = templatize(source, origin=origin)
     for match in _TEMPLATIZED_CALL.finditer(code):
-        strings = list(ast.literal_eval("(" + match.group(2) + ",)"))
+        strings = list(ast.literal_eval("(" + match.group(2).strip().rstrip(",") + ",)"))
         line = code.count("\n", 0, match.start()) + 1
         name = match.group(1)
         positions = KEYWORDS[name]
