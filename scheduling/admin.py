@@ -4,6 +4,7 @@ holidays, and each inspector's daily capacity."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
 
 from core.admin_scoping import MunicipalAdmin
 from scheduling.models import Holiday, InspectorCapacity, SchedulingSettings
@@ -31,7 +32,7 @@ class InspectorCapacityForm(forms.ModelForm):
         cleaned = super().clean()
         municipality, user = cleaned.get("municipality"), cleaned.get("user")
         if municipality and user and not user.memberships.filter(municipality=municipality):
-            self.add_error("user", "Choose a member of this municipality.")
+            self.add_error("user", gettext("Choose a member of this municipality."))
         return cleaned
 
 

@@ -1,6 +1,8 @@
 """What the scheduling app refuses, caught by type (never by message). Nothing changed when
 one of these is raised; str(exc) is written for the user."""
 
+from django.utils.translation import gettext
+
 
 class SchedulingError(Exception):
     """A change the rules refuse; str(exc) is the message the user sees."""
@@ -19,6 +21,6 @@ class RequestNotOpen(SchedulingError):
 
     def __init__(self, request):
         super().__init__(
-            f"This request is {request.get_status_display().lower()} already; nothing was "
-            "changed."
+            gettext("This request is %(status)s already; nothing was changed.")
+            % {"status": request.get_status_display().lower()}
         )

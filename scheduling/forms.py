@@ -2,6 +2,8 @@
 with the same rule functions the services enforce (scheduling.rules)."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.fields import IdChoiceField
 from core.people import person_name
@@ -30,10 +32,12 @@ class RefusalsMixin:
 
 class InspectionRequestForm(RefusalsMixin, forms.ModelForm):
     inspection_type = IdChoiceField(
-        label="Inspection type",
+        label=_("Inspection type"),
         queryset=InspectionType.objects.none(),
-        help_text="The application's inspection of this type that is not yet closed is the "
-        "one visited; without one, it is added.",
+        help_text=_(
+            "The application's inspection of this type that is not yet closed is the one "
+            "visited; without one, it is added."
+        ),
     )
 
     class Meta:
@@ -48,17 +52,19 @@ class InspectionRequestForm(RefusalsMixin, forms.ModelForm):
             "notify_email",
         ]
         labels = {
-            "requested_date": "Requested date",
-            "half_day": "Morning or afternoon",
-            "site_contact_name": "Site contact",
-            "site_contact_phone": "Site contact's phone",
-            "access_notes": "Access notes",
-            "notify_email": "E-mail for confirmations",
+            "requested_date": _("Requested date"),
+            "half_day": _("Morning or afternoon"),
+            "site_contact_name": _("Site contact"),
+            "site_contact_phone": _("Site contact's phone"),
+            "access_notes": _("Access notes"),
+            "notify_email": _("E-mail for confirmations"),
         }
         help_texts = {
-            "access_notes": "E.g. the lockbox code, a dog on site, use the side door.",
-            "notify_email": "Told when the inspection is confirmed, moved or declined, and of "
-            "its result. The applicant's address unless you give another; empty: nobody.",
+            "access_notes": _("E.g. the lockbox code, a dog on site, use the side door."),
+            "notify_email": _(
+                "Told when the inspection is confirmed, moved or declined, and of its result. "
+                "The applicant's address unless you give another; empty: nobody."
+            ),
         }
         widgets = {
             "requested_date": DateInput(),
@@ -74,9 +80,9 @@ class InspectionRequestForm(RefusalsMixin, forms.ModelForm):
             municipality_id=application.municipality_id, is_active=True
         ).order_by("display_order", "name")
         earliest = rules.earliest_request_date(application.municipality)
-        self.fields["requested_date"].help_text = (
-            f"A weekday that is not a holiday, from {rules.day_label(earliest, year=True)}."
-        )
+        self.fields["requested_date"].help_text = gettext(
+            "A weekday that is not a holiday, from %(day)s."
+        ) % {"day": rules.day_label(earliest, year=True)}
         self.fields["requested_date"].widget.attrs["min"] = earliest.isoformat()
         self.fields["half_day"].choices = HalfDay.choices
         self.fields["notify_email"].initial = application.applicant_email
@@ -104,9 +110,9 @@ class InspectionRequestForm(RefusalsMixin, forms.ModelForm):
 class AssignForm(RefusalsMixin, forms.Form):
     """Confirm (or move) a request: the inspector, the day and the half day."""
 
-    inspector = forms.TypedChoiceField(label="Inspector", coerce=int)
-    day = forms.DateField(label="Day", widget=DateInput())
-    half_day = forms.ChoiceField(label="Morning or afternoon", choices=HalfDay.choices)
+    inspector = forms.TypedChoiceField(label=_("Inspector"), coerce=int)
+    day = forms.DateField(label=_("Day"), widget=DateInput())
+    half_day = forms.ChoiceField(label=_("Morning or afternoon"), choices=HalfDay.choices)
 
     def __init__(self, *args, request: InspectionRequest, inspectors, **kwargs):
         kwargs.setdefault("auto_id", f"{request.code}_%s")
@@ -122,7 +128,7 @@ class AssignForm(RefusalsMixin, forms.Form):
         self.request = request
         # A list read once for the page (one query for every form of the Dispatch page).
         self.inspectors = {user.pk: user for user in inspectors}
-        self.fields["inspector"].choices = [("", "Choose…")] + [
+        self.fields["inspector"].choices = [("", gettext("Choose…"))] + [
             (user.pk, person_name(user)) for user in inspectors
         ]
 
@@ -141,10 +147,10 @@ class AssignForm(RefusalsMixin, forms.Form):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for declining",
+        label=_("Reason for declining"),
         max_length=DECLINE_REASON_MAX_LENGTH,
-        help_text="The requester is told, e.g. “The permit is not issued yet”.",
-        error_messages={"required": "Give the reason for declining: the requester is told."},
+        help_text=_("The requester is told, e.g. “The permit is not issued yet”."),
+        error_messages={"required": _("Give the reason for declining: the requester is told.")},
         widget=Textarea(attrs={"rows": 2}),
     )
 

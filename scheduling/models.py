@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.codes import new_code
 from core.models import Municipality
@@ -23,8 +25,8 @@ DEFAULT_INSPECTIONS_PER_DAY = 8
 
 
 class HalfDay(models.TextChoices):
-    MORNING = "morning", "Morning"
-    AFTERNOON = "afternoon", "Afternoon"
+    MORNING = "morning", _("Morning")
+    AFTERNOON = "afternoon", _("Afternoon")
 
     @property
     def hours(self) -> tuple[datetime.time, datetime.time]:
@@ -35,11 +37,11 @@ class HalfDay(models.TextChoices):
 
 
 class RequestStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    CONFIRMED = "confirmed", "Confirmed"
-    DECLINED = "declined", "Declined"
-    DONE = "done", "Done"
-    CANCELLED = "cancelled", "Cancelled"
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Waiting for the visit: a second request of the same type is refused meanwhile.
@@ -50,17 +52,20 @@ class SchedulingSettings(models.Model):
     """A municipality's booking rules (core.Municipality is core's: this app keeps its own)."""
 
     municipality = models.OneToOneField(
-        Municipality, on_delete=models.CASCADE, related_name="scheduling_settings"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="scheduling_settings",
+        verbose_name=_("municipality"),
     )
     minimum_notice_days = models.PositiveSmallIntegerField(
-        "minimum notice (business days)",
+        _("minimum notice (business days)"),
         default=DEFAULT_MINIMUM_NOTICE_DAYS,
-        help_text="How many business days ahead an inspection must be requested.",
+        help_text=_("How many business days ahead an inspection must be requested."),
     )
 
     class Meta:
-        verbose_name = "scheduling settings"
-        verbose_name_plural = "scheduling settings"
+        verbose_name = _("scheduling settings")
+        verbose_name_plural = _("scheduling settings")
         constraints = [
             models.CheckConstraint(
                 condition=Q(minimum_notice_days__lte=30), name="scheduling_notice_at_most_30"
@@ -68,7 +73,9 @@ class SchedulingSettings(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Scheduling settings of {self.municipality}"
+        return gettext("Scheduling settings of %(municipality)s") % {
+            "municipality": self.municipality
+        }
 
 
 class Holiday(models.Model):
@@ -76,13 +83,18 @@ class Holiday(models.Model):
     holidays (those come from the `holidays` package): a civic holiday, a closure."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="holidays"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="holidays",
+        verbose_name=_("municipality"),
     )
-    date = models.DateField()
-    name = models.CharField(max_length=100)
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100)
 
     class Meta:
         ordering = ["municipality", "date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "date"], name="holiday_one_per_day_per_municipality"
@@ -97,16 +109,25 @@ class InspectorCapacity(models.Model):
     """How many inspections an inspector is booked for at most on one day."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="inspector_capacities"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="inspector_capacities",
+        verbose_name=_("municipality"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inspector_capacities"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="inspector_capacities",
+        verbose_name=_("user"),
     )
-    inspections_per_day = models.PositiveSmallIntegerField(default=DEFAULT_INSPECTIONS_PER_DAY)
+    inspections_per_day = models.PositiveSmallIntegerField(
+        _("inspections per day"), default=DEFAULT_INSPECTIONS_PER_DAY
+    )
 
     class Meta:
         ordering = ["municipality", "user__username"]
-        verbose_name_plural = "inspector capacities"
+        verbose_name = _("inspector capacity")
+        verbose_name_plural = _("inspector capacities")
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "user"], name="capacity_one_per_inspector"
@@ -114,12 +135,16 @@ class InspectorCapacity(models.Model):
             models.CheckConstraint(
                 condition=Q(inspections_per_day__gt=0) & Q(inspections_per_day__lte=50),
                 name="capacity_between_1_and_50",
-                violation_error_message="An inspector does between 1 and 50 inspections a day.",
+                violation_error_message=_("An inspector does between 1 and 50 inspections a day."),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.inspections_per_day} a day in {self.municipality}"
+        return gettext("%(user)s: %(count)s a day in %(municipality)s") % {
+            "user": self.user,
+            "count": self.inspections_per_day,
+            "municipality": self.municipality,
+        }
 
 
 class InspectionRequest(models.Model):
@@ -133,16 +158,18 @@ class InspectionRequest(models.Model):
     inspection = models.ForeignKey(
         Inspection, on_delete=models.PROTECT, related_name="requests"
     )
-    requested_date = models.DateField()
-    half_day = models.CharField(max_length=10, choices=HalfDay, default=HalfDay.MORNING)
-    site_contact_name = models.CharField("site contact", max_length=200)
-    site_contact_phone = models.CharField("site contact's phone", max_length=40)
-    access_notes = models.TextField(max_length=1000, blank=True)
+    requested_date = models.DateField(_("requested date"))
+    half_day = models.CharField(
+        _("half day"), max_length=10, choices=HalfDay, default=HalfDay.MORNING
+    )
+    site_contact_name = models.CharField(_("site contact"), max_length=200)
+    site_contact_phone = models.CharField(_("site contact's phone"), max_length=40)
+    access_notes = models.TextField(_("access notes"), max_length=1000, blank=True)
     # Who is told by e-mail when the request is confirmed, moved or declined and of the
     # visit's result (the applicant's address unless the requester gives another).
-    notify_email = models.EmailField("e-mail for confirmations", blank=True)
+    notify_email = models.EmailField(_("e-mail for confirmations"), blank=True)
     status = models.CharField(
-        max_length=10, choices=RequestStatus, default=RequestStatus.REQUESTED
+        _("status"), max_length=10, choices=RequestStatus, default=RequestStatus.REQUESTED
     )
     assigned_inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -167,6 +194,8 @@ class InspectionRequest(models.Model):
 
     class Meta:
         ordering = ["confirmed_date", "position", "requested_date", "created_at"]
+        verbose_name = _("inspection request")
+        verbose_name_plural = _("inspection requests")
         permissions = [
             ("request_inspection", "Can request an inspection"),
             ("dispatch", "Can dispatch inspection requests: confirm, move and decline them"),
@@ -182,8 +211,9 @@ class InspectionRequest(models.Model):
                 fields=["application", "inspection_type"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="request_one_open_per_type",
-                violation_error_message="This inspection type is already requested and not "
-                "yet done.",
+                violation_error_message=_(
+                    "This inspection type is already requested and not yet done."
+                ),
             ),
             # A confirmed request has its day and its inspector.
             models.CheckConstraint(
@@ -206,7 +236,11 @@ class InspectionRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.inspection_type} on {self.application.number} ({self.get_status_display()})"
+        return gettext("%(type)s on %(number)s (%(status)s)") % {
+            "type": self.inspection_type,
+            "number": self.application.number,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_open(self) -> bool:
@@ -233,4 +267,4 @@ class CalendarFeed(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"Calendar feed of {self.user}"
+        return gettext("Calendar feed of %(user)s") % {"user": self.user}

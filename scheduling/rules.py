@@ -10,13 +10,15 @@ import datetime
 from functools import lru_cache
 
 import holidays as statutory
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from core.models import Municipality
 from core.people import person_name
 from scheduling.models import (
     DEFAULT_MINIMUM_NOTICE_DAYS,
     OPEN_STATUSES,
+    HalfDay,
     Holiday,
     InspectionRequest,
     SchedulingSettings,
@@ -33,8 +35,15 @@ def today() -> datetime.date:
 
 
 @lru_cache(maxsize=32)
-def _statutory(province: str, year: int) -> dict[datetime.date, str]:
+def _statutory(province: str, year: int, french: bool = False) -> dict[datetime.date, str]:
+    # The package's own French names ("Jour de Noël"); its English ones unchanged otherwise.
+    if french:
+        return dict(statutory.Canada(subdiv=province, years=year, language="fr"))
     return dict(statutory.Canada(subdiv=province, years=year))
+
+
+def _french() -> bool:
+    return (translation.get_language() or "").startswith("fr")
 
 
 class Calendar:
@@ -47,7 +56,10 @@ class Calendar:
         )
 
     def holiday_name(self, day: datetime.date) -> str | None:
-        return self.own.get(day) or _statutory(self.municipality.province, day.year).get(day)
+        return (
+            self.own.get(day)
+            or _statutory(self.municipality.province, day.year, _french()).get(day)
+        )
 
     def is_business_day(self, day: datetime.date) -> bool:
         return day.weekday() < 5 and self.holiday_name(day) is None
@@ -84,8 +96,15 @@ def earliest_request_date(municipality: Municipality, calendar: Calendar | None 
 
 
 def day_label(day: datetime.date, *, year: bool = False) -> str:
-    """"Friday December 25" (", 2026" with `year`), as people say a day."""
-    return f"{day:%A %B} {day.day}" + (f", {day.year}" if year else "")
+    """"Friday December 25" (", 2026" with `year`), as people say a day, in the active
+    language ("vendredi 25 décembre 2026")."""
+    # Django date formats: the day and month names are the active language's.
+    return dateformat.format(day, gettext("l F j, Y") if year else gettext("l F j"))
+
+
+def booking_label(*, day: datetime.date, half_day: str, inspector) -> str:
+    """"Wednesday December 16, afternoon, Pat Inspector": a booking as the messages name it."""
+    return f"{day_label(day)}, {HalfDay(half_day).label.lower()}, {person_name(inspector)}"
 
 
 def day_refusals(
@@ -94,13 +113,16 @@ def day_refusals(
     """Why no inspection can be booked on `day` (past, weekend, holiday), or None."""
     calendar = calendar or Calendar(municipality)
     if day < today():
-        return f"{day_label(day, year=True)} is in the past."
+        return gettext("%(day)s is in the past.") % {"day": day_label(day, year=True)}
     if day - today() > LONGEST_NOTICE:
-        return "Choose a day within the next year."
+        return gettext("Choose a day within the next year.")
     if day.weekday() >= 5:
-        return f"{day_label(day)} is a weekend day: choose a weekday."
+        return gettext("%(day)s is a weekend day: choose a weekday.") % {"day": day_label(day)}
     if (name := calendar.holiday_name(day)) is not None:
-        return f"{day_label(day)} is {name}, a holiday: choose another day."
+        return gettext("%(day)s is %(holiday)s, a holiday: choose another day.") % {
+            "day": day_label(day),
+            "holiday": name,
+        }
     return None
 
 
@@ -123,10 +145,13 @@ def request_refusals(
         earliest = earliest_request_date(municipality, calendar)
         if requested_date < earliest:
             notice = minimum_notice_days(municipality)
-            refusals["requested_date"] = (
-                f"Inspections are booked {notice} business day{'s' if notice != 1 else ''} "
-                f"ahead: the first day you can request is {day_label(earliest, year=True)}."
-            )
+            refusals["requested_date"] = ngettext(
+                "Inspections are booked %(count)s business day ahead: the first day you can "
+                "request is %(day)s.",
+                "Inspections are booked %(count)s business days ahead: the first day you can "
+                "request is %(day)s.",
+                notice,
+            ) % {"count": notice, "day": day_label(earliest, year=True)}
     if inspection_type is not None:
         open_requests = InspectionRequest.objects.filter(
             application=application, inspection_type=inspection_type, status__in=OPEN_STATUSES
@@ -134,10 +159,9 @@ def request_refusals(
         if exclude_request is not None:
             open_requests = open_requests.exclude(pk=exclude_request.pk)
         if (existing := open_requests.first()) is not None:
-            refusals["inspection_type"] = (
-                f"The {inspection_type.name} inspection is already requested for "
-                f"{day_label(existing.day)} and not yet done."
-            )
+            refusals["inspection_type"] = gettext(
+                "The %(type)s inspection is already requested for %(day)s and not yet done."
+            ) % {"type": inspection_type.name, "day": day_label(existing.day)}
     return refusals
 
 
@@ -162,8 +186,13 @@ def assignment_refusals(
         refusals["day"] = refusal
     booked = booked_count(inspector=inspector, day=day, exclude_request=request)
     if booked >= capacity:
-        refusals["inspector"] = (
-            f"{person_name(inspector)} is fully booked on {day_label(day)} "
-            f"({booked} of {capacity} inspections): choose another inspector or day."
-        )
+        refusals["inspector"] = gettext(
+            "%(inspector)s is fully booked on %(day)s (%(booked)s of %(capacity)s "
+            "inspections): choose another inspector or day."
+        ) % {
+            "inspector": person_name(inspector),
+            "day": day_label(day),
+            "booked": booked,
+            "capacity": capacity,
+        }
     return refusals

@@ -2,6 +2,8 @@
 requests section of the Work view, with Request inspection. Registered in
 SchedulingConfig.ready()."""
 
+from django.utils.translation import gettext_lazy as _
+
 from core import access, pages
 from scheduling import queries
 
@@ -24,7 +26,7 @@ def register() -> None:
         pages.Section(
             page="application",
             name="requests",
-            label="Inspection requests",
+            label=_("Inspection requests"),
             template="scheduling/sections/application_requests.html",
             context=_application_requests,
             order=15,

@@ -12,6 +12,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import access
 from core.audit import excerpt
@@ -56,10 +57,16 @@ def _lock(request: InspectionRequest) -> InspectionRequest:
     return locked
 
 
+def _booking(request: InspectionRequest) -> dict:
+    return {
+        "day": request.confirmed_date,
+        "half_day": request.half_day,
+        "inspector": request.assigned_inspector,
+    }
+
+
 def booking_label(request: InspectionRequest) -> str:
-    day = rules.day_label(request.confirmed_date)
-    who = person_name(request.assigned_inspector)
-    return f"{day}, {HalfDay(request.half_day).label.lower()}, {who}"
+    return rules.booking_label(**_booking(request))
 
 
 @transaction.atomic
@@ -85,10 +92,15 @@ def request_create(
     one InspectionRequest (Requested); an Activity.
     """
     if inspection_type.municipality_id != application.municipality_id:
-        raise RequestRefused({"inspection_type": "Choose an inspection type of this town."})
+        raise RequestRefused(
+            {"inspection_type": gettext("Choose an inspection type of this town.")}
+        )
     if not inspection_type.is_active:
         raise RequestRefused(
-            {"inspection_type": f"The inspection type {inspection_type.name} is no longer used."}
+            {
+                "inspection_type": gettext("The inspection type %(type)s is no longer used.")
+                % {"type": inspection_type.name}
+            }
         )
     # Lock the application row: two people requesting the same type at once would each find
     # no open request (the partial unique constraint backs this up).
@@ -128,14 +140,18 @@ def request_create(
             )
     except IntegrityError:
         raise RequestRefused(
-            {"inspection_type": "This inspection type was requested at the same moment."}
+            {"inspection_type": gettext("This inspection type was requested at the same moment.")}
         ) from None
     _record(
         request,
         actor=actor,
         verb="inspection_requested",
-        summary=f"{inspection_type.name} inspection requested for "
-        f"{rules.day_label(requested_date)}, {HalfDay(half_day).label.lower()}",
+        summary=gettext("%(type)s inspection requested for %(day)s, %(half_day)s")
+        % {
+            "type": inspection_type.name,
+            "day": rules.day_label(requested_date),
+            "half_day": HalfDay(half_day).label.lower(),
+        },
     )
     return request
 
@@ -151,7 +167,10 @@ def _book(request: InspectionRequest, *, inspector, day, half_day: str) -> None:
     municipality = request.municipality
     if not access.can(inspector, municipality.pk, INSPECTS):
         raise RequestRefused(
-            {"inspector": f"{person_name(inspector)} is no inspector of {municipality.name}."}
+            {
+                "inspector": gettext("%(person)s is no inspector of %(municipality)s.")
+                % {"person": person_name(inspector), "municipality": municipality.name}
+            }
         )
     # Lock the inspector's capacity row: two dispatchers booking the same inspector's last
     # free place at once would each count one free and both book it.
@@ -193,14 +212,15 @@ def request_assign(
     """
     request = _lock(request)
     if request.is_confirmed:
-        raise SchedulingError("This request is confirmed already: move it instead.")
+        raise SchedulingError(gettext("This request is confirmed already: move it instead."))
     _book(request, inspector=inspector, day=day, half_day=half_day)
     request.save()
     _record(
         request,
         actor=actor,
         verb="inspection_request_confirmed",
-        summary=f"{request.inspection_type.name} inspection confirmed: {booking_label(request)}",
+        summary=gettext("%(type)s inspection confirmed: %(booking)s")
+        % {"type": request.inspection_type.name, "booking": booking_label(request)},
     )
     notifications.request_confirmed(request=request, actor=actor)
     return request
@@ -218,22 +238,24 @@ def request_move(
     """
     request = _lock(request)
     if not request.is_confirmed:
-        raise SchedulingError("This request is not confirmed yet: assign it first.")
+        raise SchedulingError(gettext("This request is not confirmed yet: assign it first."))
+    previous = _booking(request)
     before = booking_label(request)
     _book(request, inspector=inspector, day=day, half_day=half_day)
     after = booking_label(request)
     if before == after:
         raise RequestRefused(
-            {"day": "That is the booking it has: choose another day or inspector."}
+            {"day": gettext("That is the booking it has: choose another day or inspector.")}
         )
     request.save()
     _record(
         request,
         actor=actor,
         verb="inspection_request_moved",
-        summary=f"{request.inspection_type.name} inspection moved: {before} → {after}",
+        summary=gettext("%(type)s inspection moved: %(before)s → %(after)s")
+        % {"type": request.inspection_type.name, "before": before, "after": after},
     )
-    notifications.request_moved(request=request, before=before, actor=actor)
+    notifications.request_moved(request=request, before=previous, actor=actor)
     return request
 
 
@@ -248,14 +270,21 @@ def request_decline(*, request: InspectionRequest, reason: str, actor) -> Inspec
     """
     reason = reason.strip()
     if not reason:
-        raise RequestRefused({"reason": "Give the reason for declining: the requester is told."})
+        raise RequestRefused(
+            {"reason": gettext("Give the reason for declining: the requester is told.")}
+        )
     if len(reason) > DECLINE_REASON_MAX_LENGTH:
         raise RequestRefused(
-            {"reason": f"The reason may have at most {DECLINE_REASON_MAX_LENGTH} characters."}
+            {
+                "reason": gettext("The reason may have at most %(count)s characters.")
+                % {"count": DECLINE_REASON_MAX_LENGTH}
+            }
         )
     request = _lock(request)
     if request.visit_id is not None:
-        raise SchedulingError("A visit was started for this request: it cannot be declined.")
+        raise SchedulingError(
+            gettext("A visit was started for this request: it cannot be declined.")
+        )
     request.status = RequestStatus.DECLINED
     request.decline_reason = reason
     request.save()
@@ -263,8 +292,8 @@ def request_decline(*, request: InspectionRequest, reason: str, actor) -> Inspec
         request,
         actor=actor,
         verb="inspection_request_declined",
-        summary=f"{request.inspection_type.name} inspection request declined: "
-        f"{excerpt(reason, 200)}",
+        summary=gettext("%(type)s inspection request declined: %(reason)s")
+        % {"type": request.inspection_type.name, "reason": excerpt(reason, 200)},
     )
     notifications.request_declined(request=request, actor=actor)
     return request
@@ -288,7 +317,7 @@ def request_reorder(*, request: InspectionRequest, up: bool, actor) -> None:
     """
     request = _lock(request)
     if request.assigned_inspector_id != actor.pk:
-        raise SchedulingError("Only the inspector of a request orders it in their day.")
+        raise SchedulingError(gettext("Only the inspector of a request orders it in their day."))
     # The inspector's day, locked in one order: two tabs reordering at once take turns.
     day = list(
         day_requests(inspector=actor, day=request.confirmed_date).select_for_update(of=("self",))
@@ -326,8 +355,12 @@ def request_link_visit(*, visit: Visit) -> InspectionRequest | None:
         request,
         actor=visit.started_by,
         verb="inspection_request_visited",
-        summary=f"{request.inspection_type.name}: visit {visit.sequence} started for the "
-        f"request of {rules.day_label(request.day)}",
+        summary=gettext("%(type)s: visit %(sequence)s started for the request of %(day)s")
+        % {
+            "type": request.inspection_type.name,
+            "sequence": visit.sequence,
+            "day": rules.day_label(request.day),
+        },
     )
     return request
 
@@ -356,8 +389,12 @@ def request_complete(*, visit: Visit) -> InspectionRequest | None:
         request,
         actor=visit.closed_by,
         verb="inspection_request_done",
-        summary=f"{request.inspection_type.name} inspection request done: visit "
-        f"{visit.sequence} closed, {visit.get_result_display()}",
+        summary=gettext("%(type)s inspection request done: visit %(sequence)s closed, %(result)s")
+        % {
+            "type": request.inspection_type.name,
+            "sequence": visit.sequence,
+            "result": visit.get_result_display(),
+        },
     )
     notifications.request_result(request=request, visit=visit, actor=visit.closed_by)
     return request

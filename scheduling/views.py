@@ -9,10 +9,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import access
+from core.language import supported_language, user_language
 from permits import queries as permits_queries
 from scheduling import calendar_feed, queries, rules, services
 from scheduling.exceptions import RequestRefused, SchedulingError
@@ -51,9 +54,12 @@ def request_inspection(request: HttpRequest, municipality: str, number: str) -> 
         else:
             messages.success(
                 request,
-                f"{created.inspection_type.name} inspection requested for "
-                f"{rules.day_label(created.requested_date)}, "
-                f"{created.get_half_day_display().lower()}.",
+                gettext("%(type)s inspection requested for %(day)s, %(half_day)s.")
+                % {
+                    "type": created.inspection_type.name,
+                    "day": rules.day_label(created.requested_date),
+                    "half_day": created.get_half_day_display().lower(),
+                },
             )
             return redirect(application.get_absolute_url() + "#requests")
     return render(
@@ -131,8 +137,12 @@ def _book(request: HttpRequest, code: str, service) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{booked.inspection_type.name} inspection of {booked.application.number} "
-                f"booked: {services.booking_label(booked)}.",
+                gettext("%(type)s inspection of %(number)s booked: %(booking)s.")
+                % {
+                    "type": booked.inspection_type.name,
+                    "number": booked.application.number,
+                    "booking": services.booking_label(booked),
+                },
             )
             return redirect(reverse("scheduling:dispatch") + f"#day-{booked.confirmed_date}")
     return _request_page(request, item, status=400, assign_form=form)
@@ -165,8 +175,8 @@ def request_decline(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{item.inspection_type.name} inspection request of "
-                f"{item.application.number} declined.",
+                gettext("%(type)s inspection request of %(number)s declined.")
+                % {"type": item.inspection_type.name, "number": item.application.number},
             )
             return redirect("scheduling:dispatch")
     return _request_page(request, item, status=400, decline_form=form)
@@ -218,7 +228,7 @@ def calendar_reset(request: HttpRequest) -> HttpResponse:
     request.session[NEW_CALENDAR_TOKEN] = services.calendar_feed_reset(user=request.user)
     messages.success(
         request,
-        "Your calendar address is below. Any address you made before no longer works.",
+        gettext("Your calendar address is below. Any address you made before no longer works."),
     )
     return redirect(reverse("scheduling:my_today") + "#calendar")
 
@@ -233,11 +243,14 @@ def calendar(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         raise Http404("No such calendar.")
     since = rules.today() - datetime.timedelta(days=30)
-    body = calendar_feed.render(
-        user=user,
-        requests=queries.calendar_requests(user, since),
-        base_url=request.build_absolute_uri("/"),
-    )
+    # A calendar app says nothing of its user's language: the one chosen in their profile,
+    # else English.
+    with translation.override(supported_language(user_language(user)) or "en-ca"):
+        body = calendar_feed.render(
+            user=user,
+            requests=queries.calendar_requests(user, since),
+            base_url=request.build_absolute_uri("/"),
+        )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="inspections.ics"'
     return response
