@@ -80,10 +80,18 @@ class OccupancyConditionInline(MunicipalTabularInline):
 class OccupancyPermitTypeAdmin(TemplateManagementAdmin):
     form = OccupancyPermitTypeForm
     inlines = [OccupancyConditionInline]
-    list_display = ["name", "municipality", "kind", "number_format", "sequence_key", "is_active"]
-    list_filter = ["municipality", "kind", "is_active"]
+    list_display = [
+        "name",
+        "municipality",
+        "kind",
+        "language",
+        "number_format",
+        "sequence_key",
+        "is_active",
+    ]
+    list_filter = ["municipality", "kind", "language", "is_active"]
     fieldsets = [
-        (None, {"fields": ["municipality", "name", "kind", "is_active"]}),
+        (None, {"fields": ["municipality", "name", "kind", "language", "is_active"]}),
         (
             "Numbering",
             {"fields": ["prefix", "number_format", "sequence_key", "restart_each_year"]},
@@ -265,7 +273,7 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
         if permit_type is None:
             initial.pop("permit_type", None)
             return initial
-        default = default_template_of_kind(permit_type.kind)
+        default = default_template_of_kind(permit_type.kind, permit_type.language)
         initial.update(
             municipality=permit_type.municipality_id,
             permit_type=permit_type.pk,
@@ -456,6 +464,7 @@ class OccupancyPermitAdmin(ReadOnlyAdmin):
         "issued_at",
         "pdf_sha256",
         "pdf_link",
+        "language",
     ]
     exclude = ["snapshot", "pdf", "visit"]
     inlines = [RevocationInline]

@@ -20,6 +20,7 @@ class OccupancyPermitTypeForm(forms.ModelForm):
             "municipality",
             "name",
             "kind",
+            "language",
             "is_active",
             "prefix",
             "number_format",
@@ -166,7 +167,7 @@ class OccupancyPermitTemplateForm(forms.ModelForm):
                     "Write the template, or choose its permit type to start from the shipped "
                     "default of its kind."
                 )
-            body = default_template_of_kind(permit_type.kind).body
+            body = default_template_of_kind(permit_type.kind, permit_type.language).body
             self.body_from_default = True
         validate_template_body(body, permit_type=permit_type)
         return body
@@ -175,7 +176,7 @@ class OccupancyPermitTemplateForm(forms.ModelForm):
         stylesheet = self.cleaned_data["stylesheet"]
         permit_type = self.cleaned_data.get("permit_type")
         if self.body_from_default and not stylesheet.strip() and permit_type is not None:
-            stylesheet = default_template_of_kind(permit_type.kind).stylesheet
+            stylesheet = default_template_of_kind(permit_type.kind, permit_type.language).stylesheet
         validate_template_stylesheet(stylesheet)
         return stylesheet
 

@@ -10,10 +10,12 @@ import mimetypes
 from collections.abc import Hashable
 
 from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import translation
+from django.utils.translation import gettext
 
 from core.pdf import DocumentMetadata, PdfRenderError, issuer_name, render_pdf
 from core.people import person_name
-from occupancy.snapshot import PermitSnapshot
+from occupancy.snapshot import PermitSnapshot, main_language
 
 
 class SandboxEngine(Engine):
@@ -38,17 +40,34 @@ def template_context(snapshot: dict, *, logo_data_uri: str = "") -> dict:
     return PermitSnapshot.from_json(snapshot).template_context(logo_data_uri=logo_data_uri)
 
 
+def pdf_language(language: str) -> str:
+    """The PDF's /Lang of a permit of `language` (a bilingual permit's main one: English)."""
+    return "fr-CA" if main_language(language) == "fr-ca" else "en-CA"
+
+
 def permit_pdf_metadata(snapshot: dict) -> DocumentMetadata:
-    """A permit PDF's metadata, from its snapshot alone (re-rendering gives the same bytes)."""
+    """A permit PDF's metadata, from its snapshot alone (re-rendering gives the same bytes),
+    in the permit's language: the template's own <title> and <html lang> win."""
     stored = PermitSnapshot.from_json(snapshot)
     permit, application = stored.permit, stored.application
-    return DocumentMetadata(
-        title=f"Occupancy Permit {permit.number}",
-        author=issuer_name(stored.municipality),
-        subject=f"Occupancy permit {permit.number} ({permit.type_name}) for "
-        f"{application.full_address}, building permit {application.number}",
-        created=permit.issued_at,
-    )
+    values = {
+        "number": permit.number,
+        "type": permit.type_name,
+        "address": application.full_address,
+        "application": application.number,
+    }
+    with translation.override(main_language(permit.language)):
+        return DocumentMetadata(
+            title=gettext("Occupancy Permit %(number)s") % values,
+            author=issuer_name(stored.municipality),
+            subject=gettext(
+                "Occupancy permit %(number)s (%(type)s) for %(address)s, building permit "
+                "%(application)s"
+            )
+            % values,
+            created=permit.issued_at,
+            lang=pdf_language(permit.language),
+        )
 
 
 def render_permit_html(body: str, context: dict) -> str:
@@ -67,10 +86,16 @@ def render_permit_pdf(
     stylesheet_key: Hashable = None,
 ) -> bytes:
     """The permit's PDF from its template body and stylesheet and its snapshot. A saved
-    version passes ("permit-template-version", pk) as the key: its CSS is parsed once."""
-    html = render_permit_html(
-        body, template_context(snapshot, logo_data_uri=_logo_data_uri(municipality))
-    )
+    version passes ("permit-template-version", pk) as the key: its CSS is parsed once.
+
+    Rendered in the permit's language (its snapshot's; a bilingual permit's main language,
+    English), whatever the language of the request: month names and any translated label
+    are the permit's."""
+    language = PermitSnapshot.from_json(snapshot).permit.language
+    with translation.override(main_language(language)):
+        html = render_permit_html(
+            body, template_context(snapshot, logo_data_uri=_logo_data_uri(municipality))
+        )
     return render_pdf(
         html,
         stylesheet=stylesheet,

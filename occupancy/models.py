@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Municipality
 from core.text_limits import BoundedTextField, max_length_constraint
@@ -24,9 +25,24 @@ TEMPLATE_STYLESHEET_MAX_LENGTH = 250_000
 
 
 class PermitKind(models.TextChoices):
-    GENERAL = "general", "General (full occupancy)"
-    PARTIAL = "partial", "Partial occupancy"
-    TEMPORARY = "temporary", "Temporary occupancy"
+    GENERAL = "general", _("General (full occupancy)")
+    PARTIAL = "partial", _("Partial occupancy")
+    TEMPORARY = "temporary", _("Temporary occupancy")
+
+
+class PermitLanguage(models.TextChoices):
+    """The language a permit type issues in; a bilingual permit prints both texts on one
+    document, English first (its main language)."""
+
+    ENGLISH = "en-ca", _("English")
+    FRENCH = "fr-ca", _("French")
+    BILINGUAL = "bilingual", _("Bilingual (English and French)")
+
+
+def permit_main_language(language: str) -> str:
+    """The language code (settings.LANGUAGES) a permit of `language` is rendered in:
+    French for a French permit, English otherwise (a bilingual permit's first text)."""
+    return PermitLanguage.FRENCH.value if language == PermitLanguage.FRENCH else "en-ca"
 
 
 class OccupancyPermitType(models.Model):
@@ -37,30 +53,53 @@ class OccupancyPermitType(models.Model):
     """
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="occupancy_permit_types"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="occupancy_permit_types",
+        verbose_name=_("municipality"),
     )
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=PermitKind, default=PermitKind.GENERAL)
-    prefix = models.CharField(max_length=20, default="OCC")
-    number_format = models.CharField(max_length=60, default="{prefix}-{year}-{seq:04}")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=PermitKind, default=PermitKind.GENERAL
+    )
+    # The permit's language is part of the issued record (OccupancyPermit.language).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=PermitLanguage,
+        default=PermitLanguage.ENGLISH,
+        help_text=_(
+            "The language of the permits of this type: English, French, or both texts on "
+            "one document. Its templates are written in it."
+        ),
+    )
+    prefix = models.CharField(_("prefix"), max_length=20, default="OCC")
+    number_format = models.CharField(
+        _("number format"), max_length=60, default="{prefix}-{year}-{seq:04}"
+    )
     sequence_key = models.SlugField(
+        _("sequence key"),
         max_length=40,
         default="occupancy",
-        help_text="Types with the same key share one sequence of numbers.",
+        help_text=_("Types with the same key share one sequence of numbers."),
     )
-    restart_each_year = models.BooleanField(default=True)
-    needs_portion_of_building = models.BooleanField(default=False)
-    needs_expiry_date = models.BooleanField(default=False)
+    restart_each_year = models.BooleanField(_("restart each year"), default=True)
+    needs_portion_of_building = models.BooleanField(_("needs portion of building"), default=False)
+    needs_expiry_date = models.BooleanField(_("needs expiry date"), default=False)
     needs_required_inspections = models.BooleanField(
-        "needs the required inspections passed",
+        _("needs the required inspections passed"),
         default=True,
-        help_text="Off for a permit that authorizes occupancy before completion (OBC Div. C "
-        "1.3.3.1): the checklist of conditions is then what is verified.",
+        help_text=_(
+            "Off for a permit that authorizes occupancy before completion (OBC Div. C "
+            "1.3.3.1): the checklist of conditions is then what is verified."
+        ),
     )
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["municipality", "name"]
+        verbose_name = _("occupancy permit type")
+        verbose_name_plural = _("occupancy permit types")
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "name"], name="permit_type_name_unique_per_municipality"
@@ -74,6 +113,9 @@ class OccupancyPermitType(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=PermitKind.values), name="permit_type_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(language__in=PermitLanguage.values), name="permit_type_language_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,14 +128,21 @@ class OccupancyCondition(models.Model):
     applicable on the occupancy visit; the permit lists the conditions verified."""
 
     permit_type = models.ForeignKey(
-        OccupancyPermitType, on_delete=models.CASCADE, related_name="conditions"
+        OccupancyPermitType,
+        on_delete=models.CASCADE,
+        related_name="conditions",
+        verbose_name=_("permit type"),
     )
-    clause = models.CharField(max_length=60, help_text="e.g. Div. C 1.3.3.4.(4)(d)")
-    text = models.CharField(max_length=400, help_text="The condition, as the inspector checks it.")
-    display_order = models.PositiveSmallIntegerField(default=100)
-    is_active = models.BooleanField("active", default=True)
+    clause = models.CharField(_("clause"), max_length=60, help_text=_("e.g. Div. C 1.3.3.4.(4)(d)"))
+    text = models.CharField(
+        _("text"), max_length=400, help_text=_("The condition, as the inspector checks it.")
+    )
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("occupancy condition")
+        verbose_name_plural = _("occupancy conditions")
         ordering = ["permit_type", "display_order", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -110,17 +159,23 @@ class RequiredInspection(models.Model):
     one work type in one municipality (e.g. Plumbing rough-in for New construction)."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="required_inspections"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="required_inspections",
+        verbose_name=_("municipality"),
     )
-    work_type = models.CharField(max_length=20, choices=WorkType)
+    work_type = models.CharField(_("work type"), max_length=20, choices=WorkType)
     inspection_type = models.ForeignKey(
-        InspectionType, on_delete=models.CASCADE, related_name="required_before_occupancy"
+        InspectionType,
+        on_delete=models.CASCADE,
+        related_name="required_before_occupancy",
+        verbose_name=_("inspection type"),
     )
 
     class Meta:
         ordering = ["municipality", "work_type", "inspection_type__display_order"]
-        verbose_name = "inspection required before occupancy"
-        verbose_name_plural = "inspections required before occupancy"
+        verbose_name = _("inspection required before occupancy")
+        verbose_name_plural = _("inspections required before occupancy")
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "work_type", "inspection_type"],
@@ -137,27 +192,39 @@ class OccupancyPermitTemplate(models.Model):
     issued permits point at the version they were rendered with."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="occupancy_permit_templates"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="occupancy_permit_templates",
+        verbose_name=_("municipality"),
     )
     permit_type = models.ForeignKey(
-        OccupancyPermitType, on_delete=models.PROTECT, related_name="templates"
+        OccupancyPermitType,
+        on_delete=models.PROTECT,
+        related_name="templates",
+        verbose_name=_("permit type"),
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     body = models.TextField(
+        _("body"),
         max_length=TEMPLATE_BODY_MAX_LENGTH,
-        help_text="HTML in the Django template language; its print CSS goes in the stylesheet.",
+        help_text=_("HTML in the Django template language; its print CSS goes in the stylesheet."),
     )
     stylesheet = models.TextField(
+        _("stylesheet"),
         max_length=TEMPLATE_STYLESHEET_MAX_LENGTH,
         blank=True,
-        help_text="Print CSS for this template (WeasyPrint): @page, fonts, layout. Images "
-        "only as data: URIs; no @import.",
+        help_text=_(
+            "Print CSS for this template (WeasyPrint): @page, fonts, layout. Images "
+            "only as data: URIs; no @import."
+        ),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    is_active = models.BooleanField("active", default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("occupancy permit template")
+        verbose_name_plural = _("occupancy permit templates")
         ordering = ["municipality", "name"]
         permissions = [
             ("manage_templates", "Can manage permit types, permit templates and checklists")
@@ -180,18 +247,30 @@ class OccupancyPermitTemplate(models.Model):
 
 class OccupancyPermitTemplateVersion(models.Model):
     template = models.ForeignKey(
-        OccupancyPermitTemplate, on_delete=models.PROTECT, related_name="versions"
+        OccupancyPermitTemplate,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("template"),
     )
-    version = models.PositiveIntegerField()
-    body = models.TextField(max_length=TEMPLATE_BODY_MAX_LENGTH)
+    version = models.PositiveIntegerField(_("version"))
+    body = models.TextField(_("body"), max_length=TEMPLATE_BODY_MAX_LENGTH)
     # The CSS of this version, frozen with its body: issued permits re-render from both.
-    stylesheet = models.TextField(max_length=TEMPLATE_STYLESHEET_MAX_LENGTH, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    stylesheet = models.TextField(
+        _("stylesheet"), max_length=TEMPLATE_STYLESHEET_MAX_LENGTH, blank=True
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("occupancy permit template version")
+        verbose_name_plural = _("occupancy permit template versions")
         ordering = ["template", "-version"]
         constraints = [
             models.UniqueConstraint(
@@ -216,17 +295,28 @@ class GrantDraft(models.Model):
     the granted date, the description, the portion and the expiry. Finish and Close reads
     it back; the issued permit keeps its own copy, so the draft may change or go until then."""
 
-    visit = models.OneToOneField(Visit, on_delete=models.CASCADE, related_name="grant_draft")
-    template = models.ForeignKey(
-        OccupancyPermitTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    visit = models.OneToOneField(
+        Visit, on_delete=models.CASCADE, related_name="grant_draft", verbose_name=_("visit")
     )
-    granted_on = models.DateField(null=True, blank=True)
-    description = BoundedTextField(max_length=PERMIT_DESCRIPTION_MAX_LENGTH, blank=True)
-    portion_of_building = models.CharField(max_length=300, blank=True)
-    expires_on = models.DateField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    template = models.ForeignKey(
+        OccupancyPermitTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("template"),
+    )
+    granted_on = models.DateField(_("granted on"), null=True, blank=True)
+    description = BoundedTextField(
+        _("description"), max_length=PERMIT_DESCRIPTION_MAX_LENGTH, blank=True
+    )
+    portion_of_building = models.CharField(_("portion of building"), max_length=300, blank=True)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("grant draft")
+        verbose_name_plural = _("grant drafts")
         constraints = [
             max_length_constraint(
                 "occupancy_grantdraft", "description", PERMIT_DESCRIPTION_MAX_LENGTH
@@ -238,19 +328,25 @@ class GrantDraft(models.Model):
 
 
 class ConditionMark(models.TextChoices):
-    MET = "met", "Met"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-    NOT_MET = "not_met", "Not met"
+    MET = "met", _("Met")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+    NOT_MET = "not_met", _("Not met")
 
 
 class GrantDraftCondition(models.Model):
     """How the inspector marked one checklist condition on the visit's grant draft."""
 
-    draft = models.ForeignKey(GrantDraft, on_delete=models.CASCADE, related_name="conditions")
-    condition = models.ForeignKey(OccupancyCondition, on_delete=models.CASCADE, related_name="+")
-    mark = models.CharField(max_length=20, choices=ConditionMark)
+    draft = models.ForeignKey(
+        GrantDraft, on_delete=models.CASCADE, related_name="conditions", verbose_name=_("draft")
+    )
+    condition = models.ForeignKey(
+        OccupancyCondition, on_delete=models.CASCADE, related_name="+", verbose_name=_("condition")
+    )
+    mark = models.CharField(_("mark"), max_length=20, choices=ConditionMark)
 
     class Meta:
+        verbose_name = _("grant draft condition")
+        verbose_name_plural = _("grant draft conditions")
         constraints = [
             models.UniqueConstraint(
                 fields=["draft", "condition"], name="grant_draft_condition_unique"
@@ -269,12 +365,18 @@ class PermitNumberSequence(models.Model):
     """The last number issued in one sequence. Numbers are taken under a row lock in the
     same transaction that issues the permit, so a rollback never leaves a gap."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
-    key = models.SlugField(max_length=40)
-    year = models.PositiveSmallIntegerField(help_text="0 for sequences that never restart.")
-    last_value = models.PositiveIntegerField(default=0)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
+    key = models.SlugField(_("key"), max_length=40)
+    year = models.PositiveSmallIntegerField(
+        _("year"), help_text=_("0 for sequences that never restart.")
+    )
+    last_value = models.PositiveIntegerField(_("last value"), default=0)
 
     class Meta:
+        verbose_name = _("permit number sequence")
+        verbose_name_plural = _("permit number sequences")
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "key", "year"], name="permit_sequence_unique"
@@ -286,8 +388,8 @@ class PermitNumberSequence(models.Model):
 
 
 class PermitStatus(models.TextChoices):
-    ISSUED = "issued", "Issued"
-    REVOKED = "revoked", "Revoked"
+    ISSUED = "issued", _("Issued")
+    REVOKED = "revoked", _("Revoked")
 
 
 class UndeletableQuerySet(models.QuerySet):
@@ -301,36 +403,64 @@ class OccupancyPermit(models.Model):
     separate record)."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="occupancy_permits"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="occupancy_permits",
+        verbose_name=_("municipality"),
     )
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="occupancy_permits"
+        Application,
+        on_delete=models.PROTECT,
+        related_name="occupancy_permits",
+        verbose_name=_("application"),
     )
-    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="occupancy_permit")
+    visit = models.OneToOneField(
+        Visit, on_delete=models.PROTECT, related_name="occupancy_permit", verbose_name=_("visit")
+    )
     permit_type = models.ForeignKey(
-        OccupancyPermitType, on_delete=models.PROTECT, related_name="permits"
+        OccupancyPermitType,
+        on_delete=models.PROTECT,
+        related_name="permits",
+        verbose_name=_("permit type"),
     )
     template_version = models.ForeignKey(
-        OccupancyPermitTemplateVersion, on_delete=models.PROTECT, related_name="permits"
+        OccupancyPermitTemplateVersion,
+        on_delete=models.PROTECT,
+        related_name="permits",
+        verbose_name=_("template version"),
     )
-    number = models.CharField(max_length=60)
-    result = models.CharField(max_length=30, choices=VisitResult)
-    granted_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True)
-    description = BoundedTextField(max_length=PERMIT_DESCRIPTION_MAX_LENGTH)
-    portion_of_building = models.CharField(max_length=300, blank=True)
-    snapshot = models.JSONField(help_text="Everything printed on the permit, as issued.")
-    pdf = models.FileField(upload_to="occupancy/%Y/")
-    pdf_sha256 = models.CharField(max_length=64)
+    number = models.CharField(_("number"), max_length=60)
+    result = models.CharField(_("result"), max_length=30, choices=VisitResult)
+    granted_on = models.DateField(_("granted on"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    description = BoundedTextField(_("description"), max_length=PERMIT_DESCRIPTION_MAX_LENGTH)
+    portion_of_building = models.CharField(_("portion of building"), max_length=300, blank=True)
+    snapshot = models.JSONField(
+        _("snapshot"), help_text=_("Everything printed on the permit, as issued.")
+    )
+    pdf = models.FileField(_("pdf"), upload_to="occupancy/%Y/")
+    pdf_sha256 = models.CharField(_("pdf sha256"), max_length=64)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
-    issued_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=10, choices=PermitStatus, default=PermitStatus.ISSUED)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PermitStatus, default=PermitStatus.ISSUED
+    )
+    # The language the permit was issued in, its type's at the time of issue (a later
+    # change of the type leaves it): part of the record, frozen with it (occupancy 0011).
+    language = models.CharField(
+        _("language"), max_length=10, choices=PermitLanguage, default=PermitLanguage.ENGLISH
+    )
 
     objects = UndeletableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("occupancy permit")
+        verbose_name_plural = _("occupancy permits")
         ordering = ["-issued_at"]
         permissions = [
             ("issue_occupancypermit", "Can issue occupancy permits"),
@@ -346,6 +476,10 @@ class OccupancyPermit(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=PermitStatus.values), name="occupancy_permit_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=PermitLanguage.values),
+                name="occupancy_permit_language_valid",
             ),
             models.CheckConstraint(
                 condition=Q(pdf_sha256__regex=r"^[0-9a-f]{64}$"),
@@ -377,20 +511,28 @@ class OccupancyPermitRevocation(models.Model):
     The permit itself and its PDF stay exactly as issued."""
 
     permit = models.OneToOneField(
-        OccupancyPermit, on_delete=models.PROTECT, related_name="revocation"
+        OccupancyPermit,
+        on_delete=models.PROTECT,
+        related_name="revocation",
+        verbose_name=_("permit"),
     )
-    reason = BoundedTextField(max_length=REVOCATION_REASON_MAX_LENGTH)
-    revoked_on = models.DateField()
+    reason = BoundedTextField(_("reason"), max_length=REVOCATION_REASON_MAX_LENGTH)
+    revoked_on = models.DateField(_("revoked on"))
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
-    notice_pdf = models.FileField(upload_to="revocations/%Y/")
-    notice_sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
+    notice_pdf = models.FileField(_("notice pdf"), upload_to="revocations/%Y/")
+    notice_sha256 = models.CharField(_("notice sha256"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = UndeletableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("occupancy permit revocation")
+        verbose_name_plural = _("occupancy permit revocations")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -422,38 +564,48 @@ class PermitVerification(models.Model):
     issued before verification existed its token never touches the protected permit row."""
 
     permit = models.OneToOneField(
-        OccupancyPermit, on_delete=models.PROTECT, related_name="verification"
+        OccupancyPermit,
+        on_delete=models.PROTECT,
+        related_name="verification",
+        verbose_name=_("permit"),
     )
-    token = models.CharField(max_length=64, unique=True, default=new_verification_token)
-    created_at = models.DateTimeField(default=timezone.now)
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_verification_token)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("permit verification")
+        verbose_name_plural = _("permit verifications")
 
     def __str__(self) -> str:
         return f"Verification of {self.permit}"
 
 
 class LookupOutcome(models.TextChoices):
-    VALID = "valid", "Valid"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
-    NOT_FOUND = "not_found", "Unknown address"
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    NOT_FOUND = "not_found", _("Unknown address")
 
 
 class VerificationLookup(models.Model):
     """One visit of the public verification page: when, which permit, what it showed.
     Nothing about the visitor is kept (no address, no browser)."""
 
-    looked_up_at = models.DateTimeField(default=timezone.now, db_index=True)
+    looked_up_at = models.DateTimeField(_("looked up at"), default=timezone.now, db_index=True)
     permit = models.ForeignKey(
         OccupancyPermit,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="verification_lookups",
-        help_text="Empty when the address matched no permit.",
+        help_text=_("Empty when the address matched no permit."),
+        verbose_name=_("permit"),
     )
-    outcome = models.CharField(max_length=20, choices=LookupOutcome)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=LookupOutcome)
 
     class Meta:
+        verbose_name = _("verification lookup")
+        verbose_name_plural = _("verification lookups")
         ordering = ["-looked_up_at"]
         constraints = [
             models.CheckConstraint(

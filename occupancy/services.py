@@ -18,7 +18,7 @@ from core.files import DocumentNameTaken, FilesWrittenGuard
 from core.pdf import PdfRenderError
 from core.signing import PERMIT_REASON, REVOCATION_REASON, SigningError, sign_pdf
 from inspections import services as inspection_services
-from inspections.models import GRANT_RESULTS, Visit, VisitResult
+from inspections.models import GRANT_RESULTS, Visit
 from inspections.services import VisitError, VisitNotOpen
 from occupancy.confirmation import arguments_match_draft, draft_unchanged
 from occupancy.documents import render_permit_pdf, version_stylesheet_key
@@ -155,6 +155,7 @@ def occupancy_permit_issue(
         description=grant.description,
         portion_of_building=grant.portion_of_building,
         snapshot=snapshot,
+        language=unnumbered.permit.language,  # the type's, as the PDF is written
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         issued_by=actor,
         issued_at=issued_at,

@@ -19,18 +19,42 @@ import datetime
 import types
 import typing
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from core.people import person_name
 from core.text import without_phone_numbers
 from inspections import rules
-from inspections.models import VisitResult
+from inspections.models import OrderType, VisitResult
 from occupancy.exceptions import OccupancyError
+from permits.models import WorkType
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Version 2 (issue 13): the checklist conditions verified; an outstanding matter's order
 # type, requirement, recipient (without phone numbers) and who must complete it.
 # Version 3 (issue 15): the address of the permit's public verification page.
+# Version 4 (issue 18): the permit's language (en-ca, fr-ca or bilingual); the readable
+# labels (kind, result, type of work, a matter's kind, order type, description and who must
+# complete it, a condition's mark) in the permit's language, each also in French (`*_fr`)
+# for the French text of a bilingual permit. A permit issued before was English.
+
+# The language of the permits issued before permits had one.
+ENGLISH = "en-ca"
+FRENCH = "fr-ca"
+BILINGUAL = "bilingual"
+
+
+def main_language(language: str) -> str:
+    """The language (settings.LANGUAGES) a permit of `language` is written and rendered in:
+    a bilingual permit's first text is English."""
+    return FRENCH if language == FRENCH else ENGLISH
+
+
+def in_language(language: str, text) -> str:
+    """A translatable label as text of `language` (settings.LANGUAGES), whatever the
+    language of the request that issues the permit."""
+    with translation.override(language):
+        return str(text)
 
 
 class SnapshotError(OccupancyError, ValueError):
@@ -161,6 +185,17 @@ class PermitPart(_Part):
     result: str = _doc("granted_full or granted_outstanding")
     result_label: str = _doc("The result, readable")
     issued_at: datetime.datetime = _doc("Date and time of issue")
+    # Version 4: defaults only for code that builds a part by hand (English).
+    language: str = dataclasses.field(
+        default=ENGLISH,
+        metadata={
+            "doc": "The permit's language: en-ca (English), fr-ca (French) or bilingual "
+            "(both texts, English first). The readable labels are in the permit's language "
+            "(English on a bilingual permit); each *_fr label is in French."
+        },
+    )
+    kind_label_fr: str = dataclasses.field(default="", metadata={"doc": "Kind, in French"})
+    result_label_fr: str = dataclasses.field(default="", metadata={"doc": "The result, in French"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,12 +213,20 @@ class ApplicationPart(_Part):
     description: str = _doc("Description of the work")
     applicant_name: str = _doc("Applicant")
     owner_name: str = _doc("Owner")
+    work_type_label_fr: str = dataclasses.field(
+        default="", metadata={"doc": "Type of work, in French"}
+    )
 
     @classmethod
-    def of(cls, application) -> ApplicationPart:
-        copied = {f.name for f in dataclasses.fields(cls)} - {"work_type_label"}
+    def of(cls, application, *, language: str = ENGLISH) -> ApplicationPart:
+        copied = {f.name for f in dataclasses.fields(cls)} - {
+            "work_type_label",
+            "work_type_label_fr",
+        }
+        label = WorkType(application.work_type).label
         return cls(
-            work_type_label=application.get_work_type_display(),
+            work_type_label=in_language(main_language(language), label),
+            work_type_label_fr=in_language(FRENCH, label),
             **{name: getattr(application, name) for name in copied},
         )
 
@@ -202,9 +245,23 @@ class VisitPart(_Part):
 
 # Who must complete a deficiency: the Building Code Act puts compliance on the owner. An
 # order names its own recipient (Issued to).
-DEFICIENCY_RESPONSIBLE = "The owner"
+DEFICIENCY_RESPONSIBLE = gettext_lazy("The owner")
 # An order's "Issued to" that held nothing but a phone number still names someone.
-RECIPIENT_WITHOUT_NAME = "The person named in the order"
+RECIPIENT_WITHOUT_NAME = gettext_lazy("The person named in the order")
+# A matter's kind as a French text prints it (`kind` itself stays Deficiency or Order).
+MATTER_KIND_LABELS = {
+    "Deficiency": pgettext_lazy("outstanding matter", "Deficiency"),
+    "Order": pgettext_lazy("outstanding matter", "Order"),
+}
+
+
+def _order_sentence(order_type: str, recipient: str, requirement: str) -> str:
+    """An order as one sentence, in the active language."""
+    return gettext("%(order_type)s issued to %(recipient)s: %(requirement)s") % {
+        "order_type": order_type,
+        "recipient": recipient,
+        "requirement": requirement,
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,50 +286,107 @@ class OutstandingMatter(_Part):
     responsible: str = _doc(
         "Who must complete it: an order's recipient, “The owner” for a deficiency"
     )
+    kind_fr: str = dataclasses.field(
+        default="", metadata={"doc": "Défaut or Ordre: the kind, in French"}
+    )
+    order_type_label_fr: str = dataclasses.field(
+        default="", metadata={"doc": "The order's type in French; empty for a deficiency"}
+    )
+    description_fr: str = dataclasses.field(
+        default="", metadata={"doc": "The matter in one sentence, in French"}
+    )
+    responsible_fr: str = dataclasses.field(
+        default="", metadata={"doc": "Who must complete it, in French"}
+    )
 
     @classmethod
-    def of_visit(cls, visit) -> tuple[OutstandingMatter, ...]:
+    def of_visit(cls, visit, *, language: str = ENGLISH) -> tuple[OutstandingMatter, ...]:
         """The deficiencies, then the orders, still outstanding when the visit closes: this
         inspection's and those carried forward from the application's other inspections."""
         return cls.of_matters(
             findings=rules.grant_outstanding_findings(visit),
             orders=rules.grant_outstanding_orders(visit),
+            language=language,
         )
 
     @classmethod
-    def of_matters(cls, *, findings, orders) -> tuple[OutstandingMatter, ...]:
-        """The deficiencies, then the orders, as a permit prints them: an order's recipient
-        without phone numbers (core.text), whoever must complete each matter named."""
+    def deficiency(
+        cls, *, description: str, discovery_date, language: str = ENGLISH
+    ) -> OutstandingMatter:
+        """A deficiency as a permit of `language` prints it: the owner completes it."""
+        return cls(
+            kind="Deficiency",
+            order_type_label="",
+            description=description,
+            requirement=description,
+            discovery_date=discovery_date,
+            comply_by=None,
+            issued_to="",
+            responsible=in_language(main_language(language), DEFICIENCY_RESPONSIBLE),
+            kind_fr=in_language(FRENCH, MATTER_KIND_LABELS["Deficiency"]),
+            order_type_label_fr="",
+            description_fr=description,
+            responsible_fr=in_language(FRENCH, DEFICIENCY_RESPONSIBLE),
+        )
+
+    @classmethod
+    def order(
+        cls, *, order_type: str, issued_to: str, requirement: str, comply_by, language=ENGLISH
+    ) -> OutstandingMatter:
+        """An order (`order_type` an OrderType value) as a permit of `language` prints it:
+        its recipient without phone numbers (core.text) completes it."""
+        recipient = without_phone_numbers(issued_to)
+
+        def written_in(lang: str) -> tuple[str, str, str]:
+            with translation.override(lang):
+                label = str(OrderType(order_type).label)
+                sentence = _order_sentence(
+                    label, recipient or str(RECIPIENT_WITHOUT_NAME).lower(), requirement
+                )
+                return label, sentence, recipient or str(RECIPIENT_WITHOUT_NAME)
+
+        label, description, responsible = written_in(main_language(language))
+        label_fr, description_fr, responsible_fr = written_in(FRENCH)
+        return cls(
+            kind="Order",
+            order_type_label=label,
+            description=description,
+            requirement=requirement,
+            discovery_date=None,
+            comply_by=comply_by,
+            issued_to=recipient,
+            responsible=responsible,
+            kind_fr=in_language(FRENCH, MATTER_KIND_LABELS["Order"]),
+            order_type_label_fr=label_fr,
+            description_fr=description_fr,
+            responsible_fr=responsible_fr,
+        )
+
+    @classmethod
+    def of_matters(
+        cls, *, findings, orders, language: str = ENGLISH
+    ) -> tuple[OutstandingMatter, ...]:
+        """The deficiencies, then the orders, as a permit of `language` prints them: an
+        order's recipient without phone numbers (core.text), whoever must complete each
+        matter named."""
         deficiencies = [
-            cls(
-                kind="Deficiency",
-                order_type_label="",
+            cls.deficiency(
                 description=finding.description,
-                requirement=finding.description,
                 discovery_date=finding.discovery_date,
-                comply_by=None,
-                issued_to="",
-                responsible=DEFICIENCY_RESPONSIBLE,
+                language=language,
             )
             for finding in findings
         ]
-        orders_printed = []
-        for order in orders:
-            recipient = without_phone_numbers(order.issued_to)
-            order_type = order.get_order_type_display()
-            orders_printed.append(
-                cls(
-                    kind="Order",
-                    order_type_label=order_type,
-                    description=f"{order_type} issued to "
-                    f"{recipient or RECIPIENT_WITHOUT_NAME.lower()}: {order.description}",
-                    requirement=order.description,
-                    discovery_date=None,
-                    comply_by=order.comply_by,
-                    issued_to=recipient,
-                    responsible=recipient or RECIPIENT_WITHOUT_NAME,
-                )
+        orders_printed = [
+            cls.order(
+                order_type=order.order_type,
+                issued_to=order.issued_to,
+                requirement=order.description,
+                comply_by=order.comply_by,
+                language=language,
             )
+            for order in orders
+        ]
         return tuple(deficiencies + orders_printed)
 
 
@@ -282,19 +396,29 @@ class VerifiedCondition(_Part):
     text: str = _doc("The condition verified")
     mark: str = _doc("met or not_applicable")
     mark_label: str = _doc("Met or Not applicable, readable")
+    mark_label_fr: str = dataclasses.field(default="", metadata={"doc": "The mark, in French"})
 
     @classmethod
-    def of_checklist(cls, *, permit_type, marks: dict[int, str]) -> tuple[VerifiedCondition, ...]:
-        """The permit type's active conditions as the inspector marked them."""
+    def of_checklist(
+        cls, *, permit_type, marks: dict[int, str], language: str | None = None
+    ) -> tuple[VerifiedCondition, ...]:
+        """The permit type's active conditions as the inspector marked them, labelled in
+        `language` (the type's by default)."""
         from occupancy.models import ConditionMark, OccupancyCondition
 
+        language = language or permit_type.language
         conditions = OccupancyCondition.objects.filter(permit_type=permit_type, is_active=True)
         return tuple(
             cls(
                 clause=c.clause,
                 text=c.text,
                 mark=marks.get(c.pk, ""),
-                mark_label=ConditionMark(marks[c.pk]).label if marks.get(c.pk) else "",
+                mark_label=in_language(main_language(language), ConditionMark(marks[c.pk]).label)
+                if marks.get(c.pk)
+                else "",
+                mark_label_fr=in_language(FRENCH, ConditionMark(marks[c.pk]).label)
+                if marks.get(c.pk)
+                else "",
             )
             for c in conditions
         )
@@ -346,12 +470,13 @@ class PermitSnapshot(_Part):
             raise SnapshotError("The snapshot is not an object.")
         data = dict(data)
         version = data.pop("schema_version", 1)  # stored before versioning: version 1
-        if version == 1:
-            data = _upgrade_from_version_2(_upgrade_from_version_1(data))
-        elif version == 2:
-            data = _upgrade_from_version_2(data)
-        elif version != SCHEMA_VERSION:
+        upgrades = {1: _upgrade_from_version_1, 2: _upgrade_from_version_2}
+        upgrades[3] = _upgrade_from_version_3
+        if version != SCHEMA_VERSION and version not in upgrades:
             raise SnapshotError(f"Unknown snapshot schema version {version!r}.")
+        while version != SCHEMA_VERSION:
+            data = upgrades[version](data)
+            version += 1
         return super().from_json(data, path=path)
 
     def template_context(self, *, logo_data_uri: str = "") -> dict:
@@ -372,7 +497,6 @@ class PermitSnapshot(_Part):
         permit_type,
         number: str,
         result: str,
-        result_label: str,
         granted_on: datetime.date,
         expires_on: datetime.date | None,
         description: str,
@@ -382,35 +506,38 @@ class PermitSnapshot(_Part):
         condition_marks: dict[int, str] | None = None,
         verification_url: str = "",
     ) -> PermitSnapshot:
-        """What a permit issued now for this grant prints."""
+        """What a permit issued now for this grant prints, in its type's language: the
+        labels are written in it whatever the language of the request that issues it."""
         application = visit.inspection.application
+        language = permit_type.language
+        labels = _permit_labels(permit_type, result, language)
         return cls(
             municipality=MunicipalityPart.of(application.municipality),
             permit=PermitPart(
                 number=number,
                 type_name=permit_type.name,
                 kind=permit_type.kind,
-                kind_label=permit_type.get_kind_display(),
                 granted_on=granted_on,
                 expires_on=expires_on,
                 description=description,
                 portion_of_building=portion_of_building,
                 result=result,
-                result_label=result_label,
                 issued_at=issued_at,
+                language=language,
+                **labels,
             ),
-            application=ApplicationPart.of(application),
+            application=ApplicationPart.of(application, language=language),
             inspection=InspectionPart(type_name=visit.inspection.inspection_type.name),
             visit=VisitPart(
                 sequence=visit.sequence,
                 inspector_name=person_name(inspector),
                 closed_at=issued_at,
             ),
-            outstanding_matters=OutstandingMatter.of_visit(visit)
+            outstanding_matters=OutstandingMatter.of_visit(visit, language=language)
             if result == VisitResult.GRANTED_OUTSTANDING
             else (),
             conditions=VerifiedCondition.of_checklist(
-                permit_type=permit_type, marks=condition_marks or {}
+                permit_type=permit_type, marks=condition_marks or {}, language=language
             ),
             verification=VerificationPart(url=verification_url),
         )
@@ -421,6 +548,21 @@ class PermitSnapshot(_Part):
         today = timezone.localdate()
         now = timezone.now()
         city = municipality.city or "Example"
+        language = permit_type.language
+        labels = _permit_labels(permit_type, VisitResult.GRANTED_OUTSTANDING.value, language)
+        work_type = WorkType.NEW.label
+        deficiency = OutstandingMatter.deficiency(
+            description="Sample: exterior stair handrail to be installed.",
+            discovery_date=today,
+            language=language,
+        )
+        order = OutstandingMatter.order(
+            order_type=OrderType.ORDER_TO_COMPLY,
+            issued_to="Sample Builder Ltd., contractor",
+            requirement="Sample: complete the final grading.",
+            comply_by=today + datetime.timedelta(days=30),
+            language=language,
+        )
         return cls(
             municipality=dataclasses.replace(
                 MunicipalityPart.of(municipality),
@@ -430,7 +572,6 @@ class PermitSnapshot(_Part):
                 number=f"{permit_type.prefix}-{today.year}-SAMPLE",
                 type_name=permit_type.name,
                 kind=permit_type.kind,
-                kind_label=permit_type.get_kind_display(),
                 granted_on=today,
                 expires_on=today + datetime.timedelta(days=90)
                 if permit_type.needs_expiry_date
@@ -440,8 +581,9 @@ class PermitSnapshot(_Part):
                 if permit_type.needs_portion_of_building
                 else "",
                 result=VisitResult.GRANTED_OUTSTANDING.value,
-                result_label=VisitResult.GRANTED_OUTSTANDING.label,
                 issued_at=now,
+                language=language,
+                **labels,
             ),
             application=ApplicationPart(
                 number="SAMPLE-0001",
@@ -453,35 +595,18 @@ class PermitSnapshot(_Part):
                 postal_code="L0R 1A0",
                 roll_number="2402 000 000 00000 0000",
                 legal_description="Lot 1, Plan M-0000",
-                work_type_label="New construction",
+                work_type_label=in_language(main_language(language), work_type),
                 description="New single detached dwelling",
                 applicant_name="Sample Applicant",
                 owner_name="Sample Owner",
+                work_type_label_fr=in_language(FRENCH, work_type),
             ),
             inspection=InspectionPart(type_name="Occupancy"),
             visit=VisitPart(sequence=1, inspector_name="Sample Inspector", closed_at=now),
             outstanding_matters=(
-                OutstandingMatter(
-                    kind="Deficiency",
-                    order_type_label="",
-                    description="Sample: exterior stair handrail to be installed.",
-                    requirement="Sample: exterior stair handrail to be installed.",
-                    discovery_date=today,
-                    comply_by=None,
-                    issued_to="",
-                    responsible=DEFICIENCY_RESPONSIBLE,
-                ),
-                OutstandingMatter(
-                    kind="Order",
-                    order_type_label="Order to Comply",
-                    description="Sample: Order to Comply issued to Sample Builder Ltd., "
-                    "contractor: complete the final grading.",
-                    requirement="Sample: complete the final grading.",
-                    discovery_date=None,
-                    comply_by=today + datetime.timedelta(days=30),
-                    issued_to="Sample Builder Ltd., contractor",
-                    responsible="Sample Builder Ltd., contractor",
-                ),
+                deficiency,
+                # "Sample:" leads each sentence, so a preview is never taken for a permit.
+                dataclasses.replace(order, description=f"Sample: {order.description}"),
             ),
             conditions=_sample_conditions(permit_type),
             verification=VerificationPart(url=_sample_verification_url()),
@@ -505,11 +630,23 @@ def _sample_conditions(permit_type) -> tuple[VerifiedCondition, ...]:
         )
         if conditions:
             return conditions
-    return (
-        VerifiedCondition("Sample (a)", "Sample: the structure is complete.", "met", "Met"),
+    language = main_language(permit_type.language)
+    return tuple(
         VerifiedCondition(
-            "Sample (b)", "Sample: a condition that does not apply.", "not_applicable", "N/A"
-        ),
+            clause,
+            text,
+            mark,
+            in_language(language, ConditionMark(mark).label),
+            in_language(FRENCH, ConditionMark(mark).label),
+        )
+        for clause, text, mark in (
+            ("Sample (a)", "Sample: the structure is complete.", ConditionMark.MET),
+            (
+                "Sample (b)",
+                "Sample: a condition that does not apply.",
+                ConditionMark.NOT_APPLICABLE,
+            ),
+        )
     )
 
 
@@ -534,6 +671,44 @@ def _upgrade_from_version_2(data: dict) -> dict:
     data = dict(data)
     data.setdefault("verification", NO_VERIFICATION.to_json())
     return data
+
+
+def _upgrade_from_version_3(data: dict) -> dict:
+    """A version 3 snapshot read as version 4: it was issued in English, and printed no
+    French label (they are empty)."""
+    data = dict(data)
+
+    def with_defaults(part, defaults: dict):
+        return {**defaults, **part} if isinstance(part, dict) else part
+
+    data["permit"] = with_defaults(
+        data.get("permit"), {"language": ENGLISH, "kind_label_fr": "", "result_label_fr": ""}
+    )
+    data["application"] = with_defaults(data.get("application"), {"work_type_label_fr": ""})
+    for key, defaults in (
+        (
+            "outstanding_matters",
+            {"kind_fr": "", "order_type_label_fr": "", "description_fr": "", "responsible_fr": ""},
+        ),
+        ("conditions", {"mark_label_fr": ""}),
+    ):
+        if isinstance(data.get(key), list):
+            data[key] = [with_defaults(item, defaults) for item in data[key]]
+    return data
+
+
+def _permit_labels(permit_type, result: str, language: str) -> dict[str, str]:
+    """The readable kind and result of a permit of `language`, and in French."""
+    from occupancy.models import PermitKind
+
+    kind, outcome = PermitKind(permit_type.kind).label, VisitResult(result).label
+    main = main_language(language)
+    return {
+        "kind_label": in_language(main, kind),
+        "result_label": in_language(main, outcome),
+        "kind_label_fr": in_language(FRENCH, kind),
+        "result_label_fr": in_language(FRENCH, outcome),
+    }
 
 
 def _matter_from_version_1(matter: dict) -> dict:

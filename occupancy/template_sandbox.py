@@ -23,6 +23,7 @@ import time
 from django.template import Library, defaultfilters, defaulttags
 from django.template.base import NodeList
 from django.template.defaulttags import ForNode
+from django.templatetags import i18n
 from django.utils.safestring import mark_safe
 
 from core.pdf import PdfRenderError
@@ -285,4 +286,7 @@ register.tags = {
     name: tag for name, tag in defaulttags.register.tags.items() if name in ALLOWED_TAGS
 }
 register.tags["for"] = do_bounded_for
+# {% language "fr-ca" %}…{% endlanguage %}: a bilingual permit's French text, its month
+# names in French (the shipped *_bilingual.html templates). It only switches the language.
+register.tags["language"] = i18n.language
 register.filters = _sandbox_filters()

@@ -9,7 +9,8 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
 
 from inspections.models import OrderType
 from occupancy.checklists import HOUSE, permit_type_seed_checklist
@@ -28,6 +29,12 @@ from tests.occupancy.conftest import pdf_text
 from tests.occupancy.test_finish_and_close import confirm, finish, grant_data
 
 TODAY = timezone.localdate()
+
+
+def french(text: str, *, context: str = "") -> str:
+    """`text` as the French catalogue has it (the English until it is translated)."""
+    with translation.override("fr-ca"):
+        return pgettext(context, text) if context else gettext(text)
 
 
 @pytest.fixture
@@ -73,11 +80,12 @@ def test_issued_snapshot_and_sample_have_the_same_keys_at_every_level(issued, ge
 
 def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(issued):
     snapshot = issued.snapshot
-    assert snapshot["schema_version"] == SCHEMA_VERSION == 3
+    assert snapshot["schema_version"] == SCHEMA_VERSION == 4
     assert snapshot["permit"]["number"] == issued.number
     assert snapshot["permit"]["granted_on"] == TODAY.isoformat()
     assert snapshot["permit"]["expires_on"] is None
     assert snapshot["permit"]["result_label"] == "Granted, but outstanding matters"
+    assert snapshot["permit"]["language"] == issued.language == "en-ca"
     assert snapshot["permit"]["issued_at"] == snapshot["visit"]["closed_at"]
     assert snapshot["application"]["work_type_label"] == "New construction"
     assert snapshot["outstanding_matters"] == [
@@ -90,6 +98,11 @@ def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(i
             "comply_by": None,
             "issued_to": "",
             "responsible": "The owner",
+            # The French labels, for a bilingual permit's French text.
+            "kind_fr": french("Deficiency", context="outstanding matter"),
+            "order_type_label_fr": "",
+            "description_fr": "Exterior stairs need a second handrail",
+            "responsible_fr": french("The owner"),
         },
         {
             "kind": "Order",
@@ -101,6 +114,15 @@ def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(i
             "comply_by": (TODAY + datetime.timedelta(days=30)).isoformat(),
             "issued_to": "Jordan Smith, owner",
             "responsible": "Jordan Smith, owner",
+            "kind_fr": french("Order", context="outstanding matter"),
+            "order_type_label_fr": french("Order to Comply"),
+            "description_fr": french("%(order_type)s issued to %(recipient)s: %(requirement)s")
+            % {
+                "order_type": french("Order to Comply"),
+                "recipient": "Jordan Smith, owner",
+                "requirement": "Complete the final grading",
+            },
+            "responsible_fr": "Jordan Smith, owner",
         },
     ]
     assert "905-555-0101" not in json.dumps(snapshot)
@@ -109,6 +131,7 @@ def test_issued_snapshot_carries_its_schema_version_and_what_the_permit_prints(i
         "text": HOUSE[0][1],
         "mark": "met",
         "mark_label": "Met",
+        "mark_label_fr": french("Met"),
     }
     assert [c["mark_label"] for c in snapshot["conditions"]] == ["Met"] * (len(HOUSE) - 1) + [
         "Not applicable"
@@ -124,10 +147,42 @@ def test_snapshot_round_trips_through_its_stored_json(issued, general_type):
     assert PermitSnapshot.from_json(sample.to_json()) == sample
 
 
+VERSION_4_ONLY = {
+    "permit": {"language", "kind_label_fr", "result_label_fr"},
+    "application": {"work_type_label_fr"},
+    "outstanding_matters": {"kind_fr", "order_type_label_fr", "description_fr", "responsible_fr"},
+    "conditions": {"mark_label_fr"},
+}
+
+
+def as_version_3(snapshot: dict) -> dict:
+    """A stored snapshot as version 3 stored it: no language, no French labels."""
+    old = dict(snapshot, schema_version=3)
+    for key, names in VERSION_4_ONLY.items():
+        if isinstance(old[key], list):
+            old[key] = [{k: v for k, v in item.items() if k not in names} for item in old[key]]
+        else:
+            old[key] = {k: v for k, v in old[key].items() if k not in names}
+    return old
+
+
+def test_version_3_snapshot_reads_as_an_english_permit_and_renders_as_issued(issued):
+    version_3 = as_version_3(issued.snapshot)
+    read = PermitSnapshot.from_json(version_3)
+    assert read.permit.language == "en-ca"
+    assert (read.permit.kind_label_fr, read.application.work_type_label_fr) == ("", "")
+    assert {m.kind_fr for m in read.outstanding_matters} == {""}
+    assert {c.mark_label_fr for c in read.conditions} == {""}
+    body = issued.template_version.body
+    assert render_permit_html(body, template_context(version_3)) == render_permit_html(
+        body, template_context(issued.snapshot)
+    )
+
+
 def test_version_1_snapshot_reads_without_checklist_and_renders_as_issued(issued):
     version_1 = {
         key: value
-        for key, value in issued.snapshot.items()
+        for key, value in as_version_3(issued.snapshot).items()
         if key not in ("schema_version", "conditions", "verification")
     }
     version_2_only = {"order_type_label", "requirement", "issued_to", "responsible"}
@@ -177,7 +232,7 @@ def test_template_sees_dates_and_local_times_and_no_schema_version(issued):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda s: s | {"schema_version": 4}, "Unknown snapshot schema version 4."),
+        (lambda s: s | {"schema_version": 5}, "Unknown snapshot schema version 5."),
         (
             lambda s: s | {"permit": {k: v for k, v in s["permit"].items() if k != "number"}},
             "permit lacks number.",
@@ -189,7 +244,8 @@ def test_template_sees_dates_and_local_times_and_no_schema_version(issued):
         (
             lambda s: s | {"outstanding_matters": [{"kind": "Deficiency", "description": "x"}]},
             "outstanding_matters[0] lacks order_type_label, requirement, discovery_date, "
-            "comply_by, issued_to, responsible.",
+            "comply_by, issued_to, responsible, kind_fr, order_type_label_fr, description_fr, "
+            "responsible_fr.",
         ),
         (
             lambda s: s | {"permit": s["permit"] | {"granted_on": "yesterday"}},

@@ -124,7 +124,6 @@ def issue_raw_permit(inspection, inspector, number, *, real_snapshot=False):
         issued_by=inspector,
     )
     if real_snapshot:
-        from inspections.models import VisitResult
         from occupancy.snapshot import PermitSnapshot
 
         permit.snapshot = PermitSnapshot.from_grant(
@@ -132,7 +131,6 @@ def issue_raw_permit(inspection, inspector, number, *, real_snapshot=False):
             permit_type=permit_type,
             number=number,
             result=permit.result,
-            result_label=VisitResult(permit.result).label,
             granted_on=permit.granted_on,
             expires_on=None,
             description=permit.description,
