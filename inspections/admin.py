@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
 
 from core.admin_scoping import MunicipalAdmin, ReadOnlyAdmin
 from inspections.models import (
@@ -36,7 +37,9 @@ class DefaultInspectionForm(forms.ModelForm):
         cleaned = super().clean()
         municipality, inspection_type = cleaned.get("municipality"), cleaned.get("inspection_type")
         if municipality and inspection_type and inspection_type.municipality_id != municipality.pk:
-            self.add_error("inspection_type", "Choose an inspection type of this municipality.")
+            self.add_error(
+                "inspection_type", gettext("Choose an inspection type of this municipality.")
+            )
         return cleaned
 
 

@@ -2,6 +2,7 @@
 one of these is raised; str(exc) is written for the user."""
 
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 
 from core.people import person_name
 
@@ -14,11 +15,23 @@ class VisitNotOpen(VisitError):
     """The visit was closed meanwhile (another tab, another inspector)."""
 
     def __init__(self, visit):
-        closer = person_name(visit.closed_by) or "another user"
-        when = f" on {localtime(visit.closed_at):%Y-%m-%d at %H:%M}" if visit.closed_at else ""
-        super().__init__(
-            f"Visit {visit.sequence} was already closed by {closer}{when}; nothing was changed."
-        )
+        closer = person_name(visit.closed_by) or gettext("another user")
+        if visit.closed_at:
+            at = localtime(visit.closed_at)
+            message = gettext(
+                "Visit %(sequence)s was already closed by %(closer)s on %(date)s at %(time)s; "
+                "nothing was changed."
+            ) % {
+                "sequence": visit.sequence,
+                "closer": closer,
+                "date": f"{at:%Y-%m-%d}",
+                "time": f"{at:%H:%M}",
+            }
+        else:
+            message = gettext(
+                "Visit %(sequence)s was already closed by %(closer)s; nothing was changed."
+            ) % {"sequence": visit.sequence, "closer": closer}
+        super().__init__(message)
 
 
 class DuplicateInspection(VisitError):
@@ -28,8 +41,11 @@ class DuplicateInspection(VisitError):
     def __init__(self, existing):
         self.existing = existing
         super().__init__(
-            f"This application already has a {existing.inspection_type.name} inspection "
-            f"({existing.get_status_display()}); nothing was added."
+            gettext(
+                "This application already has a %(type)s inspection (%(status)s); nothing was "
+                "added."
+            )
+            % {"type": existing.inspection_type.name, "status": existing.get_status_display()}
         )
 
 

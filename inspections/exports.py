@@ -4,7 +4,7 @@ Only what a municipality may publish leaves here: no internal notes, no site con
 finding or order text (they can name people), no photos.
 """
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from inspections.models import FAILING_RESULTS, FailureReason, Visit, VisitResult, VisitStatus
 
@@ -36,8 +36,10 @@ def blds_inspection_rows(*, municipality) -> list[dict]:
             "started_at",
         )
     )
-    results = dict(VisitResult.choices)
-    reasons = dict(FailureReason.choices)
+    # An open-data standard's file: the labels as they read in English, whoever exports it.
+    with translation.override("en-ca"):
+        results = {value: str(label) for value, label in VisitResult.choices}
+        reasons = {value: str(label) for value, label in FailureReason.choices}
     rows = []
     for number, type_name, blds_type, result, failure_reason, started_at in visits:
         rows.append(

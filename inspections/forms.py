@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from core.fields import IdChoiceField, IdMultipleChoiceField
 from core.text_limits import BoundedCharField
@@ -33,7 +35,7 @@ class DistinctIdsMixin:
 
 class InspectionAddForm(forms.Form):
     inspection_type = IdChoiceField(
-        label="Inspection type",
+        label=_("Inspection type"),
         queryset=InspectionType.objects.none(),
         empty_label=None,
         widget=forms.Select(attrs={"class": "form-select"}),
@@ -57,11 +59,13 @@ class InspectionCancelForm(DistinctIdsMixin, forms.Form):
     id_prefix = "cancel"
 
     reason = BoundedCharField(
-        label="Reason for cancelling",
+        label=_("Reason for cancelling"),
         max_length=Inspection._meta.get_field("cancelled_reason").max_length,
-        help_text="Shown with the struck-through inspection on the application, e.g. "
-        "“Added twice by mistake”.",
-        error_messages={"required": "Give the reason for cancelling this inspection."},
+        help_text=_(
+            "Shown with the struck-through inspection on the application, e.g. "
+            "“Added twice by mistake”."
+        ),
+        error_messages={"required": _("Give the reason for cancelling this inspection.")},
         widget=Textarea(attrs={"rows": 2}),
     )
 
@@ -73,9 +77,9 @@ class FindingForm(DistinctIdsMixin, forms.ModelForm):
         model = Finding
         fields = ["discovery_date", "description", "is_remark"]
         labels = {
-            "discovery_date": "Discovery date",
-            "description": "Description",
-            "is_remark": "This is a remark only",
+            "discovery_date": _("Discovery date"),
+            "description": _("Description"),
+            "is_remark": _("This is a remark only"),
         }
         widgets = {
             "discovery_date": DateInput(),
@@ -85,13 +89,13 @@ class FindingForm(DistinctIdsMixin, forms.ModelForm):
     def clean_discovery_date(self):
         discovered = self.cleaned_data["discovery_date"]
         if discovered > timezone.localdate():
-            raise forms.ValidationError("The discovery date cannot be in the future.")
+            raise forms.ValidationError(gettext("The discovery date cannot be in the future."))
         return discovered
 
     def clean_description(self):
         description = self.cleaned_data["description"].strip()
         if not description:
-            raise forms.ValidationError("Describe the deficiency or remark.")
+            raise forms.ValidationError(gettext("Describe the deficiency or remark."))
         return description
 
 
@@ -102,11 +106,11 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
         model = Order
         fields = ["order_type", "issued_to", "description", "comply_by", "findings"]
         labels = {
-            "order_type": "Order type",
-            "issued_to": "Issued to",
-            "description": "Description",
-            "comply_by": "Comply by",
-            "findings": "Linked deficiencies & remarks",
+            "order_type": _("Order type"),
+            "issued_to": _("Issued to"),
+            "description": _("Description"),
+            "comply_by": _("Comply by"),
+            "findings": _("Linked deficiencies & remarks"),
         }
         widgets = {
             "description": Textarea(attrs={"rows": 3}),
@@ -125,7 +129,7 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
             (f.pk, f"{f.kind_label} ({f.discovery_date:%Y-%m-%d}): {_excerpt(f.description)}")
             for f in findings
         ]
-        self.fields["issued_to"].help_text = (
+        self.fields["issued_to"].help_text = gettext(
             "Name, role and contact, e.g. owner or contractor. An occupancy permit prints the "
             "name and role, never a phone number."
         )
@@ -133,13 +137,13 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
     def clean_comply_by(self):
         comply_by = self.cleaned_data["comply_by"]
         if comply_by and comply_by < timezone.localdate():
-            raise forms.ValidationError("The comply-by date cannot be in the past.")
+            raise forms.ValidationError(gettext("The comply-by date cannot be in the past."))
         return comply_by
 
     def clean_description(self):
         description = self.cleaned_data["description"].strip()
         if not description:
-            raise forms.ValidationError("Describe what the order requires.")
+            raise forms.ValidationError(gettext("Describe what the order requires."))
         return description
 
 
@@ -162,15 +166,15 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
     MAX_FILES = 10
 
     photos = MultipleImageField(
-        label="Photos",
-        help_text="JPEG, PNG, WebP or HEIC, up to 20 MB each; up to 10 at a time.",
+        label=_("Photos"),
+        help_text=_("JPEG, PNG, WebP or HEIC, up to 20 MB each; up to 10 at a time."),
         widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
     description = BoundedCharField(
-        label="Description", max_length=Photo._meta.get_field("description").max_length
+        label=_("Description"), max_length=Photo._meta.get_field("description").max_length
     )
     finding = IdChoiceField(
-        label="Deficiency or remark shown", queryset=Finding.objects.none(), required=False
+        label=_("Deficiency or remark shown"), queryset=Finding.objects.none(), required=False
     )
 
     def __init__(self, *args, findings, **kwargs):
@@ -188,16 +192,26 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
 
         uploads = self.cleaned_data["photos"]
         if not uploads:
-            raise forms.ValidationError("Choose at least one photo.")
+            raise forms.ValidationError(gettext("Choose at least one photo."))
         if len(uploads) > self.MAX_FILES:
-            raise forms.ValidationError(f"Upload at most {self.MAX_FILES} photos at a time.")
+            raise forms.ValidationError(
+                ngettext(
+                    "Upload at most %(count)d photo at a time.",
+                    "Upload at most %(count)d photos at a time.",
+                    self.MAX_FILES,
+                )
+                % {"count": self.MAX_FILES}
+            )
         budget = settings.PHOTO_MAX_PIXELS_PER_REQUEST
         # From the files' headers, before any is decoded (ten 49-megapixel PNGs: 25 s, 1 GB).
         if over := photos_over_pixel_budget(uploads, budget):
             raise forms.ValidationError(
-                f"These photos are too large to add together (at most {budget / 1_000_000:g} "
-                f"megapixels at a time): {', '.join(over)}. Nothing was added; add them in "
-                "another batch."
+                gettext(
+                    "These photos are too large to add together (at most %(megapixels)s "
+                    "megapixels at a time): %(names)s. Nothing was added; add them in another "
+                    "batch."
+                )
+                % {"megapixels": f"{budget / 1_000_000:g}", "names": ", ".join(over)}
             )
         processed = []
         for upload in uploads:
@@ -210,13 +224,15 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
                     )
                 )
             except PhotoRejected as exc:
-                raise forms.ValidationError(f"{upload.name}: {exc}") from None
+                raise forms.ValidationError(
+                    gettext("%(name)s: %(reason)s") % {"name": upload.name, "reason": exc}
+                ) from None
         return processed
 
     def clean_description(self):
         description = self.cleaned_data["description"].strip()
         if not description:
-            raise forms.ValidationError("Describe what the photos show.")
+            raise forms.ValidationError(gettext("Describe what the photos show."))
         return description
 
 
@@ -224,14 +240,14 @@ class VisitDraftForm(DistinctIdsMixin, forms.ModelForm):
     id_prefix = "visit"
 
     internal_notes = BoundedCharField(
-        label="Internal notes",
+        label=_("Internal notes"),
         required=False,
         max_length=Visit._meta.get_field("internal_notes").max_length,
-        help_text="Visible to municipal staff only.",
+        help_text=_("Visible to municipal staff only."),
         widget=Textarea(attrs={"rows": 3}),
     )
     site_conditions = BoundedCharField(
-        label="Site conditions",
+        label=_("Site conditions"),
         required=False,
         max_length=Visit._meta.get_field("site_conditions").max_length,
         widget=Textarea(attrs={"rows": 2}),
@@ -240,7 +256,7 @@ class VisitDraftForm(DistinctIdsMixin, forms.ModelForm):
     class Meta:
         model = Visit
         fields = ["visit_type", "internal_notes", "site_conditions", "time_used_minutes"]
-        labels = {"visit_type": "Visit type", "time_used_minutes": "Time used (minutes)"}
+        labels = {"visit_type": _("Visit type"), "time_used_minutes": _("Time used (minutes)")}
         widgets = {
             "visit_type": forms.RadioSelect(),
             "time_used_minutes": forms.NumberInput(attrs={"min": 0, "max": 1440, "step": 5}),

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.codes import new_code
 from core.models import Municipality
@@ -12,8 +14,8 @@ from permits.models import Application, WorkType
 
 
 class InspectionKind(models.TextChoices):
-    GENERAL = "general", "General"
-    OCCUPANCY = "occupancy", "Occupancy"
+    GENERAL = "general", _("General")
+    OCCUPANCY = "occupancy", _("Occupancy")
 
 
 class BldsInspectionType(models.TextChoices):
@@ -48,17 +50,24 @@ class BldsInspectionType(models.TextChoices):
 
 class InspectionType(models.Model):
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="inspection_types"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="inspection_types",
+        verbose_name=_("municipality"),
     )
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=InspectionKind, default=InspectionKind.GENERAL)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=InspectionKind, default=InspectionKind.GENERAL
+    )
     blds_type = models.CharField(
-        "BLDS mapped type", max_length=60, choices=BldsInspectionType, blank=True
+        _("BLDS mapped type"), max_length=60, choices=BldsInspectionType, blank=True
     )
-    display_order = models.PositiveSmallIntegerField(default=100)
-    is_active = models.BooleanField("active", default=True)
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("inspection type")
+        verbose_name_plural = _("inspection types")
         ordering = ["municipality", "display_order", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -74,27 +83,33 @@ class InspectionType(models.Model):
 
 
 class InspectionStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "Visit in progress"
-    REVISIT_REQUIRED = "revisit_required", "Not passed – new visit required"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("Visit in progress")
+    REVISIT_REQUIRED = "revisit_required", _("Not passed – new visit required")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
     # Closed, then reopened by a follow-up visit for its outstanding matters (its permit stands).
-    FOLLOW_UP = "follow_up", "Follow-up of outstanding matters"
+    FOLLOW_UP = "follow_up", _("Follow-up of outstanding matters")
 
 
 class Inspection(models.Model):
     """One required inspection of an application (Footings, Framing, Occupancy …)."""
 
-    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    code = models.CharField(_("code"), max_length=16, unique=True, default=new_code, editable=False)
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="inspections"
+        Application,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        verbose_name=_("application"),
     )
     inspection_type = models.ForeignKey(
-        InspectionType, on_delete=models.PROTECT, related_name="inspections"
+        InspectionType,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+        verbose_name=_("inspection type"),
     )
     status = models.CharField(
-        max_length=20, choices=InspectionStatus, default=InspectionStatus.NOT_STARTED
+        _("status"), max_length=20, choices=InspectionStatus, default=InspectionStatus.NOT_STARTED
     )
     assigned_inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -102,20 +117,33 @@ class Inspection(models.Model):
         null=True,
         blank=True,
         related_name="assigned_inspections",
+        verbose_name=_("assigned inspector"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # An inspection added by mistake is cancelled (never deleted): who, when and why.
-    cancelled_reason = BoundedTextField("reason for cancelling", max_length=1000, blank=True)
+    cancelled_reason = BoundedTextField(_("reason for cancelling"), max_length=1000, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
         ordering = ["application", "inspection_type__display_order", "created_at"]
         constraints = [
             models.CheckConstraint(
@@ -126,8 +154,10 @@ class Inspection(models.Model):
                 condition=(Q(status=InspectionStatus.CANCELLED) & ~Q(cancelled_reason=""))
                 | (~Q(status=InspectionStatus.CANCELLED) & Q(cancelled_reason="")),
                 name="inspection_cancelled_has_reason",
-                violation_error_message="A cancelled inspection needs a reason, and only a "
-                "cancelled one has one: cancel it from the inspection page.",
+                violation_error_message=_(
+                    "A cancelled inspection needs a reason, and only a cancelled one has one: "
+                    "cancel it from the inspection page."
+                ),
             ),
             max_length_constraint("inspections_inspection", "cancelled_reason", 1000),
         ]
@@ -157,23 +187,23 @@ class Inspection(models.Model):
 
 
 class VisitStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", pgettext_lazy("visit status", "Open")
+    CLOSED = "closed", _("Closed")
 
 
 class VisitType(models.TextChoices):
-    ON_SITE = "on_site", "On-site"
-    COMMUNICATION_ONLY = "communication_only", "Communication only"
+    ON_SITE = "on_site", _("On-site")
+    COMMUNICATION_ONLY = "communication_only", _("Communication only")
     # Started on a closed inspection only, to resolve its outstanding matters; never a grant.
-    FOLLOW_UP = "follow_up", "Follow-up of outstanding matters"
+    FOLLOW_UP = "follow_up", _("Follow-up of outstanding matters")
 
 
 class VisitResult(models.TextChoices):
-    GRANTED_FULL = "granted_full", "Granted and fully completed"
-    GRANTED_OUTSTANDING = "granted_outstanding", "Granted, but outstanding matters"
-    NOT_GRANTED = "not_granted", "Not granted"
-    PASSED = "passed", "Passed"
-    FAILED = "failed", "Failed (Not substantially complete)"
+    GRANTED_FULL = "granted_full", _("Granted and fully completed")
+    GRANTED_OUTSTANDING = "granted_outstanding", _("Granted, but outstanding matters")
+    NOT_GRANTED = "not_granted", _("Not granted")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed (Not substantially complete)")
 
 
 OCCUPANCY_RESULTS = (
@@ -187,46 +217,61 @@ FAILING_RESULTS = (VisitResult.NOT_GRANTED, VisitResult.FAILED)
 
 
 class FailureReason(models.TextChoices):
-    INFORMATION_REQUIRED = "information_required", "Information required"
-    DEFICIENCIES = "deficiencies", "Deficiencies"
-    ORDER_ISSUED = "order_issued", "Order issued"
+    INFORMATION_REQUIRED = "information_required", _("Information required")
+    DEFICIENCIES = "deficiencies", _("Deficiencies")
+    ORDER_ISSUED = "order_issued", _("Order issued")
 
 
 class Visit(models.Model):
     """One attempt at an inspection. Open (a draft) until Finish and Close, then frozen."""
 
-    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="visits")
-    sequence = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=10, choices=VisitStatus, default=VisitStatus.OPEN)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="started_visits"
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="visits", verbose_name=_("inspection")
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    visit_type = models.CharField(max_length=20, choices=VisitType, default=VisitType.ON_SITE)
+    sequence = models.PositiveSmallIntegerField(_("sequence"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=VisitStatus, default=VisitStatus.OPEN
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="started_visits",
+        verbose_name=_("started by"),
+    )
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    visit_type = models.CharField(
+        _("visit type"), max_length=20, choices=VisitType, default=VisitType.ON_SITE
+    )
     internal_notes = BoundedTextField(
+        _("internal notes"),
         max_length=5000,
         blank=True,
-        help_text="Staff only: never printed on a document or exported.",
+        help_text=_("Staff only: never printed on a document or exported."),
     )
     # Printed on the inspection report, which the close renders: a bound on the close's cost.
-    site_conditions = BoundedTextField(max_length=2000, blank=True)
+    site_conditions = BoundedTextField(_("site conditions"), max_length=2000, blank=True)
     time_used_minutes = models.PositiveIntegerField(
-        "time used (minutes)", null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
+        _("time used (minutes)"), null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
     )
-    result = models.CharField(max_length=30, choices=VisitResult, blank=True)
-    failure_reason = models.CharField(max_length=30, choices=FailureReason, blank=True)
+    result = models.CharField(_("result"), max_length=30, choices=VisitResult, blank=True)
+    failure_reason = models.CharField(
+        _("failure reason"), max_length=30, choices=FailureReason, blank=True
+    )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="closed_visits",
+        verbose_name=_("closed by"),
     )
-    closed_at = models.DateTimeField(null=True, blank=True)
-    report_pdf = models.FileField(upload_to="reports/%Y/", blank=True)
-    report_sha256 = models.CharField(max_length=64, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    report_pdf = models.FileField(_("report pdf"), upload_to="reports/%Y/", blank=True)
+    report_sha256 = models.CharField(_("report sha256"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
         ordering = ["inspection", "-sequence"]
         # The acts of the workflow, granted to roles (core.RoleGroup); the views check these.
         permissions = [
@@ -288,24 +333,32 @@ class Visit(models.Model):
 class Finding(models.Model):
     """A deficiency (blocks a pass) or a remark (informs only) recorded on a visit."""
 
-    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="findings")
-    discovery_date = models.DateField(default=timezone.localdate)
-    description = BoundedTextField(max_length=5000)
-    is_remark = models.BooleanField("This is a remark only", default=False)
+    code = models.CharField(_("code"), max_length=16, unique=True, default=new_code, editable=False)
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="findings", verbose_name=_("visit")
+    )
+    discovery_date = models.DateField(_("discovery date"), default=timezone.localdate)
+    description = BoundedTextField(_("description"), max_length=5000)
+    is_remark = models.BooleanField(_("This is a remark only"), default=False)
     corrected_on_visit = models.ForeignKey(
         Visit,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="corrected_findings",
+        verbose_name=_("corrected on visit"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
         ordering = ["discovery_date", "created_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -320,12 +373,12 @@ class Finding(models.Model):
         ]
 
     def __str__(self) -> str:
-        kind = "Remark" if self.is_remark else "Deficiency"
-        return f"{kind}: {self.description[:60]}"
+        return f"{self.kind_label}: {self.description[:60]}"
 
     @property
     def kind_label(self) -> str:
-        return "Remark" if self.is_remark else "Deficiency"
+        """ "Remark" or "Deficiency", in the active language when it is read."""
+        return _("Remark") if self.is_remark else _("Deficiency")
 
     @property
     def is_outstanding(self) -> bool:
@@ -333,35 +386,51 @@ class Finding(models.Model):
 
 
 class OrderType(models.TextChoices):
-    ORDER_TO_COMPLY = "order_to_comply", "Order to Comply"
-    ORDER_NOT_TO_COVER = "order_not_to_cover", "Order Not to Cover"
-    ORDER_TO_UNCOVER = "order_to_uncover", "Order to Uncover"
-    STOP_WORK = "stop_work", "Stop Work Order"
-    UNSAFE_BUILDING = "unsafe_building", "Unsafe Building Order"
-    EMERGENCY = "emergency", "Emergency Order"
+    ORDER_TO_COMPLY = "order_to_comply", _("Order to Comply")
+    ORDER_NOT_TO_COVER = "order_not_to_cover", _("Order Not to Cover")
+    ORDER_TO_UNCOVER = "order_to_uncover", _("Order to Uncover")
+    STOP_WORK = "stop_work", _("Stop Work Order")
+    UNSAFE_BUILDING = "unsafe_building", _("Unsafe Building Order")
+    EMERGENCY = "emergency", _("Emergency Order")
 
 
 class Order(models.Model):
     """A legal order issued during a visit (Building Code Act, 1992)."""
 
-    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="orders")
-    order_type = models.CharField(max_length=30, choices=OrderType)
-    issued_to = models.CharField(
-        max_length=300, help_text="Name, role and contact of the person the order is issued to."
+    code = models.CharField(_("code"), max_length=16, unique=True, default=new_code, editable=False)
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="orders", verbose_name=_("visit")
     )
-    description = BoundedTextField(max_length=5000)
-    comply_by = models.DateField("comply by", null=True, blank=True)
-    findings = models.ManyToManyField(Finding, blank=True, related_name="orders")
+    order_type = models.CharField(_("order type"), max_length=30, choices=OrderType)
+    issued_to = models.CharField(
+        _("issued to"),
+        max_length=300,
+        help_text=_("Name, role and contact of the person the order is issued to."),
+    )
+    description = BoundedTextField(_("description"), max_length=5000)
+    comply_by = models.DateField(_("comply by"), null=True, blank=True)
+    findings = models.ManyToManyField(
+        Finding, blank=True, related_name="orders", verbose_name=_("findings")
+    )
     complied_on_visit = models.ForeignKey(
-        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="complied_orders"
+        Visit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complied_orders",
+        verbose_name=_("complied on visit"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -392,23 +461,35 @@ def thumbnail_upload_to(photo: "Photo", filename: str) -> str:
 
 
 class Photo(models.Model):
-    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="photos")
-    image = models.ImageField(upload_to=photo_upload_to)
-    thumbnail = models.ImageField(upload_to=thumbnail_upload_to)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    description = models.CharField(max_length=500)
-    taken_at = models.DateTimeField(null=True, blank=True)
+    code = models.CharField(_("code"), max_length=16, unique=True, default=new_code, editable=False)
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, related_name="photos", verbose_name=_("visit")
+    )
+    image = models.ImageField(_("image"), upload_to=photo_upload_to)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=thumbnail_upload_to)
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    description = models.CharField(_("description"), max_length=500)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
     finding = models.ForeignKey(
-        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="photos"
+        Finding,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="photos",
+        verbose_name=_("finding"),
     )
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
@@ -419,14 +500,22 @@ class DefaultInspection(models.Model):
     """An inspection type added automatically to every new application of a work type."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="default_inspections"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="default_inspections",
+        verbose_name=_("municipality"),
     )
-    work_type = models.CharField(max_length=20, choices=WorkType)
+    work_type = models.CharField(_("work type"), max_length=20, choices=WorkType)
     inspection_type = models.ForeignKey(
-        InspectionType, on_delete=models.CASCADE, related_name="defaults"
+        InspectionType,
+        on_delete=models.CASCADE,
+        related_name="defaults",
+        verbose_name=_("inspection type"),
     )
 
     class Meta:
+        verbose_name = _("default inspection")
+        verbose_name_plural = _("default inspections")
         ordering = ["municipality", "work_type", "inspection_type__display_order"]
         constraints = [
             models.UniqueConstraint(

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import access
 from inspections import rules
@@ -204,7 +205,7 @@ def get_inspection(user, code: str, *, perm: str | None = None) -> Inspection:
         .first()
     )
     if inspection is None:
-        raise Http404("No such inspection.")
+        raise Http404(gettext("No such inspection."))
     access.check(user, inspection.application.municipality_id, perm)
     return inspection
 
@@ -220,7 +221,7 @@ def _get_visit_item(model, user, code: str, perm: str | None):
         .first()
     )
     if item is None:
-        raise Http404("No such record.")
+        raise Http404(gettext("No such record."))
     access.check(user, item.visit.inspection.application.municipality_id, perm)
     return item
 

@@ -1,11 +1,15 @@
-"""The inspection report PDF of a closed visit: findings, orders, photos and the result."""
+"""The inspection report PDF of a closed visit: findings, orders, photos and the result,
+written in the application's language of correspondence (it is e-mailed to the applicant)."""
 
 import base64
+import re
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from core.pdf import DocumentMetadata, issuer_name, render_pdf
 from core.people import person_name
@@ -33,18 +37,72 @@ def _concerning(order, numbers: dict[int, int]) -> list[str]:
     """What an order's linked deficiencies and remarks are called in the report."""
     named = []
     for finding in order.findings.all():
-        kind = finding.kind_label.lower()
         if finding.pk in numbers:
-            named.append(f"{kind} {numbers[finding.pk]}")
+            listed = (
+                gettext("remark %(number)s")
+                if finding.is_remark
+                else gettext("deficiency %(number)s")
+            )
+            named.append(listed % {"number": numbers[finding.pk]})
         else:  # not listed in this report (e.g. corrected on an earlier visit)
-            text = Truncator(finding.description).chars(80)
-            named.append(f"{kind} of visit {finding.visit.sequence} “{text}”")
+            elsewhere = (
+                gettext("remark of visit %(sequence)s “%(text)s”")
+                if finding.is_remark
+                else gettext("deficiency of visit %(sequence)s “%(text)s”")
+            )
+            named.append(
+                elsewhere
+                % {
+                    "sequence": finding.visit.sequence,
+                    "text": Truncator(finding.description).chars(80),
+                }
+            )
     return named
 
 
+# The report's long dates: "December 7, 2026" in English, "7 décembre 2026" in French.
+LONG_DATE = {"fr-ca": "j F Y"}
+ENGLISH_LONG_DATE = "F j, Y"
+
+
+_CSS_COUNTER = re.compile(r"%\((\w+)\)s")
+_CSS_PLAIN = re.compile(r"[A-Za-z0-9 .,:;!?()/-]")
+
+
+def _css_string(text: str) -> str:
+    # Every other character escaped the CSS way (a quote, a backslash, "<" cannot end it).
+    escaped = "".join(c if _CSS_PLAIN.fullmatch(c) else f"\\{ord(c):x} " for c in text)
+    return f'"{escaped}"'
+
+
+def css_content(text: str) -> SafeString:
+    """A translated sentence as the value of a CSS `content` property, each %(name)s a
+    counter: "Page %(page)s of %(pages)s" → "Page " counter(page) " of " counter(pages)."""
+    pieces = _CSS_COUNTER.split(text)
+    parts = [
+        f"counter({piece})" if index % 2 else _css_string(piece)
+        for index, piece in enumerate(pieces)
+        if piece
+    ]
+    return mark_safe(" ".join(parts))
+
+
+def document_language(language: str) -> str:
+    """The language tag a PDF carries for a Django language code: "fr-ca" → "fr-CA"."""
+    return translation.to_locale(language).replace("_", "-")
+
+
 def render_visit_report(*, visit: Visit, permit_number: str = "") -> bytes:
+    """The report's PDF, in the application's language of correspondence."""
+    language = visit.inspection.application.correspondence_language
+    with translation.override(language):
+        return _render(visit=visit, permit_number=permit_number, language=language)
+
+
+def _render(*, visit: Visit, permit_number: str, language: str) -> bytes:
     inspection = visit.inspection
     application = inspection.application
+    lang = document_language(language)
     photos = [
         {"uri": _data_uri(photo.thumbnail), "description": photo.description}
         for photo in visit.photos.order_by("uploaded_at", "id")
@@ -85,13 +143,29 @@ def render_visit_report(*, visit: Visit, permit_number: str = "") -> bytes:
             "complied": list(visit.complied_orders.order_by("created_at", "id")),
             "photos": photos,
             "permit_number": permit_number,
+            "lang": lang,
+            "outstanding_summary": rules.matters_phrase(len(outstanding), len(outstanding_orders)),
+            # The page footer is CSS (@page margin boxes), its text a CSS string.
+            "footer_left": css_content(
+                gettext("Inspection report %(number)s · visit %(sequence)s")
+                % {"number": application.number, "sequence": visit.sequence}
+            ),
+            "footer_right": css_content(gettext("Page %(page)s of %(pages)s")),
+            "long_date": LONG_DATE.get(language, ENGLISH_LONG_DATE),
         },
     )
     metadata = DocumentMetadata(
-        title=f"Inspection report {application.number} visit {visit.sequence}",
+        title=gettext("Inspection report %(number)s visit %(sequence)s")
+        % {"number": application.number, "sequence": visit.sequence},
         author=issuer_name(application.municipality),
-        subject=f"{inspection.inspection_type.name} inspection {inspection.code}, visit "
-        f"{visit.sequence}, at {application.full_address}",
+        subject=gettext("%(type)s inspection %(code)s, visit %(sequence)s, at %(address)s")
+        % {
+            "type": inspection.inspection_type.name,
+            "code": inspection.code,
+            "sequence": visit.sequence,
+            "address": application.full_address,
+        },
         created=visit.closed_at,
+        lang=lang,
     )
     return render_pdf(html, metadata=metadata)

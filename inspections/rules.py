@@ -11,6 +11,8 @@ Outstanding matters (deficiencies not corrected, orders not complied with) are n
 """
 
 from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from inspections.models import (
     FAILING_RESULTS,
@@ -29,10 +31,10 @@ from inspections.models import (
 # Failed while some stay outstanding (for another follow-up). It never grants.
 FOLLOW_UP_RESULTS = (VisitResult.PASSED, VisitResult.FAILED)
 FOLLOW_UP_LABELS = {
-    VisitResult.PASSED: "Passed: every outstanding matter is resolved",
-    VisitResult.FAILED: "Failed: matters are still outstanding",
+    VisitResult.PASSED: _("Passed: every outstanding matter is resolved"),
+    VisitResult.FAILED: _("Failed: matters are still outstanding"),
 }
-FOLLOW_UP_GRANT_REFUSAL = (
+FOLLOW_UP_GRANT_REFUSAL = _(
     "A follow-up visit never issues a permit: choose Passed when every matter is resolved, "
     "or Failed to keep the rest open."
 )
@@ -181,15 +183,19 @@ def grant_outstanding_orders(visit: Visit) -> QuerySet[Order]:
     )
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _deficiencies(n: int) -> str:
+    return ngettext("%(count)d deficiency", "%(count)d deficiencies", n) % {"count": n}
 
 
-def _matters(deficiencies: int, orders: int) -> str:
-    return (
-        f"{_count(deficiencies, 'deficiency', 'deficiencies')} and "
-        f"{_count(orders, 'order', 'orders')}"
-    )
+def _orders(n: int) -> str:
+    return ngettext("%(count)d order", "%(count)d orders", n) % {"count": n}
+
+
+def matters_phrase(deficiencies: int, orders: int) -> str:
+    return gettext("%(deficiencies)s and %(orders)s") % {
+        "deficiencies": _deficiencies(deficiencies),
+        "orders": _orders(orders),
+    }
 
 
 def where_outstanding(findings: QuerySet[Finding], orders: QuerySet[Order]) -> str:
@@ -205,24 +211,31 @@ def where_outstanding(findings: QuerySet[Finding], orders: QuerySet[Order]) -> s
         ):
             places.setdefault(place, [0, 0])[index] += 1
     parts = []
-    for (_, _, sequence, name), (deficiencies, orders_) in sorted(places.items()):
+    for (_created, _pk, sequence, name), (deficiencies, orders_) in sorted(places.items()):
         counts = [
-            _count(deficiencies, "deficiency", "deficiencies") if deficiencies else "",
-            _count(orders_, "order", "orders") if orders_ else "",
+            _deficiencies(deficiencies) if deficiencies else "",
+            _orders(orders_) if orders_ else "",
         ]
-        parts.append(f"{name} visit {sequence}: {', '.join(c for c in counts if c)}")
+        parts.append(
+            gettext("%(inspection)s visit %(sequence)s: %(matters)s")
+            % {
+                "inspection": name,
+                "sequence": sequence,
+                "matters": ", ".join(c for c in counts if c),
+            }
+        )
     return "; ".join(parts)
 
 
 def _follow_up_refusal(*, result: str, deficiencies: int, orders: int) -> str | None:
     if result == VisitResult.PASSED and (deficiencies or orders):
-        return (
-            f"A follow-up visit passes only when every matter is resolved "
-            f"({_matters(deficiencies, orders)} still outstanding): mark them corrected or "
-            "complied with, or choose Failed to keep them open."
-        )
+        return gettext(
+            "A follow-up visit passes only when every matter is resolved (%(matters)s still "
+            "outstanding): mark them corrected or complied with, or choose Failed to keep them "
+            "open."
+        ) % {"matters": matters_phrase(deficiencies, orders)}
     if result == VisitResult.FAILED and not (deficiencies or orders):
-        return "Every outstanding matter is resolved: choose Passed."
+        return gettext("Every outstanding matter is resolved: choose Passed.")
     return None
 
 
@@ -238,26 +251,33 @@ def _grant_refusal(*, visit: Visit, result: str, deficiencies: int, orders: int)
     )
     if result == VisitResult.GRANTED_FULL and (deficiencies_elsewhere or orders_elsewhere_count):
         here = (
-            f"this inspection: {_matters(deficiencies, orders)}; " if deficiencies or orders else ""
+            gettext("this inspection: %(matters)s; ")
+            % {"matters": matters_phrase(deficiencies, orders)}
+            if deficiencies or orders
+            else ""
         )
-        total = _matters(deficiencies + deficiencies_elsewhere, orders + orders_elsewhere_count)
-        return (
-            f"Occupancy cannot be granted as fully completed while {total} are outstanding on "
-            f"this application ({here}{where_outstanding(findings_elsewhere, orders_elsewhere)})"
-            ": resolve them on a follow-up visit of the inspection that recorded them, or "
-            "choose Granted, but outstanding matters, or Not granted."
+        total = matters_phrase(
+            deficiencies + deficiencies_elsewhere, orders + orders_elsewhere_count
         )
+        return gettext(
+            "Occupancy cannot be granted as fully completed while %(total)s are outstanding on "
+            "this application (%(here)s%(where)s): resolve them on a follow-up visit of the "
+            "inspection that recorded them, or choose Granted, but outstanding matters, or Not "
+            "granted."
+        ) % {
+            "total": total,
+            "here": here,
+            "where": where_outstanding(findings_elsewhere, orders_elsewhere),
+        }
     if result == VisitResult.GRANTED_FULL and (deficiencies or orders):
-        return (
-            f"Occupancy cannot be granted as fully completed while {deficiencies} "
-            f"deficienc{'y' if deficiencies == 1 else 'ies'} and {orders} "
-            f"order{'' if orders == 1 else 's'} are outstanding: choose "
-            "Granted, but outstanding matters, or Not granted."
-        )
+        return gettext(
+            "Occupancy cannot be granted as fully completed while %(matters)s are outstanding: "
+            "choose Granted, but outstanding matters, or Not granted."
+        ) % {"matters": matters_phrase(deficiencies, orders)}
     if result == VisitResult.GRANTED_OUTSTANDING and not (
         deficiencies or orders or deficiencies_elsewhere or orders_elsewhere_count
     ):
-        return (
+        return gettext(
             "Granted, but outstanding matters needs at least one outstanding deficiency or "
             "order: record it, or choose Granted and fully completed."
         )
@@ -268,8 +288,8 @@ def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
     """Why this result cannot be given to this visit, or None when it can."""
     if result not in visit_results(visit, kind):
         if visit.is_follow_up and result in GRANT_RESULTS:
-            return FOLLOW_UP_GRANT_REFUSAL
-        return "Choose one of the results offered for this inspection."
+            return str(FOLLOW_UP_GRANT_REFUSAL)
+        return gettext("Choose one of the results offered for this inspection.")
     deficiencies = outstanding_findings(visit).count()
     orders = outstanding_orders(visit).count()
     if visit.is_follow_up:
@@ -277,10 +297,10 @@ def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
     if result in GRANT_RESULTS:
         return _grant_refusal(visit=visit, result=result, deficiencies=deficiencies, orders=orders)
     if result == VisitResult.PASSED and deficiencies:
-        return (
-            f"An inspection with an open deficiency cannot pass ({deficiencies} open): "
-            "mark it corrected, turn it into a remark, or choose Failed."
-        )
+        return gettext(
+            "An inspection with an open deficiency cannot pass (%(count)s open): mark it "
+            "corrected, turn it into a remark, or choose Failed."
+        ) % {"count": deficiencies}
     return None
 
 
@@ -292,5 +312,5 @@ def result_refusals(*, visit: Visit, kind: str, result: str, failure_reason: str
     if refusal := result_refusal(visit=visit, kind=kind, result=result):
         refusals["result"] = refusal
     if result in FAILING_RESULTS and not failure_reason:
-        refusals["failure_reason"] = "Choose the reason the inspection was not passed."
+        refusals["failure_reason"] = gettext("Choose the reason the inspection was not passed.")
     return refusals

@@ -3,6 +3,8 @@ its Deficiencies & remarks, Orders, Photos and All visits sections, and the Insp
 section of the Work view. Registered in InspectionsConfig.ready()."""
 
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from core import access, list_filters, pages
 from core.models import Role
@@ -32,11 +34,15 @@ def _role_note(user, inspection) -> str:
     ):
         return ""
     role = access.role_in(user, municipality.pk)
-    who = Role(role).label if role else "a user without a role"
-    return (
-        f"You are signed in as {who} of {municipality.name}: starting and recording visits "
-        "is for inspectors."
-    )
+    if not role:
+        return gettext(
+            "You are signed in as a user without a role of %(municipality)s: starting and "
+            "recording visits is for inspectors."
+        ) % {"municipality": municipality.name}
+    return gettext(
+        "You are signed in as %(role)s of %(municipality)s: starting and recording visits is "
+        "for inspectors."
+    ) % {"role": Role(role).label, "municipality": municipality.name}
 
 
 def inspection_page_context(request, *, inspection) -> dict:
@@ -88,16 +94,17 @@ def _photos(request, page, forms):
     }
 
 
-REPORT_BEING_PREPARED = "Inspection report being prepared"
-REPORT_REFRESH_HINT = "Refresh the page in a moment to download it."
+# In English here (tests look for them); translated where shown.
+REPORT_BEING_PREPARED = gettext_noop("Inspection report being prepared")
+REPORT_REFRESH_HINT = gettext_noop("Refresh the page in a moment to download it.")
 
 
 def _report_link(visit) -> pages.Link:
     if not visit.report_pdf:
         # A job renders it right after the close (inspections.tasks): no link yet.
-        return pages.Link(REPORT_BEING_PREPARED, "", note=REPORT_REFRESH_HINT)
+        return pages.Link(gettext(REPORT_BEING_PREPARED), "", note=gettext(REPORT_REFRESH_HINT))
     return pages.Link(
-        "Inspection report (PDF)",
+        gettext("Inspection report (PDF)"),
         reverse("inspections:visit_report", args=[visit.inspection.code, visit.sequence]),
     )
 
@@ -162,6 +169,7 @@ def _follow_up(request, page, forms):
     return {
         "follow_up_findings": findings,
         "follow_up_orders": orders,
+        "follow_up_matters": rules.matters_phrase(len(findings), len(orders)),
         "can_start_follow_up": access.can(request.user, municipality_id, START),
     }
 
@@ -179,6 +187,7 @@ def _application_matters(request, page, forms):
     return {
         "open_findings": findings,
         "open_orders": orders,
+        "open_matters": rules.matters_phrase(len(findings), len(orders)),
         "overdue_orders": sum(1 for order in orders if order.is_overdue),
     }
 
@@ -186,7 +195,7 @@ def _application_matters(request, page, forms):
 def _status_notes(applications) -> dict:
     """Occupied, but with deficiencies or orders still open: the status says so."""
     return {
-        application.pk: [pages.Link("with outstanding matters", "#outstanding")]
+        application.pk: [pages.Link(gettext("with outstanding matters"), "#outstanding")]
         for application in applications
         if application.status == ApplicationStatus.OCCUPIED and rules.has_open_matters(application)
     }
@@ -198,9 +207,9 @@ def register() -> None:
     )
     for order, (name, label, template, context, form) in enumerate(
         [
-            ("findings", "Deficiencies & remarks", "findings", _findings, "finding_form"),
-            ("orders", "Orders", "orders", _orders, "order_form"),
-            ("photos", "Photos", "photos", _photos, "photo_form"),
+            ("findings", _("Deficiencies & remarks"), "findings", _findings, "finding_form"),
+            ("orders", _("Orders"), "orders", _orders, "order_form"),
+            ("photos", _("Photos"), "photos", _photos, "photo_form"),
         ]
     ):
         pages.register_section(
@@ -218,7 +227,7 @@ def register() -> None:
         pages.Section(
             page="inspection",
             name="visits",
-            label="All visits",
+            label=_("All visits"),
             template="inspections/sections/visits.html",
             context=_visits,
             order=90,
@@ -228,7 +237,7 @@ def register() -> None:
         pages.Section(
             page="inspection",
             name="cancel",
-            label="Cancel this inspection",
+            label=_("Cancel this inspection"),
             template="inspections/sections/cancel.html",
             context=_cancel,
             order=95,
@@ -242,7 +251,7 @@ def register() -> None:
         pages.Section(
             page="application",
             name="inspections",
-            label="Inspections",
+            label=_("Inspections"),
             template="inspections/sections/application_inspections.html",
             context=_application_inspections,
             order=10,
@@ -253,7 +262,7 @@ def register() -> None:
         pages.Section(
             page="inspection",
             name="follow-up",
-            label="Outstanding matters",
+            label=_("Outstanding matters"),
             template="inspections/sections/follow_up.html",
             context=_follow_up,
             order=5,
@@ -264,7 +273,7 @@ def register() -> None:
         pages.Section(
             page="application",
             name="outstanding",
-            label="Outstanding matters",
+            label=_("Outstanding matters"),
             template="inspections/sections/application_matters.html",
             context=_application_matters,
             order=5,
@@ -274,7 +283,7 @@ def register() -> None:
         list_filters.ListFilter(
             list_name="applications",
             name="overdue_matters",
-            label="With overdue matters",
+            label=_("With overdue matters"),
             apply=queries.applications_with_overdue_matters,
         )
     )

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.timezone import localtime
+from django.utils.translation import gettext, gettext_noop
 
 from core import access
 from core.audit import describe_changes, excerpt
@@ -54,6 +55,17 @@ def _application(visit: Visit):
     return visit.inspection.application
 
 
+def _english(label) -> str:
+    """A label as the audit trail writes it: its summaries are records, stored once, in
+    English whatever the language of the person who acted (the messages they see are theirs)."""
+    with translation.override("en-ca"):
+        return str(label() if callable(label) else label)
+
+
+def _order_type(order: Order) -> str:
+    return _english(order.get_order_type_display)
+
+
 @transaction.atomic
 def inspection_add(
     *, application, inspection_type: InspectionType, actor, allow_duplicate: bool = False
@@ -67,9 +79,12 @@ def inspection_add(
     inspector of the municipality; an Activity on the application.
     """
     if inspection_type.municipality_id != application.municipality_id:
-        raise VisitError("That inspection type belongs to another municipality.")
+        raise VisitError(gettext("That inspection type belongs to another municipality."))
     if not inspection_type.is_active:
-        raise VisitError(f"The inspection type {inspection_type.name} is no longer in use.")
+        raise VisitError(
+            gettext("The inspection type %(name)s is no longer in use.")
+            % {"name": inspection_type.name}
+        )
     # Lock the application row: two people adding the same type at once would each find no
     # duplicate and both add one.
     Application.objects.select_for_update().only("pk").get(pk=application.pk)
@@ -115,11 +130,11 @@ def inspection_cancel(*, inspection: Inspection, actor, reason: str) -> Inspecti
     """
     reason = reason.strip()
     if not reason:
-        raise CancelRefused("Give the reason for cancelling this inspection.")
+        raise CancelRefused(gettext("Give the reason for cancelling this inspection."))
     if len(reason) > CANCEL_REASON_MAX_LENGTH:
         raise CancelRefused(
-            f"The reason may have at most {CANCEL_REASON_MAX_LENGTH} characters "
-            f"(it has {len(reason)})."
+            gettext("The reason may have at most %(limit)s characters (it has %(length)s).")
+            % {"limit": CANCEL_REASON_MAX_LENGTH, "length": len(reason)}
         )
     inspection = (
         Inspection.objects.select_for_update(of=("self",))
@@ -127,16 +142,26 @@ def inspection_cancel(*, inspection: Inspection, actor, reason: str) -> Inspecti
         .get(pk=inspection.pk)
     )
     if inspection.is_cancelled:
-        who = person_name(inspection.cancelled_by) or "another user"
-        at = inspection.cancelled_at
-        when = f" on {localtime(at):%Y-%m-%d at %H:%M}" if at else ""
-        raise CancelRefused(f"This inspection was already cancelled by {who}{when}.")
+        who = person_name(inspection.cancelled_by) or gettext("another user")
+        if (at := inspection.cancelled_at) is not None:
+            at = localtime(at)
+            raise CancelRefused(
+                gettext("This inspection was already cancelled by %(who)s on %(date)s at %(time)s.")
+                % {"who": who, "date": f"{at:%Y-%m-%d}", "time": f"{at:%H:%M}"}
+            )
+        raise CancelRefused(
+            gettext("This inspection was already cancelled by %(who)s.") % {"who": who}
+        )
     if inspection.is_closed:
-        raise CancelRefused("This inspection is closed: a closed inspection cannot be cancelled.")
+        raise CancelRefused(
+            gettext("This inspection is closed: a closed inspection cannot be cancelled.")
+        )
     if inspection.visits.exists():
         raise CancelRefused(
-            "A visit was started on this inspection, so it cannot be cancelled: only an "
-            "inspection never visited can be."
+            gettext(
+                "A visit was started on this inspection, so it cannot be cancelled: only an "
+                "inspection never visited can be."
+            )
         )
     inspection.status = InspectionStatus.CANCELLED
     inspection.cancelled_reason = reason
@@ -163,7 +188,9 @@ def _open_next_visit(*, inspection, actor, sequence: int, visit_type, status) ->
                 inspection=inspection, sequence=sequence, started_by=actor, visit_type=visit_type
             )
     except IntegrityError:
-        raise VisitError("Another visit was started at the same moment; reload the page.") from None
+        raise VisitError(
+            gettext("Another visit was started at the same moment; reload the page.")
+        ) from None
     inspection.status = status
     fields = ["status", "updated_at"]
     if inspection.assigned_inspector_id is None:
@@ -192,12 +219,13 @@ def visit_start(*, inspection: Inspection, actor) -> Visit:
         .get(pk=inspection.pk)
     )
     if inspection.status in (InspectionStatus.CLOSED, InspectionStatus.CANCELLED):
-        raise VisitError("This inspection is closed: no new visit can be started.")
+        raise VisitError(gettext("This inspection is closed: no new visit can be started."))
     open_visit = inspection.visits.filter(status=VisitStatus.OPEN).select_related("started_by")
     if (existing := open_visit.first()) is not None:
         who = person_name(existing.started_by)
         raise VisitError(
-            f"Visit {existing.sequence} is already open (started by {who}); continue it below."
+            gettext("Visit %(sequence)s is already open (started by %(who)s); continue it below.")
+            % {"sequence": existing.sequence, "who": who}
         )
     last = inspection.visits.aggregate(last=Max("sequence"))["last"] or 0
     visit = _open_next_visit(
@@ -237,14 +265,20 @@ def visit_start_follow_up(*, inspection: Inspection, actor) -> Visit:
         .get(pk=inspection.pk)
     )
     if inspection.status == InspectionStatus.FOLLOW_UP:
-        raise VisitError("A follow-up visit is already open on this inspection; continue it below.")
+        raise VisitError(
+            gettext("A follow-up visit is already open on this inspection; continue it below.")
+        )
     if inspection.status != InspectionStatus.CLOSED:
-        raise VisitError("Only a closed inspection is followed up: start a new visit instead.")
+        raise VisitError(
+            gettext("Only a closed inspection is followed up: start a new visit instead.")
+        )
     last = inspection.visits.order_by("-sequence").first()
     deficiencies = rules.outstanding_findings(last).count() if last else 0
     orders = rules.outstanding_orders(last).count() if last else 0
     if not (deficiencies or orders):
-        raise VisitError("Nothing is outstanding on this inspection: no follow-up is needed.")
+        raise VisitError(
+            gettext("Nothing is outstanding on this inspection: no follow-up is needed.")
+        )
     visit = _open_next_visit(
         inspection=inspection,
         actor=actor,
@@ -324,7 +358,7 @@ def finding_add(
         application=_application(visit),
         actor=actor,
         verb="finding_added",
-        summary=f"{finding.kind_label} recorded: {excerpt(description, 120)}",
+        summary=f"{_english(finding.kind_label)} recorded: {excerpt(description, 120)}",
     )
     return finding
 
@@ -354,7 +388,7 @@ def finding_update(
         application=_application(visit),
         actor=actor,
         verb="finding_changed",
-        summary=f"{finding.kind_label} changed: {describe_changes(before, after)}",
+        summary=f"{_english(finding.kind_label)} changed: {describe_changes(before, after)}",
     )
     return finding
 
@@ -374,25 +408,38 @@ def finding_delete(*, finding: Finding, actor) -> None:
         application=_application(visit),
         actor=actor,
         verb="finding_deleted",
-        summary=f"{finding.kind_label} deleted: {excerpt(finding.description, 120)}",
+        summary=f"{_english(finding.kind_label)} deleted: {excerpt(finding.description, 120)}",
     )
 
 
-def _lock_carried_over(model, item, visit: Visit, *, plural: str):
+def _lock_carried_over(model, item, visit: Visit):
     """Lock a finding or order from an earlier visit of the same inspection as `visit`."""
     item = model.objects.select_for_update(of=("self",)).select_related("visit").get(pk=item.pk)
     if item.visit.inspection_id != visit.inspection_id or item.visit.sequence >= visit.sequence:
-        raise VisitError(f"Only {plural} from earlier visits of this inspection carry over.")
+        raise VisitError(
+            gettext("Only deficiencies from earlier visits of this inspection carry over.")
+            if model is Finding
+            else gettext("Only orders from earlier visits of this inspection carry over.")
+        )
     return item
 
 
-def _check_marking(marked_on_id, visit: Visit, *, mark: bool, what: str, done: str) -> None:
+# Whole sentences per kind of matter (word order and agreement differ in French).
+_MARKING_REFUSALS = {
+    (Finding, True): gettext_noop(
+        "That deficiency was already marked corrected on an earlier visit."
+    ),
+    (Finding, False): gettext_noop("That deficiency was not marked corrected on this visit."),
+    (Order, True): gettext_noop("That order was already marked complied with on an earlier visit."),
+    (Order, False): gettext_noop("That order was not marked complied with on this visit."),
+}
+
+
+def _check_marking(marked_on_id, visit: Visit, *, mark: bool, model) -> None:
     """Marking on this visit needs the item unmarked (or marked here); undoing needs it
     marked on this very visit."""
-    if mark and marked_on_id not in (None, visit.pk):
-        raise VisitError(f"That {what} was already marked {done} on an earlier visit.")
-    if not mark and marked_on_id != visit.pk:
-        raise VisitError(f"That {what} was not marked {done} on this visit.")
+    if (mark and marked_on_id not in (None, visit.pk)) or (not mark and marked_on_id != visit.pk):
+        raise VisitError(gettext(_MARKING_REFUSALS[model, mark]))
 
 
 @transaction.atomic
@@ -402,12 +449,10 @@ def finding_set_corrected(*, finding: Finding, visit: Visit, actor, corrected: b
     Side effects: Finding.corrected_on_visit; an Activity.
     """
     visit = _lock_open_visit(visit)
-    finding = _lock_carried_over(Finding, finding, visit, plural="deficiencies")
+    finding = _lock_carried_over(Finding, finding, visit)
     if finding.is_remark:
-        raise VisitError("A remark does not need correcting.")
-    _check_marking(
-        finding.corrected_on_visit_id, visit, mark=corrected, what="deficiency", done="corrected"
-    )
+        raise VisitError(gettext("A remark does not need correcting."))
+    _check_marking(finding.corrected_on_visit_id, visit, mark=corrected, model=Finding)
     finding.corrected_on_visit = visit if corrected else None
     finding.save(update_fields=["corrected_on_visit"])
     application_record_activity(
@@ -424,7 +469,7 @@ def _check_linkable(visit: Visit, findings: Iterable[Finding]) -> list[Finding]:
     findings = list(findings)
     for finding in findings:
         if finding.visit.inspection_id != visit.inspection_id:
-            raise VisitError("An order can only be linked to findings of this inspection.")
+            raise VisitError(gettext("An order can only be linked to findings of this inspection."))
     return findings
 
 
@@ -458,7 +503,7 @@ def order_add(
         application=_application(visit),
         actor=actor,
         verb="order_added",
-        summary=f"{order.get_order_type_display()} issued to {excerpt(issued_to, 100)}",
+        summary=f"{_order_type(order)} issued to {excerpt(issued_to, 100)}",
     )
     return order
 
@@ -482,7 +527,7 @@ def order_update(
     findings = _check_linkable(visit, findings)
     saved = Order.objects.get(pk=order.pk)  # `order` may carry a bound form's new values
     before = {
-        "type": saved.get_order_type_display(),
+        "type": _order_type(saved),
         "issued to": saved.issued_to,
         "description": saved.description,
         "comply by": saved.comply_by,
@@ -495,7 +540,7 @@ def order_update(
     order.save(update_fields=["order_type", "issued_to", "description", "comply_by"])
     order.findings.set(findings)
     after = {
-        "type": order.get_order_type_display(),
+        "type": _order_type(order),
         "issued to": issued_to,
         "description": description,
         "comply by": comply_by,
@@ -517,7 +562,7 @@ def order_delete(*, order: Order, actor) -> None:
     Side effects: the Order and its links deleted; an Activity.
     """
     visit = _lock_open_visit(order.visit)
-    label = f"{order.get_order_type_display()} to {excerpt(order.issued_to, 100)}"
+    label = f"{_order_type(order)} to {excerpt(order.issued_to, 100)}"
     order.findings.clear()
     order.delete()
     application_record_activity(
@@ -535,17 +580,15 @@ def order_set_complied(*, order: Order, visit: Visit, actor, complied: bool) -> 
     Side effects: Order.complied_on_visit; an Activity.
     """
     visit = _lock_open_visit(visit)
-    order = _lock_carried_over(Order, order, visit, plural="orders")
-    _check_marking(
-        order.complied_on_visit_id, visit, mark=complied, what="order", done="complied with"
-    )
+    order = _lock_carried_over(Order, order, visit)
+    _check_marking(order.complied_on_visit_id, visit, mark=complied, model=Order)
     order.complied_on_visit = visit if complied else None
     order.save(update_fields=["complied_on_visit"])
     application_record_activity(
         application=_application(visit),
         actor=actor,
         verb="order_complied" if complied else "order_reopened",
-        summary=f"{order.get_order_type_display()} issued to {excerpt(order.issued_to, 100)} "
+        summary=f"{_order_type(order)} issued to {excerpt(order.issued_to, 100)} "
         + ("complied with" if complied else "compliance undone"),
     )
     return order
@@ -570,7 +613,7 @@ def photos_add(
         with transaction.atomic():
             visit = _lock_open_visit(visit)
             if finding is not None and finding.visit.inspection_id != visit.inspection_id:
-                raise VisitError("A photo can only show a finding of this inspection.")
+                raise VisitError(gettext("A photo can only show a finding of this inspection."))
             created = []
             for processed in photos:
                 photo = Photo(
@@ -670,7 +713,7 @@ def visit_close(
             failure_reason=failure_reason,
         )
         if refusals:
-            raise VisitError(" ".join(refusals.values()))
+            raise VisitError(" ".join(str(refusal) for refusal in refusals.values()))
     visit.result = result
     visit.failure_reason = failure_reason if result in FAILING_RESULTS else ""
     visit.status = VisitStatus.CLOSED
@@ -689,7 +732,7 @@ def visit_close(
     inspection.save(update_fields=["status", "updated_at"])
     summary = (
         f"{inspection.inspection_type.name}: visit {visit.sequence} closed, "
-        f"{visit.get_result_display()}"
+        f"{_english(visit.get_result_display)}"
     )
     if visit.is_follow_up:
         resolved = visit.corrected_findings.count() + visit.complied_orders.count()

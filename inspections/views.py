@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import pages
@@ -34,7 +35,9 @@ def _back(inspection, anchor: str = ""):
 def _open_visit_or_back(request, inspection):
     visit = queries.open_visit(inspection=inspection)
     if visit is None:
-        messages.warning(request, "This inspection has no open visit: start a new visit first.")
+        messages.warning(
+            request, gettext("This inspection has no open visit: start a new visit first.")
+        )
     return visit
 
 
@@ -46,7 +49,7 @@ def inspection_add(request: HttpRequest, municipality: str, number: str) -> Http
     back = redirect(application.get_absolute_url() + "#inspections")
     form = InspectionAddForm(request.POST, application=application)
     if not form.is_valid():
-        messages.error(request, "Choose an inspection type to add.")
+        messages.error(request, gettext("Choose an inspection type to add."))
         return back
     inspection_type = form.cleaned_data["inspection_type"]
     try:
@@ -70,9 +73,11 @@ def inspection_add(request: HttpRequest, municipality: str, number: str) -> Http
     except VisitError as exc:
         messages.error(request, str(exc))
         return back
-    added = f"{inspection.inspection_type.name} inspection added."
+    name = inspection.inspection_type.name
     if inspection.assigned_inspector_id:
-        added += " It is assigned to you."
+        added = gettext("%(type)s inspection added. It is assigned to you.") % {"type": name}
+    else:
+        added = gettext("%(type)s inspection added.") % {"type": name}
     messages.success(request, added)
     return back
 
@@ -90,7 +95,10 @@ def inspection_cancel(request: HttpRequest, code: str) -> HttpResponse:
     except CancelRefused as exc:
         messages.warning(request, str(exc))
         return _back(inspection)
-    messages.success(request, f"{inspection.inspection_type.name} inspection cancelled.")
+    messages.success(
+        request,
+        gettext("%(type)s inspection cancelled.") % {"type": inspection.inspection_type.name},
+    )
     return redirect(inspection.application.get_absolute_url() + "#inspections")
 
 
@@ -109,7 +117,7 @@ def visit_start(request: HttpRequest, code: str) -> HttpResponse:
     except VisitError as exc:
         messages.warning(request, str(exc))
         return _back(inspection)
-    messages.success(request, f"Visit {visit.sequence} started.")
+    messages.success(request, gettext("Visit %(sequence)s started.") % {"sequence": visit.sequence})
     return _back(inspection, "findings")
 
 
@@ -123,8 +131,11 @@ def visit_start_follow_up(request: HttpRequest, code: str) -> HttpResponse:
         return _back(inspection)
     messages.success(
         request,
-        f"Follow-up visit {visit.sequence} started: mark each matter corrected or complied "
-        "with, then Finish and Close.",
+        gettext(
+            "Follow-up visit %(sequence)s started: mark each matter corrected or complied "
+            "with, then Finish and Close."
+        )
+        % {"sequence": visit.sequence},
     )
     return _back(inspection, "findings")
 
@@ -142,7 +153,9 @@ def finding_add(request: HttpRequest, code: str) -> HttpResponse:
     except VisitError as exc:
         messages.warning(request, str(exc))
         return _back(inspection)
-    messages.success(request, f"{finding.kind_label} added.")
+    messages.success(
+        request, gettext("Remark added.") if finding.is_remark else gettext("Deficiency added.")
+    )
     return _back(inspection, "findings")
 
 
@@ -151,7 +164,9 @@ def finding_edit(request: HttpRequest, code: str) -> HttpResponse:
     finding = get_finding(request.user, code, perm="inspections.change_finding")
     inspection = finding.visit.inspection
     if not finding.visit.is_open:
-        messages.warning(request, "That visit is closed: its findings can no longer change.")
+        messages.warning(
+            request, gettext("That visit is closed: its findings can no longer change.")
+        )
         return _back(inspection)
     form = FindingForm(request.POST or None, instance=finding)
     if request.method == "POST" and form.is_valid():
@@ -160,7 +175,9 @@ def finding_edit(request: HttpRequest, code: str) -> HttpResponse:
         except VisitError as exc:
             messages.warning(request, str(exc))
             return _back(inspection)
-        messages.success(request, f"{finding.kind_label} saved.")
+        messages.success(
+            request, gettext("Remark saved.") if finding.is_remark else gettext("Deficiency saved.")
+        )
         return _back(inspection, "findings")
     return render(
         request,
@@ -178,7 +195,10 @@ def finding_delete(request: HttpRequest, code: str) -> HttpResponse:
     except VisitError as exc:
         messages.warning(request, str(exc))
     else:
-        messages.success(request, f"{finding.kind_label} deleted.")
+        messages.success(
+            request,
+            gettext("Remark deleted.") if finding.is_remark else gettext("Deficiency deleted."),
+        )
     return _back(finding.visit.inspection, "findings")
 
 
@@ -198,7 +218,9 @@ def finding_corrected(request: HttpRequest, code: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            "Deficiency marked corrected." if corrected else "Deficiency is outstanding again.",
+            gettext("Deficiency marked corrected.")
+            if corrected
+            else gettext("Deficiency is outstanding again."),
         )
     return _back(inspection, "findings")
 
@@ -216,7 +238,9 @@ def order_add(request: HttpRequest, code: str) -> HttpResponse:
     except VisitError as exc:
         messages.warning(request, str(exc))
         return _back(inspection)
-    messages.success(request, f"{order.get_order_type_display()} added.")
+    messages.success(
+        request, gettext("%(order)s added.") % {"order": order.get_order_type_display()}
+    )
     return _back(inspection, "orders")
 
 
@@ -225,7 +249,7 @@ def order_edit(request: HttpRequest, code: str) -> HttpResponse:
     order = get_order(request.user, code, perm="inspections.change_order")
     inspection = order.visit.inspection
     if not order.visit.is_open:
-        messages.warning(request, "That visit is closed: its orders can no longer change.")
+        messages.warning(request, gettext("That visit is closed: its orders can no longer change."))
         return _back(inspection)
     findings = queries.linkable_findings(order.visit, order=order)
     form = OrderForm(request.POST or None, instance=order, findings=findings)
@@ -235,7 +259,9 @@ def order_edit(request: HttpRequest, code: str) -> HttpResponse:
         except VisitError as exc:
             messages.warning(request, str(exc))
             return _back(inspection)
-        messages.success(request, f"{order.get_order_type_display()} saved.")
+        messages.success(
+            request, gettext("%(order)s saved.") % {"order": order.get_order_type_display()}
+        )
         return _back(inspection, "orders")
     return render(
         request,
@@ -253,7 +279,9 @@ def order_delete(request: HttpRequest, code: str) -> HttpResponse:
     except VisitError as exc:
         messages.warning(request, str(exc))
     else:
-        messages.success(request, f"{order.get_order_type_display()} deleted.")
+        messages.success(
+            request, gettext("%(order)s deleted.") % {"order": order.get_order_type_display()}
+        )
     return _back(order.visit.inspection, "orders")
 
 
@@ -270,7 +298,10 @@ def order_complied(request: HttpRequest, code: str) -> HttpResponse:
         messages.warning(request, str(exc))
     else:
         messages.success(
-            request, "Order marked complied with." if complied else "Order is outstanding again."
+            request,
+            gettext("Order marked complied with.")
+            if complied
+            else gettext("Order is outstanding again."),
         )
     return _back(inspection, "orders")
 
@@ -294,7 +325,11 @@ def photos_add(request: HttpRequest, code: str) -> HttpResponse:
     except VisitError as exc:
         messages.warning(request, str(exc))
         return _back(inspection)
-    messages.success(request, f"{len(added)} photo{'s' if len(added) != 1 else ''} added.")
+    messages.success(
+        request,
+        ngettext("%(count)d photo added.", "%(count)d photos added.", len(added))
+        % {"count": len(added)},
+    )
     return _back(inspection, "photos")
 
 
@@ -306,7 +341,7 @@ def photo_delete(request: HttpRequest, code: str) -> HttpResponse:
     except VisitError as exc:
         messages.warning(request, str(exc))
     else:
-        messages.success(request, "Photo deleted.")
+        messages.success(request, gettext("Photo deleted."))
     return _back(photo.visit.inspection, "photos")
 
 
@@ -337,13 +372,16 @@ def visit_report(request: HttpRequest, code: str, sequence: int) -> HttpResponse
     inspection = get_inspection(request.user, code, perm="inspections.view_visit")
     visit = inspection.visits.filter(sequence=sequence, status=VisitStatus.CLOSED).first()
     if visit is None:
-        raise Http404("This visit has no inspection report.")
+        raise Http404(gettext("This visit has no inspection report."))
     if not visit.report_pdf:
         # Closed moments ago: a job is rendering the report (inspections.tasks).
         messages.info(
             request,
-            f"The inspection report of visit {visit.sequence} is being prepared. Refresh the "
-            "page in a moment to download it.",
+            gettext(
+                "The inspection report of visit %(sequence)s is being prepared. Refresh the "
+                "page in a moment to download it."
+            )
+            % {"sequence": visit.sequence},
         )
         return redirect(inspection.get_absolute_url() + "#visits")
     filename = f"inspection-report-{inspection.application.number}-visit-{visit.sequence}.pdf"
