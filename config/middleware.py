@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.formats import get_format
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 # No inline script or style anywhere: every asset is a file served by the app itself.
 CONTENT_SECURITY_POLICY = (
@@ -79,7 +83,7 @@ class RequestSizeLimitMiddleware:
         limit = request_size_limit(request.path_info)
         if length > limit:
             return HttpResponse(
-                REQUEST_TOO_LARGE.format(size=_megabytes(length), limit=_megabytes(limit)),
+                request_too_large_page(request, length, limit),
                 status=413,
                 content_type="text/html; charset=utf-8",
             )
@@ -87,12 +91,29 @@ class RequestSizeLimitMiddleware:
 
 
 REQUEST_TOO_LARGE = (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-    "<title>Upload too large · Threshold</title></head><body><main>"
-    "<h1>The upload is too large</h1>"
-    "<p>What was sent is {size} MB; at most {limit} MB may be sent at once here. "
-    "Nothing was saved. Go back and send fewer or smaller files.</p></main></body></html>"
+    '<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+    "<title>{title} · Threshold</title></head><body><main>"
+    "<h1>{heading}</h1>"
+    "<p>{text}</p></main></body></html>"
 )
+
+
+def request_too_large_page(request, length: int, limit: int) -> str:
+    """The 413 page, in the browser's language (its cookie or Accept-Language: this runs
+    before the session and the user's own choice are read)."""
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        french = language.startswith("fr")
+        text = gettext(
+            "What was sent is %(size)s MB; at most %(limit)s MB may be sent at once here. "
+            "Nothing was saved. Go back and send fewer or smaller files."
+        ) % {"size": _megabytes(length), "limit": _megabytes(limit)}
+        return REQUEST_TOO_LARGE.format(
+            lang="fr-ca" if french else "en",
+            title=escape(gettext("Upload too large")),
+            heading=escape(gettext("The upload is too large")),
+            text=escape(text),
+        )
 
 
 def request_size_limit(path: str) -> int:
@@ -110,4 +131,6 @@ def request_size_limit(path: str) -> int:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+    """In the active language's decimals ("2.5" in English, "2,5" in French)."""
+    text = f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+    return text.replace(".", get_format("DECIMAL_SEPARATOR"))

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from core import accounts
 from core.admin_scoping import view_on_site
 
-admin.site.site_header = "Threshold administration"
+admin.site.site_header = _("Threshold administration")
 admin.site.site_title = "Threshold"
 
 urlpatterns = [

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import (
     access,
@@ -134,15 +136,15 @@ class SigningCertificateForm(forms.ModelForm):
     password is ever put back into the form."""
 
     certificate_file = forms.FileField(
-        label="Certificate file (.p12 or .pfx)",
-        help_text=(
+        label=_("Certificate file (.p12 or .pfx)"),
+        help_text=_(
             "The PKCS#12 file with the private key and certificate that sign the "
             "municipality's permits and notices of revocation. It is stored encrypted and "
             "cannot be downloaded."
         ),
     )
     password = forms.CharField(
-        label="Password of the certificate file",
+        label=_("Password of the certificate file"),
         widget=forms.PasswordInput(render_value=False),
         required=False,
         strip=False,
@@ -158,7 +160,9 @@ class SigningCertificateForm(forms.ModelForm):
         if upload is None:
             return cleaned
         if upload.size > signing.MAX_PKCS12_BYTES:
-            self.add_error("certificate_file", "This file is too large to be a certificate.")
+            self.add_error(
+                "certificate_file", gettext("This file is too large to be a certificate.")
+            )
             return cleaned
         data = upload.read()
         password = cleaned.get("password") or ""
@@ -166,8 +170,7 @@ class SigningCertificateForm(forms.ModelForm):
             self.certificate_details = signing.read_pkcs12(data, password, now=timezone.now())
             signing._fernet()  # refuse now, at the form, when there is no key to store it
         except signing.CertificateRefused as exc:
-            field = "password" if "password" in str(exc) else "certificate_file"
-            self.add_error(field, str(exc))
+            self.add_error(exc.field, str(exc))
         except signing.SigningKeyMissing as exc:
             self.add_error("certificate_file", str(exc))
         else:

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from core.images import PhotoRejected, process_photo
 from core.models import Municipality
@@ -11,8 +12,10 @@ class MunicipalityForm(forms.ModelForm):
 
     # A plain file field: Django's ImageField check would run first, with a weaker test and a
     # vaguer message than process_photo's.
-    letterhead_logo = forms.FileField(required=False, help_text="PNG, JPEG, WebP or HEIC.")
-    website = forms.URLField(required=False, assume_scheme="https")
+    letterhead_logo = forms.FileField(
+        label=_("Letterhead logo"), required=False, help_text=_("PNG, JPEG, WebP or HEIC.")
+    )
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Municipality

@@ -24,6 +24,7 @@ the two classes here.
 
 import datetime
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
@@ -31,7 +32,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.files import File
 from django.db import models, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core import access
 from core.audit import admin_change_record, admin_deletion_record
@@ -454,11 +455,13 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, File):
         return value.name or ""
-    if isinstance(value, models.Model):
+    # Stored text, in English whatever the administrator's language (a membership's role).
+    with translation.override(settings.LANGUAGE_CODE):
+        if isinstance(value, models.Model):
+            return str(value)
+        if isinstance(value, list | tuple | set | models.QuerySet):
+            return sorted(str(item) for item in value)
         return str(value)
-    if isinstance(value, list | tuple | set | models.QuerySet):
-        return sorted(str(item) for item in value)
-    return str(value)
 
 
 def _audited_names(form, change: bool) -> list[str]:
@@ -467,7 +470,13 @@ def _audited_names(form, change: bool) -> list[str]:
 
 
 def _initial_values(form, names) -> dict:
-    """The saved values of the fields `names`, before the change."""
+    """The saved values of the fields `names`, before the change (stored text, in English
+    whatever the administrator's language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _initial_values_now(form, names)
+
+
+def _initial_values_now(form, names) -> dict:
     values = {}
     for name in names:
         field = form.fields[name]

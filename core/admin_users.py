@@ -15,6 +15,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import access
 from core.admin_scoping import MunicipalAdmin, MunicipalTabularInline
@@ -25,11 +27,13 @@ User = get_user_model()
 
 
 class StaffMemberCreationForm(AdminUserCreationForm):
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(required=False)
-    municipality = forms.ModelChoiceField(queryset=Municipality.objects.all())
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.INSPECTOR)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"), required=False)
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"), queryset=Municipality.objects.all()
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.INSPECTOR)
 
     class Meta(AdminUserCreationForm.Meta):
         fields = ("username", "first_name", "last_name", "email")
@@ -62,9 +66,9 @@ class StaffUserAdmin(MunicipalAdmin, UserAdmin):
     # What a municipal administrator edits; the operator sees UserAdmin's own fieldsets.
     municipal_fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Status", {"fields": ("is_active",)}),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active",)}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -94,10 +98,11 @@ class StaffUserAdmin(MunicipalAdmin, UserAdmin):
         # person has in the administrator's municipalities only.
         ids = access.municipality_ids(request.user, "auth.view_user")
 
-        @admin.display(description="Roles")
+        @admin.display(description=_("Roles"))
         def roles(user) -> str:
             return ", ".join(
-                f"{m.get_role_display()} at {m.municipality}"
+                gettext("%(role)s at %(municipality)s")
+                % {"role": m.get_role_display(), "municipality": m.municipality}
                 for m in user.memberships.all()
                 if ids is None or m.municipality_id in ids
             )

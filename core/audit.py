@@ -1,7 +1,8 @@
 """The audit trail: who changed what, and when. Every service that changes state writes one
 entry here; the entries are never edited nor deleted."""
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 
 from core.models import Activity
@@ -110,7 +111,9 @@ def admin_change_record(
     }
     if not changes and not created:
         return None
-    label = f"{obj._meta.verbose_name} {obj}"
+    # Stored text, in English whatever the administrator's language (as every summary).
+    with translation.override(settings.LANGUAGE_CODE):
+        label = f"{obj._meta.verbose_name} {obj}"
     if created:
         summary = f"Added in the admin: {label}"
     else:
@@ -148,10 +151,12 @@ def admin_deletion_record(*, actor, obj, municipality_id: int | None) -> Activit
 
     Side effects: one Activity row.
     """
+    with translation.override(settings.LANGUAGE_CODE):
+        label = f"{obj._meta.verbose_name} {obj}"
     return activity_record(
         municipality_id=municipality_id,
         actor=actor,
         verb="admin_deleted",
-        summary=f"Deleted in the admin: {obj._meta.verbose_name} {obj}",
+        summary=f"Deleted in the admin: {label}",
         application=_application_of(obj),
     )

@@ -27,6 +27,7 @@ import secrets
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +134,10 @@ def stored_document_response(field_file, *, sha256: str, filename: str) -> HttpR
     if hashlib.sha256(data).hexdigest() != sha256:
         logger.error("Stored document %s does not match its recorded SHA-256", field_file.name)
         return HttpResponse(
-            "This document no longer matches the copy recorded when it was issued, so it is "
-            "not served. The administrator has been told (see verify_records).",
+            gettext(
+                "This document no longer matches the copy recorded when it was issued, so it is "
+                "not served. The administrator has been told (see verify_records)."
+            ),
             status=500,
             content_type="text/plain; charset=utf-8",
         )

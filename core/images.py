@@ -20,6 +20,9 @@ from datetime import datetime
 
 import pillow_heif
 from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 # Registering is global and idempotent; doing it at import means the "HEIF" format
@@ -36,9 +39,9 @@ MAX_SIDE = 3000
 THUMBNAIL_SIDE = 400
 JPEG_QUALITY = 85
 
-NOT_AN_IMAGE = "This file is not a JPEG, PNG, WebP or HEIC image."
-EMPTY = "The file is empty."
-DAMAGED = "The photo is damaged or incomplete and could not be read."
+NOT_AN_IMAGE = _("This file is not a JPEG, PNG, WebP or HEIC image.")
+EMPTY = _("The file is empty.")
+DAMAGED = _("The photo is damaged or incomplete and could not be read.")
 
 # Everything a malformed file can make Pillow or a codec raise while parsing or
 # decoding. UnidentifiedImageError (an OSError) is handled separately before these.
@@ -76,7 +79,9 @@ def process_photo(upload, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
     the bytes decide what the file is.
     """
     data = _read_limited(upload, max_bytes)
-    too_many_pixels = f"The photo has more than {max_pixels / 1_000_000:g} megapixels."
+    too_many_pixels = gettext("The photo has more than %(megapixels)s megapixels.") % {
+        "megapixels": _decimal(f"{max_pixels / 1_000_000:g}")
+    }
 
     # Pillow only *warns* between MAX_IMAGE_PIXELS and twice that; make the warning an
     # error so a bomb aborts inside Image.open. catch_warnings is process-global and
@@ -103,11 +108,11 @@ def process_photo(upload, *, max_bytes: int, max_pixels: int) -> ProcessedPhoto:
                 taken_at = _taken_at(im)
                 rgb = _to_rgb(_upright(im))
         except UnidentifiedImageError:
-            raise PhotoRejected(NOT_AN_IMAGE) from None
+            raise PhotoRejected(str(NOT_AN_IMAGE)) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise PhotoRejected(too_many_pixels) from None
         except _DECODE_ERRORS:
-            raise PhotoRejected(DAMAGED) from None
+            raise PhotoRejected(str(DAMAGED)) from None
 
     # convert()/transpose() copy .info, and the JPEG encoder writes info["comment"]
     # back out; start the output with no metadata at all.
@@ -180,24 +185,31 @@ def _read_limited(upload, max_bytes: int) -> bytes:
     data = upload.read(max_bytes + 1)
     upload.seek(0)
     if not data:
-        raise PhotoRejected(EMPTY)
+        raise PhotoRejected(str(EMPTY))
     if len(data) > max_bytes:
-        raise PhotoRejected(f"The photo is larger than {_human_size(max_bytes)}.")
+        raise PhotoRejected(
+            gettext("The photo is larger than %(size)s.") % {"size": _human_size(max_bytes)}
+        )
     return data
 
 
+def _decimal(number: str) -> str:
+    """A number written with a point, with the active language's decimal separator."""
+    return number.replace(".", get_format("DECIMAL_SEPARATOR"))
+
+
 def _human_size(n: int) -> str:
-    for unit, factor in (("MB", 1024**2), ("KB", 1024)):
+    for unit, factor in ((gettext("MB"), 1024**2), (gettext("KB"), 1024)):
         if n >= factor:
-            return f"{n / factor:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
+            return _decimal(f"{n / factor:.1f}".removesuffix(".0")) + f" {unit}"
+    return gettext("%(count)s bytes") % {"count": n}
 
 
 def _check_pixels(im: Image.Image, max_pixels: int, message: str) -> None:
     # The size comes from the header; nothing has been decoded or allocated yet.
     width, height = im.size
     if width <= 0 or height <= 0:
-        raise PhotoRejected(DAMAGED)
+        raise PhotoRejected(str(DAMAGED))
     if width * height > max_pixels:
         raise PhotoRejected(message)
 

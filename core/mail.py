@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.audit import activity_record, excerpt
 from core.jobs import enqueue_after_commit
@@ -78,8 +79,11 @@ def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.status == DeliveryStatus.QUEUED:
         raise DeliveryError(
-            f"The e-mail to {delivery.recipient} is still queued; it will be sent or its "
-            "failure shown here."
+            gettext(
+                "The e-mail to %(recipient)s is still queued; it will be sent or its "
+                "failure shown here."
+            )
+            % {"recipient": delivery.recipient}
         )
     fresh = delivery_queue(
         application=delivery.application,

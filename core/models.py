@@ -9,55 +9,65 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
 class Province(models.TextChoices):
-    AB = "AB", "Alberta"
-    BC = "BC", "British Columbia"
-    MB = "MB", "Manitoba"
-    NB = "NB", "New Brunswick"
-    NL = "NL", "Newfoundland and Labrador"
-    NS = "NS", "Nova Scotia"
-    NT = "NT", "Northwest Territories"
-    NU = "NU", "Nunavut"
-    ON = "ON", "Ontario"
-    PE = "PE", "Prince Edward Island"
-    QC = "QC", "Quebec"
-    SK = "SK", "Saskatchewan"
-    YT = "YT", "Yukon"
+    AB = "AB", _("Alberta")
+    BC = "BC", _("British Columbia")
+    MB = "MB", _("Manitoba")
+    NB = "NB", _("New Brunswick")
+    NL = "NL", _("Newfoundland and Labrador")
+    NS = "NS", _("Nova Scotia")
+    NT = "NT", _("Northwest Territories")
+    NU = "NU", _("Nunavut")
+    ON = "ON", _("Ontario")
+    PE = "PE", _("Prince Edward Island")
+    QC = "QC", _("Quebec")
+    SK = "SK", _("Saskatchewan")
+    YT = "YT", _("Yukon")
 
 
 class Municipality(models.Model):
-    slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=200, unique=True)
-    department_name = models.CharField(max_length=200, default="Building Department")
-    street_address = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    province = models.CharField(max_length=2, choices=Province, default=Province.ON)
-    postal_code = models.CharField(max_length=10, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    email = models.EmailField(blank=True)
-    website = models.URLField(blank=True)
-    chief_building_official = models.CharField(max_length=200, blank=True)
-    chief_building_official_title = models.CharField(
-        max_length=200, blank=True, default="Chief Building Official"
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    # The defaults are data (the municipality's own words, printed on its permits).
+    department_name = models.CharField(
+        _("department name"), max_length=200, default="Building Department"
     )
-    letterhead_logo = models.ImageField(upload_to="logos/", blank=True)
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    province = models.CharField(_("province"), max_length=2, choices=Province, default=Province.ON)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    chief_building_official = models.CharField(
+        _("chief building official"), max_length=200, blank=True
+    )
+    chief_building_official_title = models.CharField(
+        _("chief building official title"),
+        max_length=200,
+        blank=True,
+        default="Chief Building Official",
+    )
+    letterhead_logo = models.ImageField(_("letterhead logo"), upload_to="logos/", blank=True)
     require_two_factor_for_officials = models.BooleanField(
-        "require a second factor for officials",
+        _("require a second factor for officials"),
         default=False,
-        help_text=(
+        help_text=_(
             "Require a second factor (authenticator app) for municipal administrators and "
             "chief building officials."
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "permits_municipality"
         ordering = ["name"]
-        verbose_name_plural = "municipalities"
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
 
     def __str__(self) -> str:
         return self.name
@@ -67,11 +77,11 @@ class Role(models.TextChoices):
     """What a member may do in one municipality. Each role is backed by a Django group that
     holds the role's permissions (RoleGroup; see core.access)."""
 
-    INSPECTOR = "inspector", "Inspector"
-    CLERK = "clerk", "Clerk"
-    VIEWER = "viewer", "Viewer"
-    CHIEF_BUILDING_OFFICIAL = "chief_building_official", "Chief building official"
-    MUNICIPAL_ADMIN = "municipal_admin", "Municipal administrator"
+    INSPECTOR = "inspector", _("Inspector")
+    CLERK = "clerk", _("Clerk")
+    VIEWER = "viewer", _("Viewer")
+    CHIEF_BUILDING_OFFICIAL = "chief_building_official", _("Chief building official")
+    MUNICIPAL_ADMIN = "municipal_admin", _("Municipal administrator")
 
 
 class RoleGroup(models.Model):
@@ -79,11 +89,15 @@ class RoleGroup(models.Model):
     the group (or the role's label) changes nothing. The group's permissions are edited in
     the admin by the platform operator; they apply in every municipality."""
 
-    role = models.CharField(max_length=30, choices=Role, unique=True)
-    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="role")
+    role = models.CharField(_("role"), max_length=30, choices=Role, unique=True)
+    group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="role", verbose_name=_("group")
+    )
 
     class Meta:
         ordering = ["role"]
+        verbose_name = _("role group")
+        verbose_name_plural = _("role groups")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="rolegroup_role_valid"
@@ -96,17 +110,25 @@ class RoleGroup(models.Model):
 
 class Membership(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="memberships"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("municipality"),
     )
-    role = models.CharField(max_length=30, choices=Role)
-    created_at = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(_("role"), max_length=30, choices=Role)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "permits_membership"
         ordering = ["municipality__name", "user__username"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "municipality"], name="membership_one_role_per_municipality"
@@ -117,14 +139,22 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.get_role_display()} at {self.municipality}"
+        return gettext("%(user)s – %(role)s at %(municipality)s") % {
+            "user": self.user,
+            "role": self.get_role_display(),
+            "municipality": self.municipality,
+        }
 
 
 class Activity(models.Model):
     """Audit trail: one entry for every state change, who made it and when."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="activities", null=True
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        null=True,
+        verbose_name=_("municipality"),
     )
     # Empty for changes of configuration (e.g. a permit template saved). Named, not
     # imported: core never imports the apps above it.
@@ -134,21 +164,27 @@ class Activity(models.Model):
         related_name="activities",
         null=True,
         blank=True,
+        verbose_name=_("application"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("actor"),
     )
-    verb = models.CharField(max_length=60)
-    summary = models.CharField(max_length=300)
+    verb = models.CharField(_("verb"), max_length=60)
+    summary = models.CharField(_("summary"), max_length=300)
     # Field by field, what an administrator changed: {"field": ["old", "new"]}, shown in
     # full in the audit trail where the summary has to shorten.
-    changes = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
         db_table = "permits_activity"
         ordering = ["-at", "-id"]
-        verbose_name_plural = "activities"
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         indexes = [models.Index(fields=["application", "-at"], name="activity_application_at_idx")]
 
     def __str__(self) -> str:
@@ -164,31 +200,40 @@ class SigningCertificate(models.Model):
     from it when it is uploaded."""
 
     municipality = models.OneToOneField(
-        Municipality, on_delete=models.CASCADE, related_name="signing_certificate"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="signing_certificate",
+        verbose_name=_("municipality"),
     )
     encrypted_pkcs12 = models.BinaryField(editable=False)
     encrypted_password = models.BinaryField(editable=False)
-    subject = models.CharField(max_length=500, editable=False)
+    subject = models.CharField(_("subject"), max_length=500, editable=False)
     # The signer shown on the public verification page: the subject's common name and
     # organisation.
-    common_name = models.CharField(max_length=200, blank=True, editable=False)
-    organisation = models.CharField(max_length=200, blank=True, editable=False)
-    issuer = models.CharField(max_length=500, editable=False)
-    not_valid_after = models.DateTimeField("valid until", editable=False)
+    common_name = models.CharField(_("common name"), max_length=200, blank=True, editable=False)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True, editable=False)
+    issuer = models.CharField(_("issuer"), max_length=500, editable=False)
+    not_valid_after = models.DateTimeField(_("valid until"), editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         related_name="+",
         editable=False,
+        verbose_name=_("uploaded by"),
     )
-    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["municipality__name"]
+        verbose_name = _("signing certificate")
+        verbose_name_plural = _("signing certificates")
 
     def __str__(self) -> str:
-        return f"Signing certificate of {self.municipality}: {self.common_name or self.subject}"
+        return gettext("Signing certificate of %(municipality)s: %(name)s") % {
+            "municipality": self.municipality,
+            "name": self.common_name or self.subject,
+        }
 
 
 class DocumentSignature(models.Model):
@@ -201,21 +246,28 @@ class DocumentSignature(models.Model):
     appended: re-rendering an issued document from what is stored gives these bytes, which
     are also the signed file's first bytes (the signature is an incremental update)."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
-    sha256 = models.CharField("SHA-256 of the signed document", max_length=64, unique=True)
-    unsigned_sha256 = models.CharField("SHA-256 of the document before signing", max_length=64)
-    unsigned_length = models.PositiveIntegerField()
-    signer_common_name = models.CharField(max_length=200, blank=True)
-    signer_organisation = models.CharField(max_length=200, blank=True)
-    certificate_subject = models.CharField(max_length=500)
-    certificate_sha256 = models.CharField(max_length=64)
-    signed_at = models.DateTimeField(default=timezone.now)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
+    sha256 = models.CharField(_("SHA-256 of the signed document"), max_length=64, unique=True)
+    unsigned_sha256 = models.CharField(_("SHA-256 of the document before signing"), max_length=64)
+    unsigned_length = models.PositiveIntegerField(_("unsigned length"))
+    signer_common_name = models.CharField(_("signer common name"), max_length=200, blank=True)
+    signer_organisation = models.CharField(_("signer organisation"), max_length=200, blank=True)
+    certificate_subject = models.CharField(_("certificate subject"), max_length=500)
+    certificate_sha256 = models.CharField(_("certificate sha256"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
 
     class Meta:
         ordering = ["-signed_at"]
+        verbose_name = _("document signature")
+        verbose_name_plural = _("document signatures")
 
     def __str__(self) -> str:
-        return f"Signed by {self.signer} ({self.sha256[:12]}…)"
+        return gettext("Signed by %(signer)s (%(digest)s…)") % {
+            "signer": self.signer,
+            "digest": self.sha256[:12],
+        }
 
     @property
     def signer(self) -> str:
@@ -229,18 +281,18 @@ class DocumentSignature(models.Model):
 class DeliveryKind(models.TextChoices):
     """What an e-mail is for (issue 17 adds request confirmations and result notices)."""
 
-    CLOSE_DOCUMENTS = "close_documents", "Documents of a closed visit"
+    CLOSE_DOCUMENTS = "close_documents", _("Documents of a closed visit")
     # Inspection requests (scheduling.notifications): to the e-mail given with the request.
-    REQUEST_CONFIRMED = "request_confirmed", "Inspection request confirmed"
-    REQUEST_MOVED = "request_moved", "Inspection request moved"
-    REQUEST_DECLINED = "request_declined", "Inspection request declined"
-    REQUEST_RESULT = "request_result", "Result of a requested inspection"
+    REQUEST_CONFIRMED = "request_confirmed", _("Inspection request confirmed")
+    REQUEST_MOVED = "request_moved", _("Inspection request moved")
+    REQUEST_DECLINED = "request_declined", _("Inspection request declined")
+    REQUEST_RESULT = "request_result", _("Result of a requested inspection")
 
 
 class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", pgettext_lazy("e-mail status", "Queued")
+    SENT = "sent", pgettext_lazy("e-mail status", "Sent")
+    FAILED = "failed", pgettext_lazy("e-mail status", "Failed")
 
 
 class Delivery(models.Model):
@@ -252,7 +304,9 @@ class Delivery(models.Model):
     storage>, "filename": <name in the mail>, "sha256": <digest recorded for the file>}]`.
     The job reads each file when it sends and refuses one whose digest no longer matches."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
     # Named, not imported: core never imports the apps above it (as Activity).
     application = models.ForeignKey(
         "permits.Application",
@@ -260,29 +314,44 @@ class Delivery(models.Model):
         related_name="deliveries",
         null=True,
         blank=True,
+        verbose_name=_("application"),
     )
-    kind = models.CharField(max_length=30, choices=DeliveryKind)
-    recipient = models.EmailField(max_length=254)
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    attachments = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=10, choices=DeliveryStatus, default=DeliveryStatus.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # A short reason a person can act on ("connection refused"), never a traceback.
-    last_error = models.CharField(max_length=300, blank=True)
-    queued_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=DeliveryKind)
+    recipient = models.EmailField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus, default=DeliveryStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A short reason a person can act on ("connection refused"), never a traceback. Stored
+    # text, in English (the operator's language, like the log).
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # Who asked for it (the inspector who closed, the clerk who pressed Resend).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     resend_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="resends"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resends",
+        verbose_name=_("resend of"),
     )
 
     class Meta:
         ordering = ["-queued_at", "-id"]
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         indexes = [
             models.Index(fields=["application", "-queued_at"], name="delivery_application_idx")
         ]
@@ -302,7 +371,11 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient} ({self.get_status_display()})"
+        return gettext("%(kind)s to %(recipient)s (%(status)s)") % {
+            "kind": self.get_kind_display(),
+            "recipient": self.recipient,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_queued(self) -> bool:
@@ -321,7 +394,10 @@ class Profile(models.Model):
     """A user's own settings. `language` empty: the browser's language (Accept-Language)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile",
+        verbose_name=_("user"),
     )
     language = models.CharField(
         _("language"),

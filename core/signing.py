@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
@@ -44,7 +45,12 @@ class SigningKeyMissing(Exception):
 
 
 class CertificateRefused(ValueError):
-    """An uploaded certificate file that cannot sign: the message says why, for the form."""
+    """An uploaded certificate file that cannot sign: the message says why, for the form;
+    `field` is the form's field it is about ("certificate_file" or "password")."""
+
+    def __init__(self, message, field: str = "certificate_file"):
+        super().__init__(message)
+        self.field = field
 
 
 class SigningError(Exception):
@@ -58,12 +64,14 @@ def _fernet() -> Fernet:
             return Fernet(key)
         except (ValueError, TypeError) as exc:
             raise SigningKeyMissing(
-                "SIGNING_KEY is not a Fernet key (32 url-safe base64-encoded bytes)."
+                gettext("SIGNING_KEY is not a Fernet key (32 url-safe base64-encoded bytes).")
             ) from exc
     if not settings.DEBUG:
         raise SigningKeyMissing(
-            "SIGNING_KEY is not set: signing certificates cannot be stored or used. "
-            "Set SIGNING_KEY to a Fernet key."
+            gettext(
+                "SIGNING_KEY is not set: signing certificates cannot be stored or used. "
+                "Set SIGNING_KEY to a Fernet key."
+            )
         )
     logger.warning(
         "SIGNING_KEY is not set: signing certificates are encrypted with a key derived from "
@@ -103,45 +111,54 @@ def certificate_refusal(data: bytes, password: str, *, now: datetime.datetime) -
 def read_pkcs12(data: bytes, password: str, *, now: datetime.datetime) -> CertificateDetails:
     """The certificate of a PKCS#12 file that can sign, or CertificateRefused saying why."""
     if len(data) > MAX_PKCS12_BYTES:
-        raise CertificateRefused("This file is too large to be a signing certificate.")
+        raise CertificateRefused(gettext("This file is too large to be a signing certificate."))
     try:
         # The structure first: a file that is not PKCS#12 at all is told apart from a wrong
         # password (cryptography gives one error for both).
         pfx = asn1_pkcs12.Pfx.load(data, strict=True)
         pfx["auth_safe"]["content_type"].native  # noqa: B018 - parses the structure
     except Exception as exc:  # asn1crypto raises ValueError, TypeError, …
-        raise CertificateRefused("This is not a PKCS#12 certificate file (.p12 or .pfx).") from exc
+        raise CertificateRefused(
+            gettext("This is not a PKCS#12 certificate file (.p12 or .pfx).")
+        ) from exc
     try:
         key, certificate, _chain = pkcs12.load_key_and_certificates(
             data, password.encode() if password else None
         )
     except ValueError as exc:
         raise CertificateRefused(
-            "The password does not open this certificate file."
+            gettext("The password does not open this certificate file.")
             if password
-            else "This certificate file needs its password."
+            else gettext("This certificate file needs its password."),
+            field="password",
         ) from exc
     except Exception as exc:  # an algorithm cryptography does not support, …
-        raise CertificateRefused(f"This certificate file cannot be read: {exc}") from exc
+        raise CertificateRefused(
+            gettext("This certificate file cannot be read: %(error)s") % {"error": exc}
+        ) from exc
     if key is None:
         raise CertificateRefused(
-            "This file holds no private key: export the certificate with its private key."
+            gettext("This file holds no private key: export the certificate with its private key.")
         )
     if certificate is None:
-        raise CertificateRefused("This file holds no certificate.")
+        raise CertificateRefused(gettext("This file holds no certificate."))
     public_format = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if key.public_key().public_bytes(*public_format) != certificate.public_key().public_bytes(
         *public_format
     ):
-        raise CertificateRefused("The private key in this file is not the certificate's key.")
+        raise CertificateRefused(
+            gettext("The private key in this file is not the certificate's key.")
+        )
     details = CertificateDetails(certificate)
     if certificate.not_valid_after_utc <= now:
         raise CertificateRefused(
-            f"This certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}."
+            gettext("This certificate expired on %(date)s.")
+            % {"date": f"{certificate.not_valid_after_utc:%Y-%m-%d}"}
         )
     if certificate.not_valid_before_utc > now:
         raise CertificateRefused(
-            f"This certificate is valid only from {certificate.not_valid_before_utc:%Y-%m-%d}."
+            gettext("This certificate is valid only from %(date)s.")
+            % {"date": f"{certificate.not_valid_before_utc:%Y-%m-%d}"}
         )
     return details
 
@@ -178,24 +195,30 @@ def _signer(certificate: SigningCertificate) -> tuple[signers.SimpleSigner, Cert
         fernet = _fernet()
     except SigningKeyMissing as exc:
         # A certificate stored, then SIGNING_KEY removed: the close says why, nothing issued.
-        raise SigningError(f"The signing certificate cannot be read: {exc}") from exc
+        raise SigningError(
+            gettext("The signing certificate cannot be read: %(error)s") % {"error": exc}
+        ) from exc
     try:
         data = fernet.decrypt(bytes(certificate.encrypted_pkcs12))
         password = fernet.decrypt(bytes(certificate.encrypted_password)).decode()
     except InvalidToken as exc:
         raise SigningError(
-            "The signing certificate cannot be decrypted with the current SIGNING_KEY: "
-            "upload it again in the admin."
+            gettext(
+                "The signing certificate cannot be decrypted with the current SIGNING_KEY: "
+                "upload it again in the admin."
+            )
         ) from exc
     try:
         details = read_pkcs12(data, password, now=timezone.now())
     except CertificateRefused as exc:
-        raise SigningError(f"The signing certificate cannot sign: {exc}") from exc
+        raise SigningError(
+            gettext("The signing certificate cannot sign: %(error)s") % {"error": exc}
+        ) from exc
     signer = signers.SimpleSigner.load_pkcs12_data(
         data, other_certs=[], passphrase=password.encode() if password else None
     )
     if signer is None:  # pyHanko logs and returns None for a file it cannot read
-        raise SigningError("The signing certificate cannot be read by the PDF signer.")
+        raise SigningError(gettext("The signing certificate cannot be read by the PDF signer."))
     return signer, details
 
 

@@ -27,12 +27,31 @@ from django.db.migrations.operations import AddConstraint
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.deconstruct import deconstructible
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import get_language, gettext
 
-TOO_LONG = "Keep this to at most {limit:,} characters (it has {count:,})."
+
+def _grouped(number: int) -> str:
+    """`number` with its thousands grouped as the active language writes them: "5,000" in
+    English, "5 000" (a non-breaking space) in French."""
+    text = f"{number:,}"
+    return text.replace(",", "\u00a0") if (get_language() or "").startswith("fr") else text
 
 
-def limit_help_text(limit: int) -> str:
-    return f"Up to {limit:,} characters."
+def too_long(limit: int, count: int) -> str:
+    return gettext("Keep this to at most %(limit)s characters (it has %(count)s).") % {
+        "limit": _grouped(limit),
+        "count": _grouped(count),
+    }
+
+
+def _limit_help_text(limit: int) -> str:
+    return gettext("Up to %(limit)s characters.") % {"limit": _grouped(limit)}
+
+
+# Lazy: form classes state their limits when they are defined, in no language yet.
+limit_help_text = lazy(_limit_help_text, str)
 
 
 @deconstructible
@@ -43,7 +62,7 @@ class MaxCharactersValidator(MaxLengthValidator):
         count = len(value)
         if count > self.limit_value:
             raise ValidationError(
-                TOO_LONG.format(limit=self.limit_value, count=count),
+                too_long(self.limit_value, count),
                 code="max_length",
                 params={"limit_value": self.limit_value, "show_value": count, "value": value},
             )
@@ -55,7 +74,7 @@ class BoundedCharField(forms.CharField):
 
     def __init__(self, *, max_length: int, help_text: str = "", **kwargs):
         stated = limit_help_text(max_length)
-        help_text = f"{help_text} {stated}" if help_text else stated
+        help_text = format_lazy("{} {}", help_text, stated) if help_text else stated
         super().__init__(max_length=max_length, help_text=help_text, **kwargs)
         self.validators = [
             MaxCharactersValidator(max_length) if isinstance(v, MaxLengthValidator) else v

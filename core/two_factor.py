@@ -16,6 +16,7 @@ from base64 import b32encode
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -24,7 +25,8 @@ from core.models import Membership, Role
 
 logger = logging.getLogger(__name__)
 
-# The roles a municipality may require a second factor of.
+# The roles a municipality may require a second factor of. The devices' names are stored
+# (django-otp's admin lists them, for the operator), in English.
 OFFICIAL_ROLES = (Role.MUNICIPAL_ADMIN, Role.CHIEF_BUILDING_OFFICIAL)
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
@@ -96,8 +98,12 @@ def _throttled(device) -> str | None:
     allowed, details = device.verify_is_allowed()
     if allowed:
         return None
-    wait = (details["locked_until"] - timezone.now()).total_seconds()
-    return f"Too many wrong codes. Wait {max(1, math.ceil(wait))} seconds, then try again."
+    wait = max(1, math.ceil((details["locked_until"] - timezone.now()).total_seconds()))
+    return ngettext(
+        "Too many wrong codes. Wait %(seconds)s seconds, then try again.",
+        "Too many wrong codes. Wait %(seconds)s seconds, then try again.",
+        wait,
+    ) % {"seconds": wait}
 
 
 def authenticator_start(*, user) -> TOTPDevice:
@@ -123,11 +129,11 @@ def authenticator_confirm(*, user, code: str) -> tuple[TOTPDevice, list[str]]:
             .first()
         )
         if device is None:
-            refusal = "Set-up expired: reload the page and scan the new code."
+            refusal = gettext("Set-up expired: reload the page and scan the new code.")
         else:
             refusal = _throttled(device)
         if refusal is None and not device.verify_token(normalize_code(code)):
-            refusal = "That code is not right. Enter the 6 digits the app shows now."
+            refusal = gettext("That code is not right. Enter the 6 digits the app shows now.")
         if refusal is None:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
@@ -169,14 +175,16 @@ def code_verify(*, user, code: str):
         device = model.objects.select_for_update().filter(user=user, confirmed=True).first()
         if device is None:
             refusal = (
-                "That code is not right."
+                gettext("That code is not right.")
                 if model is TOTPDevice
-                else "That is not a code from your app, and you have no recovery codes left."
+                else gettext(
+                    "That is not a code from your app, and you have no recovery codes left."
+                )
             )
         else:
             refusal = _throttled(device)
         if refusal is None and not device.verify_token(code):
-            refusal = (
+            refusal = gettext(
                 "That code is not right. Enter the 6 digits your app shows now, "
                 "or one of your recovery codes."
             )

@@ -42,9 +42,14 @@ document.addEventListener("DOMContentLoaded", () => {
   // counter says by how much, and the server refuses it at the field. Screen readers read the
   // count with the field (aria-describedby) and hear it while typing only near the limit
   // (its last 10 %) or over it, after a pause, never on every keystroke.
+  // Its words come translated from the page (base.html's data-chars-* attributes).
   const characters = (text) => Array.from(text).length; // code points, as the server counts
-  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const words = document.body.dataset;
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (found, name) => values[name] ?? found);
+  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+  const counted = (n, one, other) => fill(plurals.select(n) === "one" ? one : other, { n });
   document.querySelectorAll("textarea[maxlength]").forEach((area) => {
+    if (!words.charsCount) return;
     const limit = Number(area.getAttribute("maxlength"));
     if (!limit || !area.id) return;
     area.removeAttribute("maxlength");
@@ -61,7 +66,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const update = () => {
       const used = characters(area.value);
       const over = used - limit;
-      counter.textContent = `${used} of ${limit} characters` + (over > 0 ? `: ${over} too many` : "");
+      counter.textContent = fill(over > 0 ? words.charsOver : words.charsCount, { used, limit, over });
       counter.classList.toggle("text-danger", over > 0);
       counter.classList.toggle("fw-semibold", over > 0);
     };
@@ -70,9 +75,9 @@ document.addEventListener("DOMContentLoaded", () => {
       if (used < limit * 0.9) {
         announcer.textContent = "";
       } else if (used <= limit) {
-        announcer.textContent = `${plural(limit - used, "character")} left`;
+        announcer.textContent = counted(limit - used, words.charsLeftOne, words.charsLeftOther);
       } else {
-        announcer.textContent = `${plural(used - limit, "character")} too many`;
+        announcer.textContent = counted(used - limit, words.charsTooManyOne, words.charsTooManyOther);
       }
     };
     let pause;
