@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.codes import new_code
@@ -37,11 +37,11 @@ class HalfDay(models.TextChoices):
 
 
 class RequestStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    CONFIRMED = "confirmed", _("Confirmed")
-    DECLINED = "declined", _("Declined")
-    DONE = "done", _("Done")
-    CANCELLED = "cancelled", _("Cancelled")
+    REQUESTED = "requested", pgettext_lazy("inspection request", "Requested")
+    CONFIRMED = "confirmed", pgettext_lazy("inspection request", "Confirmed")
+    DECLINED = "declined", pgettext_lazy("inspection request", "Declined")
+    DONE = "done", pgettext_lazy("inspection request", "Done")
+    CANCELLED = "cancelled", pgettext_lazy("inspection request", "Cancelled")
 
 
 # Waiting for the visit: a second request of the same type is refused meanwhile.

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import holidays as statutory
 from django.utils import dateformat, timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from core.models import Municipality
 from core.people import person_name
@@ -98,8 +98,17 @@ def earliest_request_date(municipality: Municipality, calendar: Calendar | None 
 def day_label(day: datetime.date, *, year: bool = False) -> str:
     """"Friday December 25" (", 2026" with `year`), as people say a day, in the active
     language ("vendredi 25 décembre 2026")."""
-    # Django date formats: the day and month names are the active language's.
-    return dateformat.format(day, gettext("l F j, Y") if year else gettext("l F j"))
+    # Django date formats: the day and month names are the active language's. The first of
+    # a month has its own format: French writes it "1er".
+    if day.day == 1:
+        pattern = (
+            pgettext("first of a month", "l F j, Y")
+            if year
+            else pgettext("first of a month", "l F j")
+        )
+    else:
+        pattern = gettext("l F j, Y") if year else gettext("l F j")
+    return dateformat.format(day, pattern)
 
 
 def booking_label(*, day: datetime.date, half_day: str, inspector) -> str:

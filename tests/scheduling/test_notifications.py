@@ -4,7 +4,7 @@ application's history. Jobs run at once in the tests, after the commit."""
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import Delivery, DeliveryKind, DeliveryStatus
 from inspections.models import VisitStatus
@@ -107,3 +107,64 @@ def test_the_application_history_lists_the_messages(booked, application_a, clerk
 
     page = client_for(clerk).get(application_a.get_absolute_url()).content.decode()
     assert NOTIFY in page
+
+
+def test_a_french_application_is_mailed_in_french_whoever_acts(
+    french,
+    application_a,
+    occupancy_type_a,
+    inspector,
+    clerk,
+    chief,
+    django_capture_on_commit_callbacks,
+):
+    application_a.correspondence_language = "fr-ca"
+    application_a.save(update_fields=["correspondence_language"])
+    request = make_request(application_a, occupancy_type_a, clerk, notify_email=NOTIFY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_assign(
+            request=request, inspector=inspector, day=WEDNESDAY, half_day="afternoon", actor=clerk
+        )
+    [confirmed] = mail.outbox
+    assert confirmed.subject == (
+        "Inspection confirmée pour le mercredi 16 décembre : Occupancy, 47 Maple Crescent, Alpha"
+    )
+    for line in [
+        "Bonjour,",
+        "L'inspection Occupancy au 47 Maple Crescent, Alpha (demande B-2026-0001) est confirmée :",
+        "  Jour : mercredi 16 décembre 2026",
+        "  Heure : Après-midi, entre 13 h 00 et 17 h 00",
+        "  Inspecteur : Inspector",
+        "Notre personne-ressource sur le chantier est Sam Builder, 905-555-0142.",
+        "Town of Alpha, Building Department",
+    ]:
+        assert line in confirmed.body, line
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_move(
+            request=request, inspector=chief, day=THURSDAY, half_day="morning", actor=clerk
+        )
+    moved = mail.outbox[-1]
+    assert moved.subject.startswith("Inspection déplacée au jeudi 17 décembre : ")
+    assert "  Heure : Matin, entre 8 h 00 et 12 h 00" in moved.body
+    assert "Réservation précédente : mercredi 16 décembre, après-midi, Inspector." in moved.body
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_decline(request=request, reason="Le garde-corps manque.", actor=clerk)
+    declined = mail.outbox[-1]
+    assert declined.subject.startswith("Demande d'inspection refusée : Occupancy")
+    assert "pour le mercredi 16 décembre 2026 a été refusée :" in declined.body
+    assert "Veuillez communiquer avec le service du bâtiment" in declined.body
+
+
+def test_an_english_application_is_mailed_in_english_whoever_acts(
+    french, application_a, occupancy_type_a, inspector, clerk, django_capture_on_commit_callbacks
+):
+    request = make_request(application_a, occupancy_type_a, clerk, notify_email=NOTIFY)
+    with translation.override("fr-ca"), django_capture_on_commit_callbacks(execute=True):
+        services.request_assign(
+            request=request, inspector=inspector, day=WEDNESDAY, half_day="afternoon", actor=clerk
+        )
+    [message] = mail.outbox
+    assert message.subject == (
+        "Inspection confirmed for Wednesday December 16: Occupancy, 47 Maple Crescent, Alpha"
+    )
+    assert "  Time: Afternoon, between 13:00 and 17:00" in message.body

@@ -3,6 +3,8 @@ the user reads."""
 
 import datetime
 
+from django.utils import translation
+
 from scheduling import rules
 from scheduling.models import Holiday, SchedulingSettings
 from tests.scheduling.conftest import MONDAY, THURSDAY, WEDNESDAY, make_request
@@ -41,6 +43,33 @@ def test_request_refusals_a_statutory_holiday_by_its_name(application_a, occupan
     assert refusals(application_a, occupancy_type_a, datetime.date(2026, 12, 28)) == {
         "requested_date": "Monday December 28 is Boxing Day (observed), a holiday: choose "
         "another day."
+    }
+
+
+def test_day_label_names_days_and_months_in_the_active_language(french):
+    first = datetime.date(2026, 12, 1)
+    assert (rules.day_label(first, year=True), rules.day_label(THURSDAY)) == (
+        "Tuesday December 1, 2026",
+        "Thursday December 17",
+    )
+    with translation.override("fr-ca"):
+        assert (rules.day_label(first, year=True), rules.day_label(THURSDAY)) == (
+            "mardi 1er décembre 2026",
+            "jeudi 17 décembre",
+        )
+
+
+def test_request_refusals_in_french_name_the_holiday_in_french(
+    french, application_a, occupancy_type_a
+):
+    with translation.override("fr-ca"):
+        assert refusals(application_a, occupancy_type_a, datetime.date(2026, 12, 25)) == {
+            "requested_date": "Le vendredi 25 décembre est un jour férié (Jour de Noël) : "
+            "choisissez un autre jour."
+        }
+    # The English names are the package's as before, whatever was asked in French.
+    assert refusals(application_a, occupancy_type_a, datetime.date(2026, 12, 25)) == {
+        "requested_date": "Friday December 25 is Christmas Day, a holiday: choose another day."
     }
 
 
