@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
+from core.models import Profile
 from scheduling import services
 from scheduling.models import InspectionRequest, RequestStatus
 from tests.conftest import client_for
@@ -240,3 +241,30 @@ def test_calendar_feed_is_valid_icalendar_and_private(
     client.post(reverse("scheduling:calendar_reset"))
     assert client_for(None).get(path).status_code == 404
     assert client_for(None).get("/calendar/made-up-token.ics").status_code == 404
+
+
+def test_calendar_feed_speaks_the_inspectors_own_language_else_english(
+    french, occupancy_request, inspector, clerk
+):
+    services.request_assign(
+        request=occupancy_request,
+        inspector=inspector,
+        day=THURSDAY,
+        half_day="afternoon",
+        actor=clerk,
+    )
+    path = f"/calendar/{services.calendar_feed_reset(user=inspector)}.ics"
+
+    def description(**headers):
+        [event] = Calendar.from_ical(client_for(None).get(path, **headers).content).walk("VEVENT")
+        return str(event["description"])
+
+    # A calendar app's own Accept-Language says nothing of the inspector.
+    assert description(HTTP_ACCEPT_LANGUAGE="fr-CA").startswith(
+        "Application B-2026-0001\nSite contact: Sam Builder, 905-555-0142\nAccess: Lockbox"
+    )
+    Profile.objects.create(user=inspector, language="fr-ca")
+    assert description().startswith(
+        "Demande B-2026-0001\nPersonne-ressource sur le chantier : Sam Builder, 905-555-0142\n"
+        "Accès : Lockbox"
+    )
