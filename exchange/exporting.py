@@ -12,7 +12,7 @@ import io
 import json
 import zipfile
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.csv_safe import spreadsheet_safe_row
 from core.models import Municipality
@@ -87,8 +87,11 @@ def _yes_no(value: bool) -> str:
 def blds_permit_rows(*, municipality: Municipality) -> list[dict[str, str]]:
     """The BLDS core permits dataset of the municipality, one row per application."""
     co_dates = co_issued_dates(municipality=municipality)
-    statuses = dict(ApplicationStatus.choices)
-    work_types = dict(WorkType.choices)
+    # BLDS is an English open-data standard: the labels in English whoever downloads it
+    # (they are translated for the pages: docs/french.md).
+    with translation.override("en-ca"):
+        statuses = {value: str(label) for value, label in ApplicationStatus.choices}
+        work_types = {value: str(label) for value, label in WorkType.choices}
     applications = (
         Application.objects.filter(municipality=municipality)
         .order_by("number")

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core import list_filters
 from permits.models import ApplicationStatus
@@ -6,27 +7,27 @@ from permits.models import ApplicationStatus
 
 class ApplicationSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search applications",
+        label=_("Search applications"),
         required=False,
         max_length=200,
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "Number, address, roll number, applicant or owner",
+                "placeholder": _("Number, address, roll number, applicant or owner"),
                 "autocomplete": "off",
             }
         ),
     )
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
-        choices=[("", "All statuses"), *ApplicationStatus.choices],
+        choices=[("", _("All statuses")), *ApplicationStatus.choices],
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
     show = forms.ChoiceField(
-        label="Show",
+        label=_("Show"),
         required=False,
-        choices=[("", "All applications")],
+        choices=[("", _("All applications"))],
         widget=forms.Select(attrs={"class": "form-select form-select-lg"}),
     )
 
@@ -35,6 +36,6 @@ class ApplicationSearchForm(forms.Form):
         # Filters the apps above permits register (core.list_filters), e.g. inspections'
         # "With overdue matters".
         self.fields["show"].choices = [
-            ("", "All applications"),
+            ("", _("All applications")),
             *((f.name, f.label) for f in list_filters.filters("applications")),
         ]

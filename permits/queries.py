@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from core import access, list_filters
 from core.models import Delivery
@@ -47,7 +48,7 @@ def get_application_delivery(application, delivery_id: str) -> Delivery:
     if delivery_id.isdigit():
         delivery = application.deliveries.filter(pk=int(delivery_id)).first()
     if delivery is None:
-        raise Http404("No such e-mail.")
+        raise Http404(gettext("No such e-mail."))
     return delivery
 
 
@@ -58,6 +59,6 @@ def get_application(user, municipality_slug: str, number: str, *, perm: str | No
         .first()
     )
     if application is None:
-        raise Http404("No such application.")
+        raise Http404(gettext("No such application."))
     access.check(user, application.municipality_id, perm)
     return application

@@ -40,6 +40,8 @@ import re
 import unicodedata
 from functools import cached_property
 
+from core.numbers import grouped
+
 MAX_TERMS = 6
 COUNT_LIMIT = 1000
 
@@ -191,7 +193,7 @@ class ApplicationResults:
 
     @property
     def limit_label(self) -> str:
-        return f"{self.limit:,}"  # "more than 1,000 applications"
+        return grouped(self.limit)  # "more than 1,000 applications", "plus de 1 000 demandes"
 
     def count(self) -> int:
         return min(len(self._matches), self.limit)

@@ -1,6 +1,6 @@
 """State changes of applications. Each function is the one place its rule lives."""
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.audit import activity_record
 from core.models import Activity
@@ -36,7 +36,10 @@ def application_set_status(
     """
     if application.status == status:
         return
-    previous = application.get_status_display()
+    # The history keeps what happened in English, whoever's language made the change: the
+    # statuses' labels are translated (docs/french.md) and a summary is stored once.
+    with translation.override("en-ca"):
+        previous = application.get_status_display()
     application.status = status
     fields = ["status", "updated_at"]
     today = timezone.localdate()
@@ -47,11 +50,13 @@ def application_set_status(
         application.completed_on = today
         fields.append("completed_on")
     application.save(update_fields=fields)
+    with translation.override("en-ca"):
+        current = application.get_status_display()
     application_record_activity(
         application=application,
         actor=actor,
         verb="status_changed",
-        summary=f"Status {previous} → {application.get_status_display()}: {reason}",
+        summary=f"Status {previous} → {current}: {reason}",
     )
 
 

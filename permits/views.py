@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core import pages
@@ -64,5 +65,9 @@ def application_delivery_resend(
     except DeliveryError as exc:
         messages.warning(request, str(exc))
     else:
-        messages.success(request, f"The e-mail to {fresh.recipient} is queued to be sent again.")
+        messages.success(
+            request,
+            gettext("The e-mail to %(recipient)s is queued to be sent again.")
+            % {"recipient": fresh.recipient},
+        )
     return redirect(application.get_absolute_url() + "#history")

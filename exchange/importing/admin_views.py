@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import access
@@ -100,7 +101,7 @@ def application_import(request: HttpRequest, *, model_admin) -> HttpResponse:
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": "Import applications from CSV",
+        "title": gettext("Import applications from CSV"),
         "form": form,
         "report": report,
         "confirm_form": confirm_form,
@@ -116,7 +117,9 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
     pending = request.session.get(SESSION_KEY) or {}
     here = reverse("admin:permits_application_import")
     if not form.is_valid() or form.cleaned_data["token"] != pending.get("token"):
-        messages.error(request, "This preview was already imported or has expired: upload again.")
+        messages.error(
+            request, gettext("This preview was already imported or has expired: upload again.")
+        )
         return HttpResponseRedirect(here)
     name = f"{PENDING_DIR}/{pending['token']}.csv"
     try:
@@ -126,7 +129,7 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
         handle = default_storage.open(name, "rb")
     except (OSError, Municipality.DoesNotExist):
         request.session.pop(SESSION_KEY, None)
-        messages.error(request, "The uploaded file is no longer there: upload it again.")
+        messages.error(request, gettext("The uploaded file is no longer there: upload it again."))
         return HttpResponseRedirect(here)
     try:
         with handle:
@@ -144,19 +147,37 @@ def _import_pending(request: HttpRequest, model_admin) -> HttpResponse:
     request.session.pop(SESSION_KEY, None)
     messages.success(request, f"{municipality.name}, {pending['name']}: {report.summary()}")
     if report.rejected:
-        shown = "; ".join(f"line {r.line}: {r.reason}" for r in report.rejected[:5])
-        more = f" (and {len(report.rejected) - 5} more)" if len(report.rejected) > 5 else ""
-        messages.warning(request, f"Not imported: {shown}{more}.")
+        shown = "; ".join(
+            gettext("line %(line)s: %(reason)s") % {"line": r.line, "reason": r.reason}
+            for r in report.rejected[:5]
+        )
+        messages.warning(
+            request,
+            gettext("Not imported: %(shown)s%(more)s.")
+            % {"shown": shown, "more": _more(len(report.rejected) - 5)},
+        )
     if report.warnings:
         shown = "; ".join(
-            f"line {w.line} ({w.number}): {w.what}" for w in report.warnings[:5]
+            gettext("line %(line)s (%(number)s): %(what)s")
+            % {"line": w.line, "number": w.number, "what": w.what}
+            for w in report.warnings[:5]
         )
-        more = f" (and {len(report.warnings) - 5} more)" if len(report.warnings) > 5 else ""
         messages.warning(
-            request, f"Imported as the file has them, with a data-quality warning: {shown}{more}."
+            request,
+            gettext(
+                "Imported as the file has them, with a data-quality warning: %(shown)s%(more)s."
+            )
+            % {"shown": shown, "more": _more(len(report.warnings) - 5)},
         )
     changelist = reverse("admin:permits_application_changelist")
     return HttpResponseRedirect(f"{changelist}?municipality__id__exact={municipality.pk}")
+
+
+def _more(count: int) -> str:
+    """What follows the first five of a list: " (and 3 more)", or "" when none are left out."""
+    if count <= 0:
+        return ""
+    return " " + ngettext("(and %(count)s more)", "(and %(count)s more)", count) % {"count": count}
 
 
 def _store_pending(upload) -> str:
@@ -187,7 +208,7 @@ def _remove_stale_pending() -> None:
 def municipality_export_blds(request: HttpRequest, *, object_id: str, model_admin) -> HttpResponse:
     municipality = model_admin.get_object(request, unquote(object_id))
     if municipality is None:
-        raise Http404("No such municipality.")
+        raise Http404(gettext("No such municipality."))
     if not (
         model_admin.has_view_permission(request, municipality)
         and access.can(request.user, municipality.pk, "permits.view_application")

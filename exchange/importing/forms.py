@@ -1,6 +1,9 @@
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.fields import IdChoiceField
 from core.models import Municipality
@@ -15,25 +18,31 @@ IMPORT_MAX_BYTES = getattr(settings, "IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 
 
 def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+    """5, 4.5 (4,5 in French): one decimal, none when it is 0."""
+    tenths = round(size / (1024 * 1024), 1)
+    return str(int(tenths)) if tenths == int(tenths) else formats.number_format(tenths, 1)
 
 
 class ImportUploadForm(forms.Form):
     municipality = IdChoiceField(
         queryset=Municipality.objects.order_by("name"),
-        help_text="The applications are imported into this municipality.",
+        label=_("Municipality"),
+        help_text=_("The applications are imported into this municipality."),
     )
     mapping = forms.ChoiceField(
-        help_text="How the file's columns become application fields.",
+        label=_("Mapping"),
+        help_text=_("How the file's columns become application fields."),
     )
     file = forms.FileField(
-        label="CSV file",
-        help_text=f"UTF-8 CSV (Windows-1252 is read too), at most "
-        f"{megabytes(IMPORT_MAX_BYTES)} MB. Nothing is saved before you confirm the preview.",
+        label=_("CSV file"),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "UTF-8 CSV (Windows-1252 is read too), at most %(size)s MB. "
+            "Nothing is saved before you confirm the preview."
+        ) % {"size": megabytes(IMPORT_MAX_BYTES)}
         self.fields["mapping"].choices = [
             (name, f"{name}: {label}") for name, label in builtin_mappings().items()
         ]
@@ -42,12 +51,14 @@ class ImportUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > IMPORT_MAX_BYTES:
             raise ValidationError(
-                f"The file is {megabytes(upload.size)} MB; the limit here is "
-                f"{megabytes(IMPORT_MAX_BYTES)} MB. Split it, or have it imported with "
-                "manage.py import_applications."
+                gettext(
+                    "The file is %(size)s MB; the limit here is %(limit)s MB. Split it, or "
+                    "have it imported with manage.py import_applications."
+                )
+                % {"size": megabytes(upload.size), "limit": megabytes(IMPORT_MAX_BYTES)}
             )
         if upload.size == 0:
-            raise ValidationError("The file is empty.")
+            raise ValidationError(gettext("The file is empty."))
         return upload
 
 

@@ -4,11 +4,17 @@ A mapping is a small TOML file (see mappings/*.toml): `columns` (field = column,
 columns joined for the description), `optional` (columns a file may lack), `on_create`
 (values for new applications only), `values.<field>` (value maps, "*" for anything else) and
 `date_formats` (strptime formats, tried in order).
+
+The application's language of correspondence is read from any file that has a column of one
+of the LANGUAGE_COLUMNS names, whatever the mapping (a mapping may also name its own column
+in [columns] as `correspondence_language`): English unless the file says otherwise.
 """
 
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from django.conf import settings
 
 from core.models import Province
 from permits.models import ApplicationStatus, WorkType
@@ -36,13 +42,25 @@ TEXT_FIELDS = (
     "owner_phone",
     "status",
     "work_type",
+    "correspondence_language",
 )
 COLUMN_FIELDS = TEXT_FIELDS + DATE_FIELDS
 CHOICES = {
     "status": set(ApplicationStatus.values),
     "work_type": set(WorkType.values),
     "province": set(Province.values),
+    "correspondence_language": {code for code, _name in settings.LANGUAGES},
 }
+LANGUAGE_FIELD = "correspondence_language"
+# Column names that give the language of correspondence in any file (case ignored).
+LANGUAGE_COLUMNS = (
+    "correspondence_language",
+    "Language of correspondence",
+    "Langue de correspondance",
+    "Correspondence language",
+    "Language",
+    "Langue",
+)
 FALLBACK = "*"
 
 

@@ -133,3 +133,23 @@ class DateParser:
             self._cache[text] = value
             return value
         raise ValueError(text)
+
+
+# How files write a language: codes (ISO 639-1 and -2, with or without a region) and names in
+# English and French. Compared case-insensitively, spacing collapsed.
+_LANGUAGES = {
+    **dict.fromkeys(
+        ("en", "eng", "en-ca", "en_ca", "en-us", "en-gb", "english", "anglais", "e"), "en-ca"
+    ),
+    **dict.fromkeys(
+        ("fr", "fra", "fre", "fr-ca", "fr_ca", "fr-fr", "french", "français", "francais", "f"),
+        "fr-ca",
+    ),
+}
+KNOWN_LANGUAGES = "English, French, Français, en, fr, en-CA, fr-CA"
+
+
+def clean_language(value: str) -> str | None:
+    """`en`, `EN`, `English`, `en-CA` → `en-ca`; `fr`, `French`, `Français`, `fr-CA` →
+    `fr-ca` (settings.LANGUAGES); None for anything else."""
+    return _LANGUAGES.get(clean_text(value).casefold())

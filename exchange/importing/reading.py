@@ -19,13 +19,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from django.utils.translation import gettext
+
 UTF8_BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-SAVE_AS_HINT = 'save it from the spreadsheet as "CSV UTF-8 (comma delimited)"'
 # Bytes that cannot be decoded come through as lone surrogates (errors="surrogateescape"),
 # so a line's problem is found, and its exact bytes recovered, without a second read.
 _ESCAPED = re.compile("[\udc80-\udcff]")
-NUL_BYTES = "The file contains NUL bytes: it is not CSV text (UTF-16 or binary?); " + SAVE_AS_HINT
+
+
+def save_as_hint() -> str:
+    return gettext('save it from the spreadsheet as "CSV UTF-8 (comma delimited)"')
+
+
+def nul_bytes() -> str:
+    return gettext(
+        "The file contains NUL bytes: it is not CSV text (UTF-16 or binary?); %(hint)s."
+    ) % {"hint": save_as_hint()}
 
 
 class ImportFileError(ValueError):
@@ -47,27 +57,34 @@ def decode(source: bytes | BinaryIO) -> DecodedText:
     handle.seek(0)
     head = handle.read(4)
     if head.startswith(b"PK\x03\x04"):
-        raise ImportFileError(f"This is a spreadsheet workbook, not a CSV file: {SAVE_AS_HINT}.")
+        raise ImportFileError(
+            gettext("This is a spreadsheet workbook, not a CSV file: %(hint)s.")
+            % {"hint": save_as_hint()}
+        )
     if head.startswith(UTF16_BOMS):
         _scan_utf16(handle)
         return DecodedText(
-            lines=_Lines(handle, "utf-16"), notes=["The file is UTF-16 text; it was read as such."]
+            lines=_Lines(handle, "utf-16"),
+            notes=[gettext("The file is UTF-16 text; it was read as such.")],
         )
     bad, has_utf8_text = _scan(handle, "utf-8-sig")
     if bad and not has_utf8_text:
         legacy_bad, _ = _scan(handle, "cp1252")
         problems = {
-            number: f"line {number} is neither UTF-8 nor Windows-1252 text ({where}); "
-            + SAVE_AS_HINT
+            number: gettext(
+                "line %(line)s is neither UTF-8 nor Windows-1252 text (%(where)s); %(hint)s"
+            )
+            % {"line": number, "where": where, "hint": save_as_hint()}
             for number, where in legacy_bad.items()
         }
-        note = (
+        note = gettext(
             "The file is not UTF-8: it was read as Windows-1252 (Excel's CSV on Windows). "
-            "Check accented letters in the result; to be sure, " + SAVE_AS_HINT + "."
-        )
+            "Check accented letters in the result; to be sure, %(hint)s."
+        ) % {"hint": save_as_hint()}
         return DecodedText(_Lines(handle, "cp1252", problems), problems, [note])
     problems = {
-        number: f"line {number} is not UTF-8 text ({where}); {SAVE_AS_HINT}"
+        number: gettext("line %(line)s is not UTF-8 text (%(where)s); %(hint)s")
+        % {"line": number, "where": where, "hint": save_as_hint()}
         for number, where in bad.items()
     }
     return DecodedText(lines=_Lines(handle, "utf-8-sig", problems), bad_lines=problems)
@@ -94,7 +111,7 @@ def _scan(handle: BinaryIO, encoding: str) -> tuple[dict[int, str], bool]:
     has_text = False
     for number, line in enumerate(_text_lines(handle, encoding), start=1):
         if "\x00" in line:
-            raise ImportFileError(NUL_BYTES + ".")
+            raise ImportFileError(nul_bytes())
         if line.isascii():
             continue
         if _ESCAPED.search(line):
@@ -102,7 +119,10 @@ def _scan(handle: BinaryIO, encoding: str) -> tuple[dict[int, str], bool]:
             try:
                 raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                bad[number] = f"byte 0x{raw[exc.start]:02X} at position {exc.start + 1}"
+                bad[number] = gettext("byte %(byte)s at position %(position)s") % {
+                    "byte": f"0x{raw[exc.start]:02X}",
+                    "position": exc.start + 1,
+                }
         else:
             has_text = True
     return bad, has_text
@@ -117,9 +137,11 @@ def _scan_utf16(handle: BinaryIO) -> None:
     try:
         for line in _text_lines(handle, "utf-16", errors="strict"):
             if "\x00" in line:
-                raise ImportFileError(NUL_BYTES + ".")
+                raise ImportFileError(nul_bytes())
     except UnicodeError as exc:
-        raise ImportFileError(f"The file is damaged UTF-16 text: {SAVE_AS_HINT}.") from exc
+        raise ImportFileError(
+            gettext("The file is damaged UTF-16 text: %(hint)s.") % {"hint": save_as_hint()}
+        ) from exc
 
 
 class _Lines:
@@ -150,14 +172,21 @@ def read_rows(decoded: DecodedText, *, delimiter: str = ",") -> tuple[list[str],
     try:
         header = next(reader)
     except StopIteration:
-        raise ImportFileError("The file is empty.") from None
+        raise ImportFileError(gettext("The file is empty.")) from None
     except csv.Error as exc:
-        raise ImportFileError(f"Line 1 is not a CSV header: {exc}.") from exc
+        raise ImportFileError(
+            gettext("Line 1 is not a CSV header: %(error)s.") % {"error": exc}
+        ) from exc
     if any(number <= reader.line_num for number in decoded.bad_lines):
-        raise ImportFileError(f"The header {decoded.bad_lines[min(decoded.bad_lines)]}.")
+        raise ImportFileError(
+            gettext("The header %(problem)s.")
+            % {"problem": decoded.bad_lines[min(decoded.bad_lines)]}
+        )
     header = [name.strip() for name in header]
     if not any(header):
-        raise ImportFileError("The first line of the file is empty: it must name the columns.")
+        raise ImportFileError(
+            gettext("The first line of the file is empty: it must name the columns.")
+        )
     return header, _rows(reader, decoded.bad_lines)
 
 
@@ -170,7 +199,10 @@ def _rows(reader, bad_lines: dict[int, str]) -> Iterator[CsvRow]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.") from exc
+            raise ImportFileError(
+                gettext("Line %(line)s cannot be read as CSV: %(error)s.")
+                % {"line": reader.line_num, "error": exc}
+            ) from exc
         end = previous_end = reader.line_num
         problem = ""
         if bad_lines:

@@ -6,13 +6,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils.translation import gettext
 
 from core.audit import excerpt
 from core.csv_safe import from_spreadsheet_safe
-from exchange.importing.mapping import CHOICES, DATE_FIELDS, TEXT_FIELDS, Mapping
+from core.numbers import grouped
+from exchange.importing.mapping import (
+    CHOICES,
+    DATE_FIELDS,
+    LANGUAGE_COLUMNS,
+    LANGUAGE_FIELD,
+    TEXT_FIELDS,
+    Mapping,
+)
 from exchange.importing.normalise import (
+    KNOWN_LANGUAGES,
     DateParser,
+    clean_language,
     clean_postal_code,
     clean_province,
     clean_text,
@@ -115,14 +126,28 @@ class RowReader:
         missing = [c for c in mapping.required_columns if c.casefold() not in index]
         if missing:
             raise ImportFileError(
-                f"The file has no column {', '.join(missing)} (mapping {mapping.name}). "
-                f"Its columns: {', '.join(h for h in header if h) or 'none'}. "
-                "Is it the right mapping?"
+                gettext(
+                    "The file has no column %(missing)s (mapping %(mapping)s). "
+                    "Its columns: %(columns)s. Is it the right mapping?"
+                )
+                % {
+                    "missing": ", ".join(missing),
+                    "mapping": mapping.name,
+                    "columns": ", ".join(h for h in header if h) or gettext("none"),
+                }
             )
         self.columns = {
             target: [(name, index.get(name.casefold())) for name in names]
             for target, names in mapping.columns.items()
         }
+        # The language of correspondence, from the mapping's column or a column of a known
+        # name (mapping.LANGUAGE_COLUMNS); without one, new applications are in English.
+        if LANGUAGE_FIELD not in self.columns:
+            found = next((n.casefold() for n in LANGUAGE_COLUMNS if n.casefold() in index), "")
+            if found:
+                self.columns[LANGUAGE_FIELD] = [(header[index[found]], index[found])]
+        name, i = self.columns.get(LANGUAGE_FIELD, [("", None)])[0]
+        self.language_column = name if i is not None else ""
         self.dates = DateParser(mapping.date_formats)
         limits = column_limits()
         self.limits = [
@@ -142,13 +167,19 @@ class RowReader:
             if len(cells[i]) > limit:  # the raw cell first: padding may still fit
                 length = len(clean_text(cells[i]))
                 if length > limit:
-                    raise RowError(f"{column} is {length:,} characters; at most {limit:,}")
+                    raise RowError(
+                        gettext("%(column)s is %(length)s characters; at most %(limit)s")
+                        % {"column": column, "length": grouped(length), "limit": grouped(limit)}
+                    )
 
     def values(self, cells: list[str]) -> dict[str, Any]:
-        if len(cells) < self.width:
-            raise RowError(f"it has {len(cells)} values, the header names {self.width} columns")
-        if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
-            raise RowError(f"it has {len(cells)} values, the header names {self.width} columns")
+        if len(cells) < self.width or (
+            len(cells) > self.width and any(c.strip() for c in cells[self.width :])
+        ):
+            raise RowError(
+                gettext("it has %(values)s values, the header names %(columns)s columns")
+                % {"values": len(cells), "columns": self.width}
+            )
         self._check_lengths(cells)
         values: dict[str, Any] = {}
         for target in self.columns:
@@ -165,25 +196,58 @@ class RowReader:
                         values[target] = self.dates.parse(text)
                     except ValueError:
                         raise RowError(
-                            f"{column} {text!r} is not a date "
-                            f"(expected e.g. {self.dates.example()!r})"
+                            gettext("%(column)s %(text)s is not a date (expected e.g. %(example)s)")
+                            % {
+                                "column": column,
+                                "text": repr(text),
+                                "example": repr(self.dates.example()),
+                            }
                         ) from None
                 continue
             if target in self.mapping.values:
                 mapped = self.mapping.map_value(target, text)
                 if mapped is None:
-                    known = ", ".join(self.mapping.known_values[target])
-                    what = f"unknown {target.replace('_', ' ')} {text!r}" if text else "no value"
-                    raise RowError(f"{column}: {what} (known: {known})")
+                    raise RowError(
+                        self._unknown(
+                            column, target, text, ", ".join(self.mapping.known_values[target])
+                        )
+                    )
                 values[target] = mapped
+            elif target == LANGUAGE_FIELD:
+                if text:
+                    language = clean_language(text)
+                    if language is None:
+                        raise RowError(self._unknown(column, target, text, KNOWN_LANGUAGES))
+                    values[target] = language
             elif text:
                 values[target] = text
         if not values.get("number"):
-            raise RowError(f"no permit number ({self.columns['number'][0][0]} is empty)")
+            raise RowError(
+                gettext("no permit number (%(column)s is empty)")
+                % {"column": self.columns["number"][0][0]}
+            )
         if "applied_on" not in values:
-            raise RowError(f"no applied date ({self.columns['applied_on'][0][0]} is empty)")
+            raise RowError(
+                gettext("no applied date (%(column)s is empty)")
+                % {"column": self.columns["applied_on"][0][0]}
+            )
         self._clean_address(values)
         return values
+
+    @staticmethod
+    def _unknown(column: str, target: str, text: str, known: str) -> str:
+        """Why a value a column must give from a known list is refused."""
+        if not text:
+            return gettext("%(column)s: no value (known: %(known)s)") % {
+                "column": column,
+                "known": known,
+            }
+        return gettext("%(column)s: unknown %(field)s %(text)s (known: %(known)s)") % {
+            "column": column,
+            "field": field_label(target),
+            "text": repr(text),
+            "known": known,
+        }
 
     def number_of(self, cells: list[str]) -> str:
         """The row's permit number as a rejection names it (a long one shortened)."""
@@ -197,7 +261,7 @@ class RowReader:
         address = values.pop("address", None) or values.get("street_address", "")
         if not address:
             column = self.columns.get("address", self.columns.get("street_address"))[0][0]
-            raise RowError(f"no address ({column} is empty)")
+            raise RowError(gettext("no address (%(column)s is empty)") % {"column": column})
         values["street_address"], unit = split_address(address, values.get("unit", ""))
         if unit:
             values["unit"] = unit
@@ -262,8 +326,17 @@ def data_quality_warnings(values: dict[str, Any]) -> list[str]:
     refused: the check constraint on the application allows them only with these notes.)"""
     issued, applied = values.get("permit_issued_on"), values["applied_on"]
     if issued is not None and issued < applied:
+        # Kept in the application's notes and history: in English, as stored text is.
         return [f"issued date {issued:%Y-%m-%d} is before the applied date {applied:%Y-%m-%d}"]
     return []
+
+
+def field_label(name: str) -> str:
+    """An application field as a message names it: its verbose name ("work type")."""
+    try:
+        return str(Application._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name.replace("_", " ")
 
 
 def validate(values: dict[str, Any], *, on_create: dict[str, str]) -> str:
@@ -273,7 +346,8 @@ def validate(values: dict[str, Any], *, on_create: dict[str, str]) -> str:
         application.clean_fields(exclude=_NOT_VALIDATED)
     except ValidationError as exc:
         return "; ".join(
-            f"{name.replace('_', ' ')}: {' '.join(messages)}"
+            gettext("%(field)s: %(messages)s")
+            % {"field": field_label(name), "messages": " ".join(messages)}
             for name, messages in exc.message_dict.items()
         )
     return ""

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
 
 from core.audit import SUMMARY_MAX_LENGTH, excerpt
 from core.models import Activity, Municipality
+from core.numbers import grouped
 from exchange.importing.mapping import Mapping
 from exchange.importing.reading import decode, read_rows
 from exchange.importing.records import DataQualityWarning, Record, Rejection, RowReader, prepare
@@ -56,28 +58,57 @@ class ImportReport:
         return self.rows / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
-        verbs = ("would be created", "would be updated") if self.dry_run else ("created", "updated")
-        created, updated = verbs
-        text = (
-            f"{_count(self.rows, 'row')} read: {_count(self.created, 'application')} {created}, "
-            f"{self.updated:,} {updated}, {self.unchanged:,} unchanged, "
-            f"{_count(self.skipped, 'row')} skipped (blank), "
-            f"{_count(len(self.rejected), 'row')} rejected"
-        )
+        """What the import did (or would do), in the active language: the admin's message
+        and the command's output (English)."""
+        if self.dry_run:
+            created = ngettext(
+                "%(count)s application would be created",
+                "%(count)s applications would be created",
+                self.created,
+            )
+            updated = ngettext(
+                "%(count)s would be updated", "%(count)s would be updated", self.updated
+            )
+        else:
+            created = ngettext(
+                "%(count)s application created", "%(count)s applications created", self.created
+            )
+            updated = ngettext("%(count)s updated", "%(count)s updated", self.updated)
+        outcomes = [
+            created % {"count": grouped(self.created)},
+            updated % {"count": grouped(self.updated)},
+            ngettext("%(count)s unchanged", "%(count)s unchanged", self.unchanged)
+            % {"count": grouped(self.unchanged)},
+            ngettext(
+                "%(count)s row skipped (blank)", "%(count)s rows skipped (blank)", self.skipped
+            )
+            % {"count": grouped(self.skipped)},
+            ngettext("%(count)s row rejected", "%(count)s rows rejected", len(self.rejected))
+            % {"count": grouped(len(self.rejected))},
+        ]
+        text = gettext("%(rows)s: %(outcomes)s") % {
+            "rows": ngettext("%(count)s row read", "%(count)s rows read", self.rows)
+            % {"count": grouped(self.rows)},
+            "outcomes": ", ".join(outcomes),
+        }
         if self.merged:
-            text += f"; {_count(self.merged, 'row')} merged into the newest row of their permit"
+            text += "; " + ngettext(
+                "%(count)s row merged into the newest row of their permit",
+                "%(count)s rows merged into the newest row of their permit",
+                self.merged,
+            ) % {"count": grouped(self.merged)}
         if self.warnings:
             numbers = len({w.number for w in self.warnings})
-            text += (
-                f"; {_count(numbers, 'application')} with a data-quality warning "
-                "(kept as the file has it)"
-            )
-        text += f". {self.seconds:.1f} s, {self.rows_per_second:,.0f} rows/s."
-        return ("Dry run, nothing saved. " if self.dry_run else "") + text
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+            text += "; " + ngettext(
+                "%(count)s application with a data-quality warning (kept as the file has it)",
+                "%(count)s applications with a data-quality warning (kept as the file has it)",
+                numbers,
+            ) % {"count": grouped(numbers)}
+        text += ". " + gettext("%(seconds)s s, %(speed)s rows/s.") % {
+            "seconds": formats.number_format(self.seconds, 1),
+            "speed": grouped(self.rows_per_second, 0),
+        }
+        return (gettext("Dry run, nothing saved.") + " " if self.dry_run else "") + text
 
 
 @dataclass
@@ -125,6 +156,11 @@ def applications_import(
     on_create = {"city": municipality.city, "province": municipality.province}
     on_create.update(mapping.on_create)
     reader = RowReader(mapping, header, on_create)
+    if reader.language_column:
+        report.notes.append(
+            gettext("The column %(column)s gives each application's language of correspondence.")
+            % {"column": reader.language_column}
+        )
     prepared = prepare(rows, reader=reader, on_create=on_create)
     report.rows, report.skipped, report.merged = prepared.rows, prepared.skipped, prepared.merged
     report.rejected = prepared.rejections
@@ -193,7 +229,9 @@ def _save_batch_or_each(
             with transaction.atomic():
                 outcomes += _save_batch(context, [record])
         except DatabaseError as exc:
-            reason = f"the database refused it: {' '.join(str(exc).split())[:200]}"
+            reason = gettext("the database refused it: %(error)s") % {
+                "error": " ".join(str(exc).split())[:200]
+            }
             refused += [Rejection(line, record.number, reason) for line in record.lines]
     return outcomes, refused
 
