@@ -72,6 +72,8 @@ def other_values(permit, application_b, municipality_b, clerk):
         "pdf_sha256": "f" * 64,
         "issued_by_id": clerk.pk,
         "issued_at": permit.issued_at - datetime.timedelta(days=30),
+        # Issue 18: the language it was issued in (its PDF and snapshot are English).
+        "language": "fr-ca",
     }
 
 
