@@ -189,14 +189,18 @@ def placeholders(text):
 
 def update(catalogue, messages, translations=()):
     """Adds the messages missing from the catalogue, marks those no longer in the source
-    obsolete, refreshes each entry's references and fills untranslated entries from the
-    given catalogues (helpers' fragments). Returns (added, obsoleted, filled)."""
+    obsolete, refreshes each entry's references and takes the translations of the given
+    catalogues (fragments translated apart; the first one given wins where two differ).
+    Returns (added, obsoleted, filled, conflicts)."""
     known = {_entry_key(e): e for e in catalogue if not e.obsolete}
     donors = {}
+    conflicts = []
     for donor in translations:
         for entry in donor:
             if is_translated(entry):
-                donors.setdefault(_entry_key(entry), entry)
+                first = donors.setdefault(_entry_key(entry), entry)
+                if (first.msgstr, first.msgstr_plural) != (entry.msgstr, entry.msgstr_plural):
+                    conflicts.append((entry.msgid, first.msgstr, entry.msgstr))
     added = obsoleted = filled = 0
     for key, message in messages.items():
         entry = known.get(key)
@@ -219,7 +223,8 @@ def update(catalogue, messages, translations=()):
             if "python-format" not in entry.flags:
                 entry.flags.append("python-format")
         donor = donors.get(key)
-        if donor is not None and not is_translated(entry):
+        # A fragment is its translator's latest word: it replaces what the catalogue had.
+        if donor is not None:
             if entry.msgid_plural:
                 entry.msgstr_plural = dict(donor.msgstr_plural)
             else:
@@ -231,7 +236,7 @@ def update(catalogue, messages, translations=()):
         if key not in messages:
             entry.obsolete = True
             obsoleted += 1
-    return added, obsoleted, filled
+    return added, obsoleted, filled, conflicts
 
 
 def problems(catalogue, messages):
@@ -306,7 +311,10 @@ def unmarked_template_text(source: str, plain_text: bool = False):
             rebuilt.append(token.contents)
         else:
             rebuilt.append("\x00" + newlines)
-    text = "".join(rebuilt)
+    # A tag whose name is itself a template expression (`<{% if tag %}{{ tag }}…`): a tag.
+    text = re.sub("<(/?)\x00", lambda m: f"<{m.group(1)}x-template-tag ", "".join(rebuilt))
+    # Elsewhere a tag or variable separates words like a space (also inside a tag).
+    text = text.replace("\x00", " ")
     found = []
 
     def check(value, line):
@@ -328,7 +336,9 @@ def unmarked_template_text(source: str, plain_text: bool = False):
             for name, value in attrs:
                 if name in READ_ATTRIBUTES and value:
                     check(value, self.getpos()[0])
-                if name == "value" and dict(attrs).get("type") in ("submit", "button"):
+                # An <input type="submit"> shows its value; a <button>'s value is only sent.
+                is_input_button = tag == "input" and dict(attrs).get("type") in ("submit", "button")
+                if name == "value" and is_input_button:
                     check(value or "", self.getpos()[0])
 
         def handle_endtag(self, tag):

@@ -256,6 +256,10 @@ ACCOUNT_URLS = {
     "two_factor_setup": 302,
     "two_factor_recovery_codes": 302,
     "two_factor_recovery_codes_regenerate": 302,
+    # The user's own language (issue 18): the page behind login; the header's switch is
+    # open to everyone (the login page has it) and takes only POST.
+    "preferences": 302,
+    "language_switch": 405,
 }
 
 

@@ -39,7 +39,11 @@ class Command(BaseCommand):
         catalogue = translations.read_catalogue()
         if action == "update":
             donor_catalogues = [translations.read_catalogue(p) for p in donors]
-            added, obsoleted, filled = translations.update(catalogue, messages, donor_catalogues)
+            added, obsoleted, filled, conflicts = translations.update(
+                catalogue, messages, donor_catalogues
+            )
+            for msgid, kept, other in conflicts:
+                self.stdout.write(f"Two translations of {msgid!r}: kept {kept!r}, not {other!r}")
             translations.catalogue_path().parent.mkdir(parents=True, exist_ok=True)
             catalogue.save(str(translations.catalogue_path()))
             self.stdout.write(

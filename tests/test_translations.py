@@ -1,0 +1,134 @@
+"""The French catalogue is complete and the English labels keep their fixed French
+(docs/french.md): every marked string is translated (not fuzzy, same placeholders), no
+template text people read is left unmarked, and the compiled catalogue is what Django reads.
+`make messages` adds new strings to locale/fr_CA/LC_MESSAGES/django.po; docs/translation.md."""
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from core import translations
+
+BASE = Path(settings.BASE_DIR)
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return translations.read_catalogue()
+
+
+@pytest.fixture(scope="module")
+def messages():
+    return translations.extract()
+
+
+def test_every_marked_string_is_translated(catalogue, messages):
+    problems = translations.problems(catalogue, messages)
+    assert not problems, (
+        f"{len(problems)} strings are not translated (make messages, then translate them in "
+        "locale/fr_CA/LC_MESSAGES/django.po):\n" + "\n".join(problems[:60])
+    )
+
+
+def test_the_catalogue_has_no_fuzzy_entries_and_parses(catalogue):
+    fuzzy = [e.msgid for e in catalogue if "fuzzy" in e.flags and not e.obsolete]
+    assert fuzzy == []
+    assert catalogue.metadata["Plural-Forms"] == translations.FRENCH_PLURAL_FORMS
+
+
+def template_files():
+    for path in sorted((BASE / "templates").rglob("*")):
+        if path.suffix in (".html", ".txt"):
+            yield path
+
+
+def test_no_template_text_is_left_unmarked():
+    unmarked = []
+    for path in template_files():
+        found = translations.unmarked_template_text(
+            path.read_text(encoding="utf-8"), plain_text=path.suffix == ".txt"
+        )
+        unmarked += [f"{path.relative_to(BASE)}:{line}: {text}" for line, text in found]
+    assert not unmarked, "Template text not marked for translation:\n" + "\n".join(unmarked[:60])
+
+
+@pytest.mark.parametrize(
+    "template, expected",
+    [
+        ("<p>Start new visit</p>", [(1, "Start new visit")]),
+        (
+            '<a title="Open the visit" href="{% url "x" %}">{% translate "Open" %}</a>',
+            [(1, "Open the visit")],
+        ),
+        ("{% blocktranslate %}Permit {{ n }} issued{% endblocktranslate %}", []),
+        ("<script>let open = 1;</script><style>.x{color:red}</style>", []),
+        ("{% comment %}Why this is so{% endcomment %}<td>{{ permit.number }}</td>", []),
+        ('<input type="submit" value="Confirm">', [(1, "Confirm")]),
+        ("<span>PDF · SHA-256</span> Threshold", []),
+    ],
+)
+def test_the_unmarked_text_check_sees_what_people_read(template, expected):
+    assert translations.unmarked_template_text(template) == expected
+
+
+def fixed_labels():
+    """The seed's labels and their fixed French, from docs/french.md's first table."""
+    text = (BASE / "docs" / "french.md").read_text(encoding="utf-8")
+    section = text.split("## The seed's fourteen steps", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([^|]+?) \| ([^|]+?) \|$", section, re.M)
+    labels = {}
+    for english, french in rows:
+        if set(english) <= {"-", " "} or english.startswith("English"):
+            continue
+        labels[re.sub(r" \(.*\)$", "", english)] = french
+    return labels
+
+
+def test_the_seeds_labels_have_their_fixed_french(catalogue):
+    labels = fixed_labels()
+    assert len(labels) >= 20
+    entries = {}
+    for entry in catalogue:
+        if not entry.obsolete:
+            entries.setdefault(entry.msgid, []).append(entry)
+    wrong = []
+    for english, french in labels.items():
+        found = entries.get(english, [])
+        if not found:
+            wrong.append(f"{english!r} is not marked anywhere")
+        for entry in found:
+            if entry.msgstr != french:
+                wrong.append(f"{english!r} ({entry.msgctxt or 'no context'}): {entry.msgstr!r}")
+    assert not wrong, "Fixed labels translated otherwise:\n" + "\n".join(wrong)
+
+
+def test_django_reads_the_compiled_catalogue(catalogue, tmp_path):
+    # make install compiles it; compile again here into a copy and compare with what the
+    # running Django translates, so a stale .mo fails too.
+    compiled = tmp_path / "django.mo"
+    kept = polib.POFile()
+    kept.metadata = catalogue.metadata
+    for entry in catalogue:
+        if translations.is_translated(entry):
+            kept.append(entry)
+    kept.save_as_mofile(str(compiled))
+    fresh = polib.mofile(str(compiled))
+    with translation.override("fr-ca"):
+        stale = [
+            e.msgid
+            for e in fresh
+            if not e.msgid_plural
+            and (
+                translation.pgettext(e.msgctxt, e.msgid)
+                if e.msgctxt
+                else translation.gettext(e.msgid)
+            )
+            != e.msgstr
+        ]
+    assert not stale, f"{len(stale)} strings differ from the .mo Django reads (make install)"
+    with translation.override("en-ca"):
+        assert translation.gettext("Start new visit") == "Start new visit"
