@@ -18,7 +18,7 @@ from inspections.models import (
     OrderType,
     VisitResult,
 )
-from occupancy.models import PermitKind
+from occupancy.models import PermitKind, PermitLanguage
 from permits.models import ApplicationStatus, WorkType
 
 DEMO_TODAY = dt.date(2026, 11, 24)
@@ -90,8 +90,29 @@ INSPECTION_TYPES = [
 PERMIT_TYPES = [
     {"name": "General", "kind": PermitKind.GENERAL, "needs_portion_of_building": False},
     {"name": "Partial", "kind": PermitKind.PARTIAL, "needs_portion_of_building": True},
+    # Issue 18: a French user issues a French permit, or a bilingual one (one sequence of
+    # numbers with the English types: the language does not make another series).
+    {
+        "name": "Général",
+        "kind": PermitKind.GENERAL,
+        "language": PermitLanguage.FRENCH,
+        "needs_portion_of_building": False,
+    },
+    {
+        "name": "Partielle",
+        "kind": PermitKind.PARTIAL,
+        "language": PermitLanguage.FRENCH,
+        "needs_portion_of_building": True,
+    },
+    {
+        "name": "General / Général",
+        "kind": PermitKind.GENERAL,
+        "language": PermitLanguage.BILINGUAL,
+        "needs_portion_of_building": False,
+    },
 ]
 PERMIT_TYPE_DEFAULTS = {
+    "language": PermitLanguage.ENGLISH,
     "prefix": "OCC",
     "number_format": "{prefix}-{year}-{seq:04}",
     "sequence_key": "occupancy",
@@ -119,7 +140,132 @@ REQUIRED_BEFORE_OCCUPANCY = {
 PERMIT_TEMPLATES = [
     ("General occupancy permit", "General", "general.html"),
     ("Partial occupancy permit", "Partial", "partial.html"),
+    ("Permis d'occupation général", "Général", "general_fr.html"),
+    ("Permis d'occupation partielle", "Partielle", "partial_fr.html"),
+    (
+        "General occupancy permit / Permis d'occupation général",
+        "General / Général",
+        "general_bilingual.html",
+    ),
 ]
+
+# The occupancy checklists of the French types, in French: (clause, text) in the order of
+# occupancy.checklists' English ones (HOUSE for a general permit, BEFORE_COMPLETION for a
+# partial one), whose clauses they paraphrase. A bilingual type prints each condition in
+# English, then in French.
+FRENCH_CHECKLISTS = {
+    PermitKind.GENERAL: [
+        ("Div. C 1.3.3.4.(4)a)", "La structure du logement est essentiellement terminée."),
+        (
+            "Div. C 1.3.3.4.(4)b)",
+            "L'enveloppe du bâtiment est essentiellement terminée : revêtement extérieur, "
+            "couverture, fenêtres, portes, ensembles et dispositifs d'obturation résistant au "
+            "feu, isolant, pare-vapeur et pare-air.",
+        ),
+        (
+            "Div. C 1.3.3.4.(4)c)",
+            "Les murs qui entourent le logement sont conformes au paragraphe 9.25.2.3.(7) de "
+            "la division B.",
+        ),
+        ("Div. C 1.3.3.4.(4)d)", "L'alimentation électrique exigée est fournie."),
+        (
+            "Div. C 1.3.3.4.(4)e)",
+            "Les voies d'accès pour la lutte contre l'incendie sont aménagées et accessibles.",
+        ),
+        (
+            "Div. C 1.3.3.4.(4)f) issues",
+            "Les issues exigées et les moyens d'évacuation du logement sont terminés et "
+            "fonctionnels.",
+        ),
+        (
+            "Div. C 1.3.3.4.(4)f) garde-corps",
+            "Les mains courantes et les garde-corps exigés sont installés dans les escaliers, "
+            "sur les paliers, les balcons et les planchers surélevés.",
+        ),
+        (
+            "Div. C 1.3.3.4.(4)f) avertisseurs",
+            "Les avertisseurs de fumée et de monoxyde de carbone sont installés et fonctionnels.",
+        ),
+        (
+            "Div. C 1.3.3.4.(4)f) plomberie",
+            "Les appareils sanitaires, l'alimentation en eau, le drainage et la ventilation "
+            "de la plomberie sont terminés et fonctionnels.",
+        ),
+        (
+            "Div. C 1.3.3.4.(4)f) égout",
+            "L'égout du bâtiment est raccordé à l'égout municipal ou à un système autonome de "
+            "traitement des eaux d'égout approuvé et fonctionnel.",
+        ),
+        (
+            "Div. C 1.3.3.4.(4)f) chauffage",
+            "L'installation de chauffage et la ventilation mécanique exigée sont terminées et "
+            "fonctionnelles.",
+        ),
+    ],
+    PermitKind.PARTIAL: [
+        (
+            "Div. C 1.3.3.1.(3)a)",
+            "La structure, ou la partie à occuper, est terminée jusqu'au toit.",
+        ),
+        ("Div. C 1.3.3.1.(3)b)", "Les murs extérieurs sont terminés jusqu'au toit."),
+        (
+            "Div. C 1.3.3.1.(3)c)",
+            "Les murs qui entourent l'aire à occuper sont terminés, y compris les garde-corps "
+            "des balcons.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)d)",
+            "Les séparations coupe-feu et les dispositifs d'obturation exigés sont terminés à "
+            "chaque étage à occuper.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)e)",
+            "Les issues exigées sont terminées depuis l'étage le plus élevé à occuper jusqu'au "
+            "niveau du sol, avec leurs séparations coupe-feu, portes, quincaillerie, "
+            "dispositifs de fermeture automatique, garde-corps et mains courantes.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)f)",
+            "Les gaines sont terminées jusqu'à l'ensemble plancher-plafond situé au-dessus de "
+            "l'étage à occuper, avec une séparation coupe-feu temporaire à cet endroit.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)g)",
+            "L'accès aux parties inachevées du bâtiment et du chantier est empêché.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)h)",
+            "Les planchers, corridors, halls et moyens d'évacuation sont libres de matériaux "
+            "non fixés et de tout danger.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)i)",
+            "Les locaux techniques en service ont leurs séparations coupe-feu et dispositifs "
+            "d'obturation exigés.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)j)",
+            "Les drains, égouts, l'alimentation en eau, le drainage et la ventilation qui "
+            "desservent les étages à occuper sont terminés et leur fonctionnement a été vérifié "
+            "par des essais.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3)k)",
+            "L'éclairage, le chauffage et le service électrique exigés sont fournis dans la "
+            "partie occupée.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3) alarme incendie",
+            "Les systèmes d'alarme et de détection d'incendie qui desservent la partie occupée "
+            "sont terminés et fonctionnels.",
+        ),
+        (
+            "Div. C 1.3.3.1.(3) gicleurs",
+            "Les réseaux de canalisations d'incendie et de gicleurs qui desservent la partie "
+            "occupée sont terminés et fonctionnels.",
+        ),
+    ],
+}
 
 # The general inspections each kind of work needs, in the order they happen on site.
 WORK_INSPECTIONS = {

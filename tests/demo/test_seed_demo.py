@@ -103,3 +103,53 @@ def test_seed_demo_has_applications_occupied_with_outstanding_and_overdue_matter
     assert '<span class="badge text-bg-danger">Overdue</span>' in page.content.decode()
     call_command("seed_demo", password="demo-password-1")  # nothing issued twice
     assert OccupancyPermit.objects.count() == len(permits)
+
+
+def test_seed_demo_has_french_and_bilingual_permits_to_issue(db):
+    """Issue 18: a French user of the demo issues a French (or bilingual) permit: each
+    municipality has French and bilingual types, their templates and checklists in their
+    language, beside the English ones, which are as before."""
+    from core.models import Municipality
+    from occupancy.models import OccupancyPermitType
+    from occupancy.services import permit_template_preview
+    from tests.occupancy.conftest import pdf_text
+
+    call_command("seed_demo", password="demo-password-1")
+    for municipality in Municipality.objects.all():
+        types = OccupancyPermitType.objects.filter(municipality=municipality)
+        assert {t.name: t.language for t in types} == {
+            "General": "en-ca",
+            "Partial": "en-ca",
+            "Général": "fr-ca",
+            "Partielle": "fr-ca",
+            "General / Général": "bilingual",
+        }
+        templates = OccupancyPermitTemplate.objects.filter(municipality=municipality)
+        assert {t.name: t.permit_type.name for t in templates} == {
+            "General occupancy permit": "General",
+            "Partial occupancy permit": "Partial",
+            "Permis d'occupation général": "Général",
+            "Permis d'occupation partielle": "Partielle",
+            "General occupancy permit / Permis d'occupation général": "General / Général",
+        }
+    town = Municipality.objects.get(slug="town-of-example")
+    french = OccupancyPermitTemplate.objects.get(
+        municipality=town, name="Permis d'occupation général"
+    )
+    assert french.permit_type.conditions.first().text == (
+        "La structure du logement est essentiellement terminée."
+    )
+    bilingual = OccupancyPermitType.objects.get(municipality=town, name="General / Général")
+    assert bilingual.conditions.first().text == (
+        "The structure of the dwelling unit is substantially complete. / "
+        "La structure du logement est essentiellement terminée."
+    )
+    text = pdf_text(
+        permit_template_preview(
+            body=french.body,
+            stylesheet=french.stylesheet,
+            permit_type=french.permit_type,
+            municipality=town,
+        )
+    )
+    assert "PERMIS D'OCCUPATION" in text and "Points en suspens".upper() in text

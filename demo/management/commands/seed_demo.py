@@ -19,7 +19,11 @@ users created by this run get a generated password that is printed once; existin
 theirs.
 
 Permit templates: each template stores the body of one occupancy/default_templates/*.html
-file and, as its stylesheet, occupancy/default_templates/permit.css (shared by all three).
+file and, as its stylesheet, occupancy/default_templates/permit.css (shared by all of them;
+the French and bilingual ones add permit-fr.css or permit-bilingual.css). Besides the English
+General and Partial types, each municipality has French ones (Général, Partielle) and a
+bilingual one (General / Général), their checklists in their language, so a French user
+issues a French permit.
 
 Data tables and the generator live in demo/data.py; the generator uses random.Random(2026)
 and fixed dates, so every run yields the same data. Rows are made by demo.builders, the same
@@ -51,7 +55,7 @@ from inspections.models import (
     Visit,
     VisitResult,
 )
-from occupancy.checklists import permit_type_seed_checklist
+from occupancy.checklists import default_conditions, permit_type_seed_checklist
 from occupancy.defaults import default_template
 from occupancy.models import (
     ConditionMark,
@@ -60,6 +64,7 @@ from occupancy.models import (
     OccupancyPermitTemplate,
     OccupancyPermitTemplateVersion,
     OccupancyPermitType,
+    PermitLanguage,
     RequiredInspection,
 )
 from occupancy.rules import GrantDetails
@@ -225,7 +230,7 @@ class Command(BaseCommand):
                 values=values,
             )
             self.count("Occupancy permit types", created)
-            seeded = permit_type_seed_checklist(permit_type=permit_types[name])
+            seeded = self.seed_checklist(permit_types[name])
             self.count("Checklist conditions", seeded)
         for name, type_name, filename in demo_data.PERMIT_TEMPLATES:
             default = default_template(filename)
@@ -251,6 +256,31 @@ class Command(BaseCommand):
                 },
             )
             self.count("Template versions", created)
+
+    @staticmethod
+    def seed_checklist(permit_type) -> int:
+        """The Code's checklist of the type's kind (occupancy.checklists), in the type's
+        language: French for a French type, English then French for a bilingual one
+        (demo_data.FRENCH_CHECKLISTS); nothing when the type has conditions already."""
+        if permit_type.language == PermitLanguage.ENGLISH:
+            return permit_type_seed_checklist(permit_type=permit_type)
+        if permit_type.conditions.exists():
+            return 0
+        english = default_conditions(permit_type.kind)
+        french = demo_data.FRENCH_CHECKLISTS[permit_type.kind]
+        rows = [
+            (clause_fr, text_fr)
+            if permit_type.language == PermitLanguage.FRENCH
+            else (clause, f"{text} / {text_fr}")
+            for (clause, text), (clause_fr, text_fr) in zip(english, french, strict=True)
+        ]
+        OccupancyCondition.objects.bulk_create(
+            OccupancyCondition(
+                permit_type=permit_type, clause=clause, text=text, display_order=10 * (n + 1)
+            )
+            for n, (clause, text) in enumerate(rows)
+        )
+        return len(rows)
 
     def seed_required_inspections(self, municipality) -> None:
         types = {t.name: t for t in municipality.inspection_types.all()}
