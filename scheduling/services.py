@@ -11,7 +11,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from core import access
@@ -36,6 +36,13 @@ from scheduling.models import (
 DECLINE_REASON_MAX_LENGTH = InspectionRequest._meta.get_field("decline_reason").max_length
 # Who can be sent on an inspection: the act of starting a visit.
 INSPECTS = "inspections.add_visit"
+
+
+def _in_english():
+    """The audit trail's summaries are records, stored once, in English whatever the language
+    of the person who acted (the messages they see are theirs): the days, half days and
+    results in a summary are written under this."""
+    return translation.override("en-ca")
 
 
 def _record(request: InspectionRequest, *, actor, verb: str, summary: str) -> None:
@@ -142,17 +149,14 @@ def request_create(
         raise RequestRefused(
             {"inspection_type": gettext("This inspection type was requested at the same moment.")}
         ) from None
-    _record(
-        request,
-        actor=actor,
-        verb="inspection_requested",
-        summary=gettext("%(type)s inspection requested for %(day)s, %(half_day)s")
-        % {
-            "type": inspection_type.name,
-            "day": rules.day_label(requested_date),
-            "half_day": HalfDay(half_day).label.lower(),
-        },
-    )
+    with _in_english():
+        _record(
+            request,
+            actor=actor,
+            verb="inspection_requested",
+            summary=f"{inspection_type.name} inspection requested for "
+            f"{rules.day_label(requested_date)}, {HalfDay(half_day).label.lower()}",
+        )
     return request
 
 
@@ -215,13 +219,14 @@ def request_assign(
         raise SchedulingError(gettext("This request is confirmed already: move it instead."))
     _book(request, inspector=inspector, day=day, half_day=half_day)
     request.save()
-    _record(
-        request,
-        actor=actor,
-        verb="inspection_request_confirmed",
-        summary=gettext("%(type)s inspection confirmed: %(booking)s")
-        % {"type": request.inspection_type.name, "booking": booking_label(request)},
-    )
+    with _in_english():
+        _record(
+            request,
+            actor=actor,
+            verb="inspection_request_confirmed",
+            summary=f"{request.inspection_type.name} inspection confirmed: "
+            f"{booking_label(request)}",
+        )
     notifications.request_confirmed(request=request, actor=actor)
     return request
 
@@ -240,9 +245,9 @@ def request_move(
     if not request.is_confirmed:
         raise SchedulingError(gettext("This request is not confirmed yet: assign it first."))
     previous = _booking(request)
-    before = booking_label(request)
     _book(request, inspector=inspector, day=day, half_day=half_day)
-    after = booking_label(request)
+    with _in_english():
+        before, after = rules.booking_label(**previous), booking_label(request)
     if before == after:
         raise RequestRefused(
             {"day": gettext("That is the booking it has: choose another day or inspector.")}
@@ -252,8 +257,7 @@ def request_move(
         request,
         actor=actor,
         verb="inspection_request_moved",
-        summary=gettext("%(type)s inspection moved: %(before)s → %(after)s")
-        % {"type": request.inspection_type.name, "before": before, "after": after},
+        summary=f"{request.inspection_type.name} inspection moved: {before} → {after}",
     )
     notifications.request_moved(request=request, before=previous, actor=actor)
     return request
@@ -292,8 +296,8 @@ def request_decline(*, request: InspectionRequest, reason: str, actor) -> Inspec
         request,
         actor=actor,
         verb="inspection_request_declined",
-        summary=gettext("%(type)s inspection request declined: %(reason)s")
-        % {"type": request.inspection_type.name, "reason": excerpt(reason, 200)},
+        summary=f"{request.inspection_type.name} inspection request declined: "
+        f"{excerpt(reason, 200)}",
     )
     notifications.request_declined(request=request, actor=actor)
     return request
@@ -351,17 +355,14 @@ def request_link_visit(*, visit: Visit) -> InspectionRequest | None:
         return None
     request.visit = visit
     request.save(update_fields=["visit", "updated_at"])
-    _record(
-        request,
-        actor=visit.started_by,
-        verb="inspection_request_visited",
-        summary=gettext("%(type)s: visit %(sequence)s started for the request of %(day)s")
-        % {
-            "type": request.inspection_type.name,
-            "sequence": visit.sequence,
-            "day": rules.day_label(request.day),
-        },
-    )
+    with _in_english():
+        _record(
+            request,
+            actor=visit.started_by,
+            verb="inspection_request_visited",
+            summary=f"{request.inspection_type.name}: visit {visit.sequence} started for the "
+            f"request of {rules.day_label(request.day)}",
+        )
     return request
 
 
@@ -385,17 +386,14 @@ def request_complete(*, visit: Visit) -> InspectionRequest | None:
     request.status = RequestStatus.DONE
     request.done_at = timezone.now()
     request.save(update_fields=["status", "done_at", "updated_at"])
-    _record(
-        request,
-        actor=visit.closed_by,
-        verb="inspection_request_done",
-        summary=gettext("%(type)s inspection request done: visit %(sequence)s closed, %(result)s")
-        % {
-            "type": request.inspection_type.name,
-            "sequence": visit.sequence,
-            "result": visit.get_result_display(),
-        },
-    )
+    with _in_english():
+        _record(
+            request,
+            actor=visit.closed_by,
+            verb="inspection_request_done",
+            summary=f"{request.inspection_type.name} inspection request done: visit "
+            f"{visit.sequence} closed, {visit.get_result_display()}",
+        )
     notifications.request_result(request=request, visit=visit, actor=visit.closed_by)
     return request
 

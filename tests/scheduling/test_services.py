@@ -4,7 +4,7 @@ refusal changes nothing), capacity, the visit that completes a request."""
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import Activity, Role
 from inspections.models import Inspection, InspectionStatus, VisitStatus
@@ -170,6 +170,43 @@ def test_request_move_to_another_day_and_inspector(occupancy_request, inspector,
             request=occupancy_request, inspector=chief, day=THURSDAY, half_day="morning",
             actor=clerk,
         )
+
+
+def test_the_history_is_written_in_english_whoever_acts(
+    french, occupancy_request, inspector, chief, clerk
+):
+    with translation.override("fr-ca"):
+        services.request_assign(
+            request=occupancy_request,
+            inspector=inspector,
+            day=WEDNESDAY,
+            half_day="morning",
+            actor=clerk,
+        )
+        with pytest.raises(RequestRefused) as refused:  # the message is the actor's
+            services.request_move(
+                request=occupancy_request,
+                inspector=inspector,
+                day=WEDNESDAY,
+                half_day="morning",
+                actor=clerk,
+            )
+        services.request_move(
+            request=occupancy_request, inspector=chief, day=THURSDAY, half_day="afternoon",
+            actor=clerk,
+        )
+    assert refused.value.refusals == {
+        "day": "C'est déjà sa réservation : choisissez un autre jour ou un autre inspecteur."
+    }
+    assert list(
+        Activity.objects.filter(verb__startswith="inspection_request_")
+        .order_by("id")
+        .values_list("summary", flat=True)
+    ) == [
+        "Occupancy inspection confirmed: Wednesday December 16, morning, Inspector",
+        "Occupancy inspection moved: Wednesday December 16, morning, Inspector → "
+        "Thursday December 17, afternoon, Chief",
+    ]
 
 
 def test_request_decline_needs_a_reason_and_is_final(occupancy_request, inspector, clerk):
