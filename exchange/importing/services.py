@@ -47,6 +47,7 @@ class ImportReport:
     warnings: list[DataQualityWarning] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     preview: list[PreviewRow] = field(default_factory=list)
+    language_column: str = ""  # the file's column giving the language of correspondence, if any
     seconds: float = 0.0
 
     @property
@@ -156,6 +157,7 @@ def applications_import(
     on_create = {"city": municipality.city, "province": municipality.province}
     on_create.update(mapping.on_create)
     reader = RowReader(mapping, header, on_create)
+    report.language_column = reader.language_column
     if reader.language_column:
         report.notes.append(
             gettext("The column %(column)s gives each application's language of correspondence.")

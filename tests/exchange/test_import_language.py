@@ -163,4 +163,19 @@ def test_the_admin_preview_shows_a_bad_language_as_a_row_not_imported(admin_user
         "<tr><td>3</td><td>24-000002</td><td>Langue: unknown language of correspondence "
         "&#x27;Klingon&#x27; (known: English, French, Français, en, fr, en-CA, fr-CA)</td></tr>"
     ) in page
+    assert '<th scope="col">Language of correspondence</th>' in page
+    assert (
+        "<td>SF New Single Detached Dwelling – Single Detached Dwelling – New</td><td>Français</td>"
+        in (page)
+    )
     assert not Application.objects.exists()
+
+
+def test_the_admin_preview_has_no_language_column_for_a_file_without_one(
+    admin_user, municipality_a
+):
+    data = ("\r\n".join([HEADER, burlington_row("24-000001")]) + "\r\n").encode("utf-8")
+    page = preview(client_for(admin_user), municipality_a, data).content.decode()
+    assert "1 application would be created" in page
+    assert "Language of correspondence" not in page
+    assert "language of correspondence" not in page
