@@ -9,6 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import access
 from core.admin_scoping import (
@@ -69,8 +72,8 @@ class OccupancyConditionInline(MunicipalTabularInline):
     municipality_path = "permit_type__municipality"
     extra = 0
     fields = ["display_order", "clause", "text", "is_active"]
-    verbose_name = "checklist condition"
-    verbose_name_plural = (
+    verbose_name = _("checklist condition")
+    verbose_name_plural = _(
         "Occupancy checklist: the conditions the inspector marks Met or Not applicable "
         "(a new type starts with the Building Code's list for its kind)"
     )
@@ -93,11 +96,11 @@ class OccupancyPermitTypeAdmin(TemplateManagementAdmin):
     fieldsets = [
         (None, {"fields": ["municipality", "name", "kind", "language", "is_active"]}),
         (
-            "Numbering",
+            _("Numbering"),
             {"fields": ["prefix", "number_format", "sequence_key", "restart_each_year"]},
         ),
         (
-            "What the permit needs",
+            _("What the permit needs"),
             {
                 "fields": [
                     "needs_portion_of_building",
@@ -115,14 +118,14 @@ class OccupancyPermitTypeAdmin(TemplateManagementAdmin):
             list_display.append("new_template")
         return list_display
 
-    @admin.display(description="Templates")
+    @admin.display(description=_("Templates"))
     def new_template(self, obj):
         url = reverse("admin:occupancy_occupancypermittemplate_add")
         return format_html(
-            '<a href="{}?permit_type={}">New template from the {} default</a>',
+            '<a href="{}?permit_type={}">{}</a>',
             url,
             obj.pk,
-            obj.kind,
+            gettext("New template from the %(kind)s default") % {"kind": obj.kind},
         )
 
     def save_related(self, request, form, formsets, change):
@@ -141,16 +144,22 @@ class OccupancyPermitTypeAdmin(TemplateManagementAdmin):
             .exclude(pk=obj.pk)
             .exists()
         )
-        messages.info(
-            request,
-            f"The next permit of {obj.name} issued in {year} will be numbered "
-            f"{upcoming_permit_number(permit_type=obj, year=year)}"
-            + (
-                f" (unless a type sharing the sequence {obj.sequence_key} issues one first)."
-                if shared
-                else "."
-            ),
-        )
+        values = {
+            "permit_type": obj.name,
+            "year": year,
+            "number": upcoming_permit_number(permit_type=obj, year=year),
+            "sequence": obj.sequence_key,
+        }
+        if shared:
+            message = gettext(
+                "The next permit of %(permit_type)s issued in %(year)s will be numbered "
+                "%(number)s (unless a type sharing the sequence %(sequence)s issues one first)."
+            )
+        else:
+            message = gettext(
+                "The next permit of %(permit_type)s issued in %(year)s will be numbered %(number)s."
+            )
+        messages.info(request, message % values)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.permits.exists():
@@ -168,17 +177,23 @@ class RequiredInspectionForm(forms.ModelForm):
         municipality, inspection_type = data.get("municipality"), data.get("inspection_type")
         if municipality and inspection_type and inspection_type.municipality_id != municipality.pk:
             self.add_error(
-                "inspection_type", f"Choose one of {municipality.name}'s inspection types."
+                "inspection_type",
+                gettext("Choose one of %(municipality)s's inspection types.")
+                % {"municipality": municipality.name},
             )
         elif inspection_type and inspection_type.kind != InspectionKind.GENERAL:
             self.add_error(
                 "inspection_type",
-                "An occupancy inspection is where occupancy is granted: it cannot be required "
-                "before it. Choose a general inspection.",
+                gettext(
+                    "An occupancy inspection is where occupancy is granted: it cannot be "
+                    "required before it. Choose a general inspection."
+                ),
             )
         elif inspection_type and not inspection_type.is_active:
             self.add_error(
-                "inspection_type", f"{inspection_type.name} is no longer in use: choose another."
+                "inspection_type",
+                gettext("%(inspection_type)s is no longer in use: choose another.")
+                % {"inspection_type": inspection_type.name},
             )
         return data
 
@@ -206,12 +221,19 @@ def variables_table() -> str:
         for attribute, text in attributes.items():
             rows.append((f"{{{{ {name}.{attribute} }}}}", text))
     return format_html(
-        '<table class="template-variables"><thead><tr><th scope="col">Variable</th>'
-        '<th scope="col">What it is</th></tr></thead><tbody>{}</tbody></table>'
-        "<p>Tags: if, for, with, firstof, cycle, now, comment, spaceless, verbatim. Filters: "
-        "Django's built-ins such as date, default, upper, linebreaksbr, yesno (not safe). "
-        "Every value is escaped.</p>",
+        '<table class="template-variables"><thead><tr><th scope="col">{}</th>'
+        '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table><p>{}</p>',
+        gettext("Variable"),
+        gettext("What it is"),
         format_html_join("", "<tr><td><code>{}</code></td><td>{}</td></tr>", rows),
+        # Our own text, as it was part of the format string (its apostrophe stays as typed).
+        mark_safe(  # noqa: S308
+            gettext(
+                "Tags: if, for, with, firstof, cycle, now, comment, spaceless, verbatim. "
+                "Filters: Django's built-ins such as date, default, upper, linebreaksbr, yesno "
+                "(not safe). Every value is escaped."
+            )
+        ),
     )
 
 
@@ -245,11 +267,11 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
     class Media:
         css = {"all": ["css/admin.css"]}
 
-    @admin.display(description="Available variables")
+    @admin.display(description=_("Available variables"))
     def available_variables(self, obj=None):
         return variables_table()
 
-    @admin.display(description="Permit type", ordering="permit_type__name")
+    @admin.display(description=_("Permit type"), ordering="permit_type__name")
     def permit_type_with_municipality(self, obj):
         return permit_type_label(obj.permit_type)
 
@@ -309,10 +331,12 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
             # it); a permit issued with one does not list the checklist the inspector verified.
             messages.warning(
                 request,
-                "This template does not print the occupancy checklist (the variable "
-                "conditions): permits issued with it will not list the conditions verified. "
-                "Add {% for condition in conditions %}…{% endfor %}, as the shipped default "
-                "templates do.",
+                gettext(
+                    "This template does not print the occupancy checklist (the variable "
+                    "conditions): permits issued with it will not list the conditions verified. "
+                    "Add {% for condition in conditions %}…{% endfor %}, as the shipped default "
+                    "templates do."
+                ),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -322,7 +346,7 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
         services.permit_template_save(template=obj, actor=request.user)
 
     @admin.action(
-        description="Copy the selected templates (the copies start inactive)",
+        description=_("Copy the selected templates (the copies start inactive)"),
         permissions=["add"],
     )
     def copy_templates(self, request, queryset):
@@ -330,8 +354,11 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
             if not access.can(request.user, template.municipality_id, MANAGE_TEMPLATES):
                 messages.error(
                     request,
-                    f"{template.name} was not copied: you may not manage the templates of "
-                    f"{template.municipality}.",
+                    gettext(
+                        "%(template)s was not copied: you may not manage the templates of "
+                        "%(municipality)s."
+                    )
+                    % {"template": template.name, "municipality": template.municipality},
                 )
                 continue
             try:
@@ -341,11 +368,15 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
                 # save: it is checked like one.
                 messages.error(
                     request,
-                    f"{template.name} was not copied: {' '.join(exc.messages)} Correct the "
-                    "template first.",
+                    gettext("%(template)s was not copied: %(errors)s Correct the template first.")
+                    % {"template": template.name, "errors": " ".join(exc.messages)},
                 )
             else:
-                messages.success(request, f"Copied {template.name} to {copy.name}.")
+                messages.success(
+                    request,
+                    gettext("Copied %(template)s to %(copy)s.")
+                    % {"template": template.name, "copy": copy.name},
+                )
 
     def has_delete_permission(self, request, obj=None):
         # Templates are deactivated, never deleted, once a permit was rendered with them.
@@ -369,7 +400,7 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
     def preview_view(self, request):
         """Preview PDF: the body as typed, rendered with sample data; nothing is saved."""
         if request.method != "POST":
-            return HttpResponse("Use the Preview PDF button of a template.", status=405)
+            return HttpResponse(gettext("Use the Preview PDF button of a template."), status=405)
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         form = self.get_form(request)(request.POST)
@@ -379,16 +410,19 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
             and not form.fields["permit_type"].queryset.filter(pk=requested_type).exists()
         ):
             # Another municipality's permit type (the choices are scoped): as for its pages.
-            raise Http404("No such permit type.")
+            raise Http404(gettext("No such permit type."))
         form.is_valid()
         # The body as the form cleaned it: validated, and an empty new one is the default.
         body = form.cleaned_data.get("body", "")
         stylesheet = form.cleaned_data.get("stylesheet", "")
         permit_type = form.cleaned_data.get("permit_type")
         errors = list(form.errors.get("body", []))
-        errors += [f"Stylesheet: {error}" for error in form.errors.get("stylesheet", [])]
+        errors += [
+            gettext("Stylesheet: %(error)s") % {"error": error}
+            for error in form.errors.get("stylesheet", [])
+        ]
         if permit_type is None:
-            errors.append("Choose the permit type before previewing.")
+            errors.append(gettext("Choose the permit type before previewing."))
         if not errors:
             try:
                 pdf = services.permit_template_preview(
@@ -402,13 +436,18 @@ class OccupancyPermitTemplateAdmin(TemplateManagementAdmin):
             except Exception as exc:  # noqa: BLE001 - the administrator's template failed
                 logger.warning("Preview of a permit template failed", exc_info=True)
                 errors.append(
-                    f"The template cannot be rendered ({type(exc).__name__}: {str(exc)[:200]})."
+                    gettext("The template cannot be rendered (%(error)s).")
+                    % {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
                 )
         if errors:
             return TemplateResponse(
                 request,
                 "admin/occupancy/occupancypermittemplate/preview_errors.html",
-                {**self.admin_site.each_context(request), "errors": errors, "title": "Preview"},
+                {
+                    **self.admin_site.each_context(request),
+                    "errors": errors,
+                    "title": gettext("Preview"),
+                },
                 status=400,
             )
         response = HttpResponse(pdf, content_type="application/pdf")
@@ -469,12 +508,12 @@ class OccupancyPermitAdmin(ReadOnlyAdmin):
     exclude = ["snapshot", "pdf", "visit"]
     inlines = [RevocationInline]
 
-    @admin.display(description="PDF")
+    @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
         try:
             url = reverse("occupancy:permit_pdf", args=[obj.municipality.slug, obj.number])
         except NoReverseMatch:  # a number no address can carry: the page still opens
-            return f"{obj.number}.pdf (no download address)"
+            return gettext("%(number)s.pdf (no download address)") % {"number": obj.number}
         return format_html('<a href="{}">{}.pdf</a>', url, obj.number)
 
     def can_revoke(self, request, obj) -> bool:
@@ -516,7 +555,8 @@ class OccupancyPermitAdmin(ReadOnlyAdmin):
             else:
                 messages.success(
                     request,
-                    f"Occupancy permit {permit.number} revoked; notice of revocation issued.",
+                    gettext("Occupancy permit %(number)s revoked; notice of revocation issued.")
+                    % {"number": permit.number},
                 )
                 return redirect("admin:occupancy_occupancypermit_change", permit.pk)
         return TemplateResponse(
@@ -524,7 +564,7 @@ class OccupancyPermitAdmin(ReadOnlyAdmin):
             "admin/occupancy/occupancypermit/revoke.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Revoke occupancy permit {permit.number}",
+                "title": gettext("Revoke occupancy permit %(number)s") % {"number": permit.number},
                 "permit": permit,
                 "form": form,
                 "opts": self.model._meta,

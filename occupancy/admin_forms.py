@@ -1,6 +1,9 @@
 import tinycss2
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from occupancy.defaults import default_template_of_kind
 from occupancy.models import OccupancyPermitTemplate, OccupancyPermitType, PermitKind
@@ -30,10 +33,12 @@ class OccupancyPermitTypeForm(forms.ModelForm):
             "needs_expiry_date",
         ]
         help_texts = {
-            "number_format": "Tokens: {prefix}, {year} and {seq}; a width pads the sequence "
-            "with zeros, e.g. {prefix}-{year}-{seq:04} gives OCC-2026-0007. Only letters, "
-            "digits, - _ and . (a number is part of its PDF's address and file name), at most "
-            "60 characters. Changing the format never renumbers permits already issued.",
+            "number_format": _(
+                "Tokens: {prefix}, {year} and {seq}; a width pads the sequence with zeros, e.g. "
+                "{prefix}-{year}-{seq:04} gives OCC-2026-0007. Only letters, digits, - _ and . "
+                "(a number is part of its PDF's address and file name), at most 60 characters. "
+                "Changing the format never renumbers permits already issued."
+            ),
         }
 
     def clean_number_format(self):
@@ -54,16 +59,21 @@ class OccupancyPermitTypeForm(forms.ModelForm):
         if number_format and "{year}" not in number_format and cleaned.get("restart_each_year"):
             self.add_error(
                 "number_format",
-                "A sequence that restarts each year needs {year} in the format, or numbers "
-                "would repeat.",
+                gettext(
+                    "A sequence that restarts each year needs {year} in the format, or numbers "
+                    "would repeat."
+                ),
             )
         if cleaned.get("kind") == PermitKind.GENERAL and not cleaned.get(
             "needs_required_inspections", True
         ):
             self.add_error(
                 "needs_required_inspections",
-                "A general (full occupancy) permit needs the required inspections passed; "
-                "only a partial or temporary permit may authorize occupancy before completion.",
+                gettext(
+                    "A general (full occupancy) permit needs the required inspections passed; "
+                    "only a partial or temporary permit may authorize occupancy before "
+                    "completion."
+                ),
             )
         return cleaned
 
@@ -112,16 +122,18 @@ def validate_template_stylesheet(css: str) -> None:
     size = len(css.encode())
     if size > STYLESHEET_MAX_BYTES:
         raise ValidationError(
-            f"The stylesheet is {size / 1024:.0f} KB; at most "
-            f"{STYLESHEET_MAX_BYTES // 1024} KB is allowed."
+            gettext("The stylesheet is %(size)s KB; at most %(limit)s KB is allowed.")
+            % {"size": f"{size / 1024:.0f}", "limit": STYLESHEET_MAX_BYTES // 1024}
         )
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
     errors = [
-        f"Line {line}: @import is not allowed; put the rules in this stylesheet."
+        gettext("Line %(line)s: @import is not allowed; put the rules in this stylesheet.")
+        % {"line": line}
         for line in _imports(rules)
     ]
     errors += [
-        f"Line {line}: url({url[:80]}) is not allowed; images and fonts must be data: URIs."
+        gettext("Line %(line)s: url(%(url)s) is not allowed; images and fonts must be data: URIs.")
+        % {"line": line, "url": url[:80]}
         for line, url in _stylesheet_urls(rules)
         if not url.strip().lower().startswith("data:")
     ]
@@ -148,9 +160,13 @@ class OccupancyPermitTemplateForm(forms.ModelForm):
         if self.instance.pk is None and "body" in self.fields:
             # A new template left empty starts from the shipped default of its type's kind.
             self.fields["body"].required = False
-            self.fields["body"].help_text += (
-                " Left empty, a new template starts from the shipped default of its permit "
-                "type's kind (general, partial or temporary), stylesheet included."
+            self.fields["body"].help_text = format_lazy(
+                "{} {}",
+                self.fields["body"].help_text,
+                _(
+                    "Left empty, a new template starts from the shipped default of its permit "
+                    "type's kind (general, partial or temporary), stylesheet included."
+                ),
             )
         if "permit_type" in self.fields:
             # Types of several municipalities may share a name ("General"): say whose.
@@ -164,8 +180,10 @@ class OccupancyPermitTemplateForm(forms.ModelForm):
         if not body.strip() and self.instance.pk is None:
             if permit_type is None:
                 raise ValidationError(
-                    "Write the template, or choose its permit type to start from the shipped "
-                    "default of its kind."
+                    gettext(
+                        "Write the template, or choose its permit type to start from the "
+                        "shipped default of its kind."
+                    )
                 )
             body = default_template_of_kind(permit_type.kind, permit_type.language).body
             self.body_from_default = True
@@ -184,5 +202,5 @@ class OccupancyPermitTemplateForm(forms.ModelForm):
         cleaned = super().clean()
         municipality, permit_type = cleaned.get("municipality"), cleaned.get("permit_type")
         if municipality and permit_type and permit_type.municipality_id != municipality.pk:
-            self.add_error("permit_type", "Choose a permit type of the same municipality.")
+            self.add_error("permit_type", gettext("Choose a permit type of the same municipality."))
         return cleaned

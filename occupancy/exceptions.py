@@ -2,6 +2,7 @@
 changed when one of these is raised; str(exc) is written for the user."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.translation import gettext
 
 
 class OccupancyError(Exception):
@@ -24,7 +25,7 @@ class CloseInProgress(CloseError):
     def __init__(self, message: str = ""):
         super().__init__(
             message
-            or "Another close is in progress for this municipality; try again in a moment."
+            or gettext("Another close is in progress for this municipality; try again in a moment.")
         )
 
 
@@ -40,7 +41,7 @@ class GrantRefused(CloseError):
 
     def __init__(self, refusals: dict[str, str]):
         self.refusals = dict(refusals)
-        super().__init__(" ".join(self.refusals.values()))
+        super().__init__(" ".join(str(message) for message in self.refusals.values()))
 
 
 class RevocationRefused(OccupancyError):
@@ -52,4 +53,4 @@ class RevocationRefused(OccupancyError):
         if isinstance(refusals, str):
             refusals = {NON_FIELD_ERRORS: refusals}
         self.refusals = dict(refusals)
-        super().__init__(" ".join(self.refusals.values()))
+        super().__init__(" ".join(str(message) for message in self.refusals.values()))

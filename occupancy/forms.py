@@ -1,5 +1,7 @@
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.fields import IdChoiceField
 from core.text_limits import BoundedCharField
@@ -30,37 +32,39 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
     """Result for this visit and, for a grant, what the occupancy permit says. The
     refusals of occupancy.rules.grant_refusals are shown at their fields."""
 
-    result = forms.ChoiceField(label="Result for this visit", widget=forms.RadioSelect)
+    result = forms.ChoiceField(label=_("Result for this visit"), widget=forms.RadioSelect)
     failure_reason = forms.ChoiceField(
-        label="Reason",
+        label=_("Reason"),
         choices=[("", "—"), *FailureReason.choices],
         required=False,
-        help_text="Required when the result is Not granted or Failed.",
+        help_text=_("Required when the result is Not granted or Failed."),
     )
     template = IdChoiceField(
-        label="Template for occupancy permit PDF",
+        label=_("Template for occupancy permit PDF"),
         queryset=OccupancyPermitTemplate.objects.none(),
         required=False,
     )
-    granted_on = forms.DateField(label="Occupancy granted date", required=False, widget=DateInput())
+    granted_on = forms.DateField(
+        label=_("Occupancy granted date"), required=False, widget=DateInput()
+    )
     description = BoundedCharField(
-        label="Occupancy permit description",
+        label=_("Occupancy permit description"),
         required=False,
         max_length=PERMIT_DESCRIPTION_MAX_LENGTH,
         widget=Textarea(attrs={"rows": 3}),
-        help_text="Printed on the permit, e.g. the use and occupancy authorized.",
+        help_text=_("Printed on the permit, e.g. the use and occupancy authorized."),
     )
     portion_of_building = forms.CharField(
-        label="Portion of building",
+        label=_("Portion of building"),
         required=False,
         max_length=300,
-        help_text="Required for a partial permit, e.g. Ground floor, units 101–108.",
+        help_text=_("Required for a partial permit, e.g. Ground floor, units 101–108."),
     )
     expires_on = forms.DateField(
-        label="Expiry date",
+        label=_("Expiry date"),
         required=False,
         widget=DateInput(),
-        help_text="Required for a temporary permit.",
+        help_text=_("Required for a temporary permit."),
     )
 
     id_prefix = "result"
@@ -85,7 +89,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
                 .select_related("permit_type")
                 .order_by("name")
             )
-            self.fields["template"].empty_label = "Choose a template"
+            self.fields["template"].empty_label = gettext("Choose a template")
             if not self.is_bound:
                 self.initial.setdefault("granted_on", timezone.localdate())
             self._add_checklist_fields(visit.inspection.application.municipality_id)
@@ -248,27 +252,28 @@ class RevocationForm(forms.Form):
     are shown at their fields (the app's Revoke page and the admin's use this form)."""
 
     reason = BoundedCharField(
-        label="Reason for the revocation",
+        label=_("Reason for the revocation"),
         max_length=REVOCATION_REASON_MAX_LENGTH,
         widget=Textarea(attrs={"rows": 5}),
         error_messages={"required": REVOCATION_REASON_REQUIRED},
-        help_text="Printed on the notice of revocation and shown to anyone on the permit's "
-        "public verification page: do not include personal information.",
+        help_text=_(
+            "Printed on the notice of revocation and shown to anyone on the permit's "
+            "public verification page: do not include personal information."
+        ),
     )
     revoked_on = forms.DateField(
-        label="Revoked effective",
+        label=_("Revoked effective"),
         widget=DateInput(),
-        error_messages={"required": "Enter the date the revocation takes effect."},
+        error_messages={"required": _("Enter the date the revocation takes effect.")},
     )
 
     def __init__(self, *args, permit, **kwargs):
         super().__init__(*args, **kwargs)
         self.permit = permit
         self.today = timezone.localdate()
-        self.fields["revoked_on"].help_text = (
-            f"Between the date the permit was granted ({permit.granted_on:%Y-%m-%d}) and today "
-            f"({self.today:%Y-%m-%d})."
-        )
+        self.fields["revoked_on"].help_text = gettext(
+            "Between the date the permit was granted (%(granted_on)s) and today (%(today)s)."
+        ) % {"granted_on": f"{permit.granted_on:%Y-%m-%d}", "today": f"{self.today:%Y-%m-%d}"}
         if not self.is_bound:
             self.initial.setdefault("revoked_on", self.today)
 

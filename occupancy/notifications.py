@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext, override
+
 from core.mail import Attachment, delivery_queue
 from core.models import Delivery, DeliveryKind
 from inspections.models import Visit
 from occupancy.models import OccupancyPermit
+
+
+def _close_documents_text(*, visit: Visit, permit: OccupancyPermit | None) -> tuple[str, str]:
+    """The subject and body of the close's e-mail, in the active language."""
+    application = visit.inspection.application
+    result = visit.get_result_display()
+    if permit:
+        subject = gettext("Occupancy permit %(number)s for %(address)s") % {
+            "number": permit.number,
+            "address": application.full_address,
+        }
+    else:
+        subject = gettext("Inspection result for %(address)s: %(result)s") % {
+            "address": application.full_address,
+            "result": result,
+        }
+    summary = gettext(
+        "%(inspection_type)s inspection of application %(number)s, visit %(sequence)s: %(result)s."
+    ) % {
+        "inspection_type": visit.inspection.inspection_type.name,
+        "number": application.number,
+        "sequence": visit.sequence,
+        "result": result,
+    }
+    body = (
+        f"{summary}\n\n"
+        + gettext("The documents are attached.")
+        + f"\n\n{application.municipality.name}, {application.municipality.department_name}"
+    )
+    return subject, body
 
 
 def close_documents_email_queue(
@@ -22,18 +55,9 @@ def close_documents_email_queue(
     application = visit.inspection.application
     if not application.applicant_email:
         return None
-    result = visit.get_result_display()
-    subject = (
-        f"Occupancy permit {permit.number} for {application.full_address}"
-        if permit
-        else f"Inspection result for {application.full_address}: {result}"
-    )
-    body = (
-        f"{visit.inspection.inspection_type.name} inspection of application "
-        f"{application.number}, visit {visit.sequence}: {result}.\n\n"
-        "The documents are attached.\n\n"
-        f"{application.municipality.name}, {application.municipality.department_name}"
-    )
+    # In the application's language of correspondence, whoever closed the visit.
+    with override(application.correspondence_language or settings.LANGUAGE_CODE):
+        subject, body = _close_documents_text(visit=visit, permit=permit)
     attachments = []
     if permit is not None:
         attachments.append(

@@ -14,6 +14,8 @@ import re
 import string
 
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from occupancy.exceptions import OccupancyError
 from occupancy.models import OccupancyPermit, OccupancyPermitType, PermitNumberSequence
@@ -22,7 +24,7 @@ TOKENS = {"prefix", "year", "seq"}
 NUMBER_MAX_LENGTH = OccupancyPermit._meta.get_field("number").max_length
 # The sequence a format is checked at: no municipality issues a million permits of a kind.
 LARGEST_PLAUSIBLE_SEQ = 999999
-SAFE_CHARACTERS = "letters, digits, '-', '_' and '.'"
+SAFE_CHARACTERS = _("letters, digits, '-', '_' and '.'")
 _SAFE_NUMBER = re.compile(r"^[A-Za-z0-9._-]+$")
 _FORMAT_CHARACTERS = re.compile(r"^[A-Za-z0-9{}:._-]+$")
 _SAFE_PREFIX = re.compile(r"^[A-Za-z0-9._-]*$")
@@ -44,8 +46,11 @@ def check_prefix(prefix: str) -> None:
     prefix = prefix or ""
     if not _SAFE_PREFIX.match(prefix) or ".." in prefix or prefix.startswith("."):
         raise PrefixError(
-            f"Use only {SAFE_CHARACTERS} in the prefix (no '..', no '.' first): it is part of "
-            "every permit number, which is part of the PDF's address and file name."
+            gettext(
+                "Use only %(characters)s in the prefix (no '..', no '.' first): it is part of "
+                "every permit number, which is part of the PDF's address and file name."
+            )
+            % {"characters": SAFE_CHARACTERS}
         )
 
 
@@ -54,39 +59,55 @@ def check_number_format(number_format: str, *, prefix: str = "OCC", year: int | 
     `year`); NumberFormatError with a readable message unless the format is usable."""
     if not _FORMAT_CHARACTERS.match(number_format or ""):
         raise NumberFormatError(
-            f"Use the tokens {{prefix}}, {{year}} and {{seq}} with {SAFE_CHARACTERS} only: a "
-            "permit number is part of its PDF's address and file name (no '/', no spaces)."
+            gettext(
+                "Use the tokens {prefix}, {year} and {seq} with %(characters)s only: a permit "
+                "number is part of its PDF's address and file name (no '/', no spaces)."
+            )
+            % {"characters": SAFE_CHARACTERS}
         )
     try:
         parsed = list(string.Formatter().parse(number_format))
     except ValueError as exc:
-        raise NumberFormatError(f"The format is not valid: {exc}.") from None
+        raise NumberFormatError(
+            gettext("The format is not valid: %(error)s.") % {"error": exc}
+        ) from None
     fields = [field for _, field, _, _ in parsed if field is not None]
     unknown = set(fields) - TOKENS
     if unknown:
         raise NumberFormatError(
-            f"Unknown token {{{sorted(unknown)[0]}}}: use {{prefix}}, {{year}} and {{seq}}."
+            gettext("Unknown token %(token)s: use {prefix}, {year} and {seq}.")
+            % {"token": f"{{{sorted(unknown)[0]}}}"}
         )
     if "seq" not in fields:
-        raise NumberFormatError("The format needs the {seq} token, e.g. {prefix}-{year}-{seq:04}.")
-    for _, field, spec, _ in parsed:
+        raise NumberFormatError(
+            gettext("The format needs the {seq} token, e.g. {prefix}-{year}-{seq:04}.")
+        )
+    for _text, field, spec, _conversion in parsed:
         if spec and "{" in spec:
-            raise NumberFormatError(f"The width of {{{field}}} cannot be a token.")
+            raise NumberFormatError(
+                gettext("The width of %(token)s cannot be a token.") % {"token": f"{{{field}}}"}
+            )
         if any(_too_wide(width) for width in _SPEC_NUMBER.findall(spec or "")):
             raise NumberFormatError(
-                f"{{{field}:{spec}}} is far wider than a permit number can be: a number has "
-                f"at most {NUMBER_MAX_LENGTH} characters."
+                gettext(
+                    "%(token)s is far wider than a permit number can be: a number has at most "
+                    "%(limit)s characters."
+                )
+                % {"token": f"{{{field}:{spec}}}", "limit": NUMBER_MAX_LENGTH}
             )
     check_prefix(prefix)
     year = timezone.localdate().year if year is None else year
     try:
         sample = format_number(number_format, prefix=prefix, year=year, seq=LARGEST_PLAUSIBLE_SEQ)
     except (ValueError, KeyError, IndexError) as exc:
-        raise NumberFormatError(f"The format is not valid: {exc}.") from None
+        raise NumberFormatError(
+            gettext("The format is not valid: %(error)s.") % {"error": exc}
+        ) from None
     problem = number_problem(sample)
     if problem:
         raise NumberFormatError(
-            f"At the sequence {LARGEST_PLAUSIBLE_SEQ} the format gives {_shown(sample)}: {problem}"
+            gettext("At the sequence %(sequence)s the format gives %(sample)s: %(problem)s")
+            % {"sequence": LARGEST_PLAUSIBLE_SEQ, "sample": _shown(sample), "problem": problem}
         )
     return sample
 
@@ -99,12 +120,15 @@ def _too_wide(digits: str) -> bool:
 def number_problem(number: str) -> str:
     """Why a rendered number cannot be a permit's number ('' if it can)."""
     if len(number) > NUMBER_MAX_LENGTH:
-        return f"{len(number)} characters, but a permit number has at most {NUMBER_MAX_LENGTH}."
+        return gettext("%(length)s characters, but a permit number has at most %(limit)s.") % {
+            "length": len(number),
+            "limit": NUMBER_MAX_LENGTH,
+        }
     if not _SAFE_NUMBER.match(number) or ".." in number or number.startswith("."):
-        return (
-            f"use only {SAFE_CHARACTERS} (no '..', no '.' first, no / or spaces): a permit "
-            "number is part of the PDF's address and file name."
-        )
+        return gettext(
+            "use only %(characters)s (no '..', no '.' first, no / or spaces): a permit number "
+            "is part of the PDF's address and file name."
+        ) % {"characters": SAFE_CHARACTERS}
     return ""
 
 
@@ -157,5 +181,8 @@ def next_permit_number(*, permit_type: OccupancyPermitType, year: int) -> str:
     # at the insert (the issuing transaction gives the number back).
     problem = number_problem(number)
     if problem:
-        raise NumberFormatError(f"The next number would be {_shown(number)}: {problem}")
+        raise NumberFormatError(
+            gettext("The next number would be %(number)s: %(problem)s")
+            % {"number": _shown(number), "problem": problem}
+        )
     return number

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from core import access
 from occupancy.models import OccupancyPermit, OccupancyPermitRevocation
@@ -39,7 +40,7 @@ def get_permit(
         .first()
     )
     if permit is None:
-        raise Http404("No such occupancy permit.")
+        raise Http404(gettext("No such occupancy permit."))
     access.check(user, permit.municipality_id, perm)
     return permit
 
@@ -52,7 +53,7 @@ def get_revocation(user, municipality_slug: str, number: str) -> OccupancyPermit
     access.check(user, permit.municipality_id, "occupancy.view_occupancypermitrevocation")
     revocation = OccupancyPermitRevocation.objects.filter(permit=permit).first()
     if revocation is None:
-        raise Http404("This occupancy permit is not revoked.")
+        raise Http404(gettext("This occupancy permit is not revoked."))
     revocation.permit = permit
     return revocation
 

@@ -15,6 +15,8 @@ import datetime
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import access
 from inspections import rules as inspection_rules
@@ -65,12 +67,14 @@ def condition_field(condition_id: int) -> str:
 def application_refusal(application) -> str | None:
     """Why no occupancy permit can be issued on this application at all, or None."""
     if application.status == ApplicationStatus.CLOSED:
-        return f"Application {application.number} is closed: no occupancy permit can be issued."
+        return gettext("Application %(number)s is closed: no occupancy permit can be issued.") % {
+            "number": application.number
+        }
     if application.status in STATUSES_WITHOUT_BUILDING_PERMIT or not application.permit_issued_on:
-        return (
-            f"Occupancy cannot be granted: no building permit has been issued on application "
-            f"{application.number} (status {application.get_status_display()})."
-        )
+        return gettext(
+            "Occupancy cannot be granted: no building permit has been issued on application "
+            "%(number)s (status %(status)s)."
+        ) % {"number": application.number, "status": application.get_status_display()}
     return None
 
 
@@ -100,25 +104,25 @@ def checklist_refusals(*, permit_type, marks: dict[int, str]) -> dict[str, str]:
     for condition in OccupancyCondition.objects.filter(permit_type=permit_type, is_active=True):
         mark = marks.get(condition.pk, "")
         if mark == ConditionMark.NOT_MET:
-            refusals[condition_field(condition.pk)] = (
-                f"{condition.clause} is not met: occupancy cannot be granted."
-            )
+            refusals[condition_field(condition.pk)] = gettext(
+                "%(clause)s is not met: occupancy cannot be granted."
+            ) % {"clause": condition.clause}
         elif mark not in (ConditionMark.MET, ConditionMark.NOT_APPLICABLE):
-            refusals[condition_field(condition.pk)] = (
-                f"Mark {condition.clause} Met or Not applicable."
-            )
+            refusals[condition_field(condition.pk)] = gettext(
+                "Mark %(clause)s Met or Not applicable."
+            ) % {"clause": condition.clause}
     return refusals
 
 
 def granted_on_refusal(granted_on: datetime.date | None, application=None) -> str | None:
     if granted_on and granted_on > timezone.localdate():
-        return "The occupancy granted date cannot be in the future."
+        return gettext("The occupancy granted date cannot be in the future.")
     issued_on = application.permit_issued_on if application is not None else None
     if granted_on and issued_on and granted_on < issued_on:
-        return (
-            f"The occupancy granted date cannot be before the building permit was issued "
-            f"({issued_on:%Y-%m-%d})."
-        )
+        return gettext(
+            "The occupancy granted date cannot be before the building permit was issued "
+            "(%(issued_on)s)."
+        ) % {"issued_on": f"{issued_on:%Y-%m-%d}"}
     return None
 
 
@@ -151,7 +155,7 @@ def grant_refusals(
         return refusals
     application = inspection.application
     if actor is not None and not access.can(actor, application.municipality_id, ISSUE_PERMIT):
-        refusals["result"] = (
+        refusals["result"] = gettext(
             "Your role does not allow issuing an occupancy permit: record the visit and "
             "ask an inspector or the chief building official to grant occupancy."
         )
@@ -163,50 +167,57 @@ def grant_refusals(
     grant = grant or GrantDetails(template=None, granted_on=None, description="")
     template = grant.template
     if template is None:
-        refusals["template"] = "Choose the template for the occupancy permit PDF."
+        refusals["template"] = gettext("Choose the template for the occupancy permit PDF.")
     elif (
         template.municipality_id != inspection.application.municipality_id
         or not template.is_active
         or not template.permit_type.is_active
     ):
-        refusals["template"] = "Choose one of the municipality's active occupancy permit templates."
+        refusals["template"] = gettext(
+            "Choose one of the municipality's active occupancy permit templates."
+        )
     if not grant.granted_on:
-        refusals["granted_on"] = "Enter the date occupancy is granted."
+        refusals["granted_on"] = gettext("Enter the date occupancy is granted.")
     elif refusal := granted_on_refusal(grant.granted_on, inspection.application):
         refusals["granted_on"] = refusal
     if not grant.description.strip():
-        refusals["description"] = "Describe the occupancy this permit grants."
+        refusals["description"] = gettext("Describe the occupancy this permit grants.")
     if template is not None:
         permit_type = template.permit_type
         if permit_type.needs_portion_of_building and not grant.portion_of_building.strip():
-            refusals["portion_of_building"] = (
-                f"A {permit_type.name} permit names the portion of the building it covers."
-            )
+            refusals["portion_of_building"] = gettext(
+                "A %(permit_type)s permit names the portion of the building it covers."
+            ) % {"permit_type": permit_type.name}
         if permit_type.needs_expiry_date and not grant.expires_on:
-            refusals["expires_on"] = f"A {permit_type.name} permit needs an expiry date."
+            refusals["expires_on"] = gettext("A %(permit_type)s permit needs an expiry date.") % {
+                "permit_type": permit_type.name
+            }
         if permit_type.needs_required_inspections and "result" not in refusals:
             if missing := missing_required_inspections(application=application):
-                refusals["result"] = (
-                    f"Occupancy cannot be granted before the inspections required for "
-                    f"{application.get_work_type_display()} have passed: {', '.join(missing)}."
-                )
+                refusals["result"] = gettext(
+                    "Occupancy cannot be granted before the inspections required for "
+                    "%(work_type)s have passed: %(inspections)s."
+                ) % {
+                    "work_type": application.get_work_type_display(),
+                    "inspections": ", ".join(missing),
+                }
         refusals.update(checklist_refusals(permit_type=permit_type, marks=grant.conditions))
     if grant.granted_on and grant.expires_on and grant.expires_on <= grant.granted_on:
-        refusals["expires_on"] = "The expiry date must be after the granted date."
+        refusals["expires_on"] = gettext("The expiry date must be after the granted date.")
     return refusals
 
 
 # Revocation (issue 14). The notice says from when the permit no longer authorizes occupancy:
 # never before the permit existed, never a date still to come (a future revocation would be
 # shown as Revoked while it still authorizes occupancy).
-REVOCATION_REASON_REQUIRED = "Write the reason for the revocation."
+REVOCATION_REASON_REQUIRED = _("Write the reason for the revocation.")
 REVOCATION_REASON_MAX_LENGTH = 5000
-REVOCATION_BEFORE_GRANT = "A permit cannot be revoked before the date it was granted."
-REVOCATION_IN_FUTURE = "A revocation cannot take effect after today."
+REVOCATION_BEFORE_GRANT = _("A permit cannot be revoked before the date it was granted.")
+REVOCATION_IN_FUTURE = _("A revocation cannot take effect after today.")
 
 
 def revocation_already_done(permit) -> str:
-    return f"Occupancy permit {permit.number} is already revoked."
+    return gettext("Occupancy permit %(number)s is already revoked.") % {"number": permit.number}
 
 
 def revocation_refusals(
@@ -224,12 +235,11 @@ def revocation_refusals(
     if not (reason or "").strip():
         refusals["reason"] = REVOCATION_REASON_REQUIRED
     elif len(reason) > REVOCATION_REASON_MAX_LENGTH:
-        refusals["reason"] = (
-            f"Keep the reason within {REVOCATION_REASON_MAX_LENGTH} characters "
-            f"(it has {len(reason)})."
-        )
+        refusals["reason"] = gettext(
+            "Keep the reason within %(limit)s characters (it has %(length)s)."
+        ) % {"limit": REVOCATION_REASON_MAX_LENGTH, "length": len(reason)}
     if revoked_on is None:
-        refusals["revoked_on"] = "Enter the date the revocation takes effect."
+        refusals["revoked_on"] = gettext("Enter the date the revocation takes effect.")
     elif revoked_on < permit.granted_on:
         refusals["revoked_on"] = REVOCATION_BEFORE_GRANT
     elif revoked_on > today:

@@ -6,6 +6,8 @@ OccupancyConfig.ready()."""
 import dataclasses
 
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import access, pages
 from inspections.models import FAILING_RESULTS, GRANT_RESULTS
@@ -48,7 +50,8 @@ def _permit_links(visits) -> dict:
     for visit_id, permit in queries.permits_by_visit(visits=[v.pk for v in visits]).items():
         args = [permit.municipality.slug, permit.number]
         permit_link = pages.Link(
-            f"Occupancy permit {permit.number} (PDF)", reverse("occupancy:permit_pdf", args=args)
+            gettext("Occupancy permit %(number)s (PDF)") % {"number": permit.number},
+            reverse("occupancy:permit_pdf", args=args),
         )
         links[visit_id] = [permit_link]
         if permit.is_revoked:
@@ -56,11 +59,15 @@ def _permit_links(visits) -> dict:
             links[visit_id] = [
                 dataclasses.replace(
                     permit_link,
-                    badge="Revoked",
-                    note=f"Effective {revocation.revoked_on:%Y-%m-%d}: {revocation.reason}",
+                    badge=gettext("Revoked"),
+                    note=gettext("Effective %(revoked_on)s: %(reason)s")
+                    % {
+                        "revoked_on": f"{revocation.revoked_on:%Y-%m-%d}",
+                        "reason": revocation.reason,
+                    },
                 ),
                 pages.Link(
-                    f"Notice of revocation of {permit.number} (PDF)",
+                    gettext("Notice of revocation of %(number)s (PDF)") % {"number": permit.number},
                     reverse("occupancy:revocation_notice_pdf", args=args),
                 ),
             ]
@@ -72,7 +79,7 @@ def register() -> None:
         pages.Section(
             page="inspection",
             name="result",
-            label="Inspection & visit result",
+            label=_("Inspection & visit result"),
             template="occupancy/sections/visit_result.html",
             context=_visit_result,
             order=40,
@@ -84,7 +91,7 @@ def register() -> None:
         pages.Section(
             page="application",
             name="occupancy",
-            label="Occupancy",
+            label=_("Occupancy"),
             template="occupancy/sections/application_permits.html",
             context=_application_permits,
             order=20,

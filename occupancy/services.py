@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.audit import activity_record, excerpt
 from core.files import DocumentNameTaken, FilesWrittenGuard
@@ -107,7 +108,6 @@ def occupancy_permit_issue(
         permit_type=permit_type,
         number="",
         result=result,
-        result_label=VisitResult(result).label,
         granted_on=grant.granted_on,
         expires_on=grant.expires_on,
         description=grant.description,
@@ -125,7 +125,10 @@ def occupancy_permit_issue(
         # From here until the commit, the other closes of this sequence wait.
         number = next_permit_number(permit_type=permit_type, year=year_of_issue)
     except NumberFormatError as exc:
-        raise CloseError(f"The number format of {permit_type.name} is not valid: {exc}") from exc
+        raise CloseError(
+            gettext("The number format of %(permit_type)s is not valid: %(error)s")
+            % {"permit_type": permit_type.name, "error": exc}
+        ) from exc
     snapshot = dataclasses.replace(
         unnumbered, permit=dataclasses.replace(unnumbered.permit, number=number)
     ).to_json()
@@ -141,7 +144,9 @@ def occupancy_permit_issue(
     try:
         pdf = sign_pdf(pdf, municipality=application.municipality, reason=PERMIT_REASON)
     except SigningError as exc:
-        raise CloseError(f"The permit could not be signed: {exc}") from exc
+        raise CloseError(
+            gettext("The permit could not be signed: %(error)s") % {"error": exc}
+        ) from exc
     permit = OccupancyPermit(
         municipality_id=application.municipality_id,
         application=application,
@@ -292,7 +297,9 @@ def visit_finish_and_close(
                     visit=visit, result=result, failure_reason=failure_reason, grant=grant
                 )
             ):
-                raise DraftChanged("Nothing was closed: the draft changed since it was confirmed.")
+                raise DraftChanged(
+                    gettext("Nothing was closed: the draft changed since it was confirmed.")
+                )
             # The rules, once: grant_refusals starts from inspections' result rules, so
             # visit_close does not count the outstanding matters again.
             refusals = grant_refusals(
@@ -334,21 +341,24 @@ def visit_finish_and_close(
     except VisitNotOpen as exc:
         raise VisitAlreadyClosed(str(exc)) from exc
     except VisitError as exc:
-        raise CloseError(f"Nothing was closed: {exc}") from exc
+        raise CloseError(gettext("Nothing was closed: %(error)s") % {"error": exc}) from exc
     except PdfRenderError as exc:
         raise CloseError(
-            f"Nothing was closed: {exc} Try again; if it persists, call support."
+            gettext("Nothing was closed: %(error)s Try again; if it persists, call support.")
+            % {"error": exc}
         ) from exc
     except DocumentNameTaken as exc:
-        raise CloseError(f"Nothing was closed: {exc}") from exc
+        raise CloseError(gettext("Nothing was closed: %(error)s") % {"error": exc}) from exc
     except OperationalError as exc:
         sqlstate = getattr(exc.__cause__, "sqlstate", None)
         if sqlstate == LOCK_NOT_AVAILABLE:
             raise CloseInProgress() from exc
         if sqlstate == QUERY_CANCELED:
             raise CloseError(
-                "Nothing was closed: the close took too long and was stopped. Try again; if "
-                "it persists, call support."
+                gettext(
+                    "Nothing was closed: the close took too long and was stopped. Try again; "
+                    "if it persists, call support."
+                )
             ) from exc
         raise
     return CloseOutcome(visit=visit, permit=permit)
@@ -477,7 +487,8 @@ def occupancy_permit_revoke(
                 pdf = sign_pdf(pdf, municipality=permit.municipality, reason=REVOCATION_REASON)
             except SigningError as exc:
                 raise RevocationRefused(
-                    f"Nothing was revoked: the notice could not be signed: {exc}"
+                    gettext("Nothing was revoked: the notice could not be signed: %(error)s")
+                    % {"error": exc}
                 ) from exc
             revocation.notice_sha256 = hashlib.sha256(pdf).hexdigest()
             files.save(
@@ -497,8 +508,6 @@ def occupancy_permit_revoke(
                     f"{excerpt(reason, 200)}"
                 ),
             )
-    except PdfRenderError as exc:
-        raise RevocationRefused(f"Nothing was revoked: {exc}") from exc
-    except DocumentNameTaken as exc:
-        raise RevocationRefused(f"Nothing was revoked: {exc}") from exc
+    except (PdfRenderError, DocumentNameTaken) as exc:
+        raise RevocationRefused(gettext("Nothing was revoked: %(error)s") % {"error": exc}) from exc
     return revocation

@@ -25,6 +25,7 @@ from django.template.base import NodeList
 from django.template.defaulttags import ForNode
 from django.templatetags import i18n
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from core.pdf import PdfRenderError
 
@@ -65,7 +66,8 @@ def _bounded_width(name: str, original):
     def bounded(value, arg):
         if _number_in(arg) > MAX_WIDTH:
             raise RenderLimitExceeded(
-                f'{name}:"{str(arg)[:20]}" is too wide: a width of at most {MAX_WIDTH} is allowed.'
+                gettext("%(filter)s is too wide: a width of at most %(limit)s is allowed.")
+                % {"filter": f'{name}:"{str(arg)[:20]}"', "limit": MAX_WIDTH}
             )
         return original(value, arg)
 
@@ -77,8 +79,8 @@ def _bounded_precision(original):
     def bounded(value, arg=-1):
         if _number_in(arg) > MAX_PRECISION:
             raise RenderLimitExceeded(
-                f'floatformat:"{str(arg)[:20]}" asks for too many digits: at most '
-                f"{MAX_PRECISION} are allowed."
+                gettext("%(filter)s asks for too many digits: at most %(limit)s are allowed.")
+                % {"filter": f'floatformat:"{str(arg)[:20]}"', "limit": MAX_PRECISION}
             )
         return original(value, arg)
 
@@ -114,10 +116,10 @@ def _bounded_result(name: str, original):
 
 
 def _too_large(name: str) -> str:
-    return (
-        f"The filter {name} would make a value of more than {MAX_VALUE_SIZE:,} characters; "
-        "a permit prints nothing that long."
-    )
+    return gettext(
+        "The filter %(filter)s would make a value of more than %(limit)s characters; a permit "
+        "prints nothing that long."
+    ) % {"filter": name, "limit": f"{MAX_VALUE_SIZE:,}"}
 
 
 def _sandbox_filters() -> dict:
@@ -158,23 +160,30 @@ class RenderBudget:
         self.iterations += 1
         if self.iterations > MAX_LOOP_ITERATIONS:
             raise RenderLimitExceeded(
-                f"The loops of this template run more than {MAX_LOOP_ITERATIONS:,} times "
-                "(loops nested over literals?); a permit lists far fewer items."
+                gettext(
+                    "The loops of this template run more than %(limit)s times (loops nested "
+                    "over literals?); a permit lists far fewer items."
+                )
+                % {"limit": f"{MAX_LOOP_ITERATIONS:,}"}
             )
         self.check_time()
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
             raise RenderLimitExceeded(
-                f"The template takes more than {RENDER_SECONDS:g} seconds to render; simplify it."
+                gettext("The template takes more than %(limit)s seconds to render; simplify it.")
+                % {"limit": f"{RENDER_SECONDS:g}"}
             )
 
     def write(self, size: int) -> None:
         self.output += size
         if self.output > MAX_OUTPUT:
             raise RenderLimitExceeded(
-                f"This template would write more than {MAX_OUTPUT:,} characters; "
-                "a permit is far shorter."
+                gettext(
+                    "This template would write more than %(limit)s characters; a permit is far "
+                    "shorter."
+                )
+                % {"limit": f"{MAX_OUTPUT:,}"}
             )
         self.check_time()
 

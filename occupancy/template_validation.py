@@ -12,6 +12,7 @@ Templates saved before a rule existed keep working: only a save is checked.
 """
 
 import html
+import itertools
 import re
 from typing import NamedTuple
 
@@ -19,6 +20,9 @@ from django.core.exceptions import ValidationError
 from django.template import Context, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, Variable, VariableNode
 from django.template.defaulttags import ForNode, IfNode, WithNode
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.models import Municipality
 from occupancy.documents import SandboxEngine
@@ -41,18 +45,20 @@ class RequiredPrint(NamedTuple):
 
 
 REQUIRED_PRINTS = (
-    RequiredPrint("the permit number", frozenset({"permit.number"}), "{{ permit.number }}"),
+    RequiredPrint(_("the permit number"), frozenset({"permit.number"}), "{{ permit.number }}"),
     RequiredPrint(
-        "the address",
+        _("the address"),
         frozenset({"application.full_address", "application.street_address"}),
         "{{ application.full_address }}",
     ),
     RequiredPrint(
-        "the granted date",
+        _("the granted date"),
         frozenset({"permit.granted_on"}),
         '{{ permit.granted_on|date:"F j, Y" }}',
     ),
-    RequiredPrint("the municipality", frozenset({"municipality.name"}), "{{ municipality.name }}"),
+    RequiredPrint(
+        _("the municipality"), frozenset({"municipality.name"}), "{{ municipality.name }}"
+    ),
 )
 
 
@@ -64,8 +70,17 @@ def _documented_variables() -> tuple[dict[str, tuple[str, dict[str, str]]], dict
         if many:
             # A list is read in a for loop: its items' attributes are told in its description.
             item_attributes[name] = attributes
-            each = "; ".join(f"{attribute}: {text}" for attribute, text in attributes.items())
-            variables[name] = (f"{description}. Each item has {each}.", {})
+            # Lazy: the admin shows it in the administrator's language.
+            each = format_lazy(
+                "; ".join(["{}: {}"] * len(attributes)),
+                *itertools.chain.from_iterable(attributes.items()),
+            )
+            variables[name] = (
+                format_lazy(
+                    _("{description}. Each item has {each}."), description=description, each=each
+                ),
+                {},
+            )
         else:
             variables[name] = (description, attributes | RENDER_TIME_ATTRIBUTES.get(name, {}))
     return variables, item_attributes
@@ -111,13 +126,19 @@ def _check_variable(variable: Variable, local: set[str]) -> str | None:
     root, *rest = variable.lookups
     if root in local or root == "forloop":
         return None
+    unknown = gettext("Unknown variable %(variable)s: see the list of variables.") % {
+        "variable": f"{{{{ {variable.var} }}}}"
+    }
     if root not in VARIABLES:
-        return f"Unknown variable {{{{ {variable.var} }}}}: see the list of variables."
+        return unknown
     attributes = VARIABLES[root][1]
     if rest and attributes and rest[0] not in attributes:
-        return f"{root} has no {rest[0]}: see the list of variables."
+        return gettext("%(variable)s has no %(attribute)s: see the list of variables.") % {
+            "variable": root,
+            "attribute": rest[0],
+        }
     if rest and not attributes and root not in ITEM_ATTRIBUTES:
-        return f"Unknown variable {{{{ {variable.var} }}}}: see the list of variables."
+        return unknown
     return None
 
 
@@ -139,7 +160,7 @@ def _walk(nodelist, source: str, local: frozenset[str], errors: list[str]) -> No
             for variable in _variables_in(expression):
                 problem = _check_variable(variable, set(local))
                 if problem:
-                    errors.append(f"Line {line}: {problem}")
+                    errors.append(_on_line(line, problem))
         for attr in getattr(node, "child_nodelists", ()):
             child = getattr(node, attr, None)
             if child:
@@ -174,7 +195,8 @@ def _missing_prints(nodelist) -> list[str]:
     found: set[str] = set()
     _printed(nodelist, {}, found)
     return [
-        f"The template does not print {required.what}: add {required.example}."
+        gettext("The template does not print %(what)s: add %(example)s.")
+        % {"what": required.what, "example": required.example}
         for required in REQUIRED_PRINTS
         if not required.variables & found
     ]
@@ -212,13 +234,19 @@ def _unprinted_in_trial(output: str, context: dict) -> list[str]:
     may print it in any format)."""
     page = _comparable(output)
     expected = {
-        "the permit number": (context["permit"]["number"], "{{ permit.number }}"),
-        "the address": (context["application"]["street_address"], "{{ application.full_address }}"),
-        "the municipality": (context["municipality"]["name"], "{{ municipality.name }}"),
+        gettext("the permit number"): (context["permit"]["number"], "{{ permit.number }}"),
+        gettext("the address"): (
+            context["application"]["street_address"],
+            "{{ application.full_address }}",
+        ),
+        gettext("the municipality"): (context["municipality"]["name"], "{{ municipality.name }}"),
     }
     return [
-        f"The template does not print {what} when rendered with sample data (is it inside an "
-        f"{{% if %}} or a loop that prints nothing?): print {example} on every permit."
+        gettext(
+            "The template does not print %(what)s when rendered with sample data (is it inside "
+            "an {%% if %%} or a loop that prints nothing?): print %(example)s on every permit."
+        )
+        % {"what": what, "example": example}
         for what, (value, example) in expected.items()
         if _comparable(value) and _comparable(value) not in page
     ]
@@ -229,11 +257,14 @@ def _trial_render_errors(template, permit_type=None) -> list[str]:
     try:
         output = template.render(Context(context, autoescape=True))
     except RenderLimitExceeded as exc:
-        return [f"Line {_debug_line(exc)}: {exc}"]
+        return [_on_line(_debug_line(exc), exc)]
     except Exception as exc:  # noqa: BLE001 - any failure of the trial render is the template's
         return [
-            f"Line {_debug_line(exc)}: the template cannot be rendered with sample data "
-            f"({type(exc).__name__}: {str(exc)[:200]})."
+            _on_line(
+                _debug_line(exc),
+                gettext("the template cannot be rendered with sample data (%(error)s).")
+                % {"error": f"{type(exc).__name__}: {str(exc)[:200]}"},
+            )
         ]
     return _unprinted_in_trial(output, context)
 
@@ -242,14 +273,22 @@ def _debug_line(exc: Exception):
     return getattr(exc, "template_debug", {}).get("line", "?")
 
 
+def _on_line(line, problem) -> str:
+    return gettext("Line %(line)s: %(problem)s") % {"line": line, "problem": problem}
+
+
 def _syntax_message(exc: TemplateSyntaxError) -> str:
     message = str(exc)
     for tag in REFUSED_TAGS:
         if f"Invalid block tag on line {_debug_line(exc)}: '{tag}'" in message:
-            return f"{{% {tag} %}} is not allowed: write the text the permit prints."
+            return gettext("%(tag)s is not allowed: write the text the permit prints.") % {
+                "tag": f"{{% {tag} %}}"
+            }
     if "Invalid filter" in message or "Invalid block tag" in message:
-        message += " Only the documented tags and filters are allowed (no load, include, "
-        message += "extends, debug, autoescape, lorem or safe)."
+        message += " " + gettext(
+            "Only the documented tags and filters are allowed (no load, include, extends, "
+            "debug, autoescape, lorem or safe)."
+        )
     return message
 
 
@@ -258,13 +297,13 @@ def validate_template_body(body: str, *, permit_type=None) -> None:
     uses the sample data of `permit_type` (a made-up type if None)."""
     if len(body) > MAX_BODY_CHARS:
         raise ValidationError(
-            f"The template is {len(body):,} characters long; at most {MAX_BODY_CHARS:,} "
-            "are allowed."
+            gettext("The template is %(length)s characters long; at most %(limit)s are allowed.")
+            % {"length": f"{len(body):,}", "limit": f"{MAX_BODY_CHARS:,}"}
         )
     try:
         template = _validation_engine.from_string(body)
     except TemplateSyntaxError as exc:
-        raise ValidationError(f"Line {_debug_line(exc)}: {_syntax_message(exc)}") from None
+        raise ValidationError(_on_line(_debug_line(exc), _syntax_message(exc))) from None
     errors: list[str] = []
     _walk(template.nodelist, body, frozenset(), errors)
     errors += _missing_prints(template.nodelist)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import pages
@@ -59,12 +60,22 @@ def _already_closed(request, inspection) -> HttpResponse:
     """Someone else (or another tab) was faster: say who closed the visit and when."""
     last = inspection_queries.last_closed_visit(inspection=inspection)
     if last is None:
-        messages.warning(request, "This inspection has no open visit.")
+        messages.warning(request, gettext("This inspection has no open visit."))
     else:
+        closed_at = localtime(last.closed_at)
         messages.info(
             request,
-            f"Visit {last.sequence} was already closed by {person_name(last.closed_by)} on "
-            f"{localtime(last.closed_at):%Y-%m-%d at %H:%M}: {last.get_result_display()}.",
+            gettext(
+                "Visit %(sequence)s was already closed by %(person)s on %(date)s at %(time)s: "
+                "%(result)s."
+            )
+            % {
+                "sequence": last.sequence,
+                "person": person_name(last.closed_by),
+                "date": f"{closed_at:%Y-%m-%d}",
+                "time": f"{closed_at:%H:%M}",
+                "result": last.get_result_display(),
+            },
         )
     return redirect(inspection.get_absolute_url() + "#visits")
 
@@ -96,7 +107,7 @@ def visit_result(request: HttpRequest, code: str) -> HttpResponse:
         return _already_closed(request, inspection)
     if finishing:
         return redirect("occupancy:visit_confirm", code=inspection.code)
-    messages.success(request, "Visit details saved.")
+    messages.success(request, gettext("Visit details saved."))
     return redirect(inspection.get_absolute_url() + "#result")
 
 
@@ -137,7 +148,7 @@ def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
         return _already_closed(request, inspection)
     form = VisitResultForm.from_saved_draft(visit, user=request.user)
     if not form.validate_for_close():
-        messages.error(request, "The result is not complete yet: see the messages below.")
+        messages.error(request, gettext("The result is not complete yet: see the messages below."))
         return _inspection_page(request, inspection, result_form=form)
     return _confirmation_page(request, inspection, visit, form)
 
@@ -153,21 +164,27 @@ def _confirm_again(request, inspection, *, missing: bool) -> HttpResponse:
     if not form.validate_for_close():
         messages.error(
             request,
-            "Nothing was closed: the draft changed since you saw it and the result is not "
-            "complete.",
+            gettext(
+                "Nothing was closed: the draft changed since you saw it and the result is not "
+                "complete."
+            ),
         )
         return _inspection_page(request, inspection, result_form=form)
     if missing:
         messages.warning(
             request,
-            "Nothing was closed: the confirmation did not say which draft it showed (a page "
-            "opened before an update?). Check the draft below and confirm again.",
+            gettext(
+                "Nothing was closed: the confirmation did not say which draft it showed (a page "
+                "opened before an update?). Check the draft below and confirm again."
+            ),
         )
     else:
         messages.warning(
             request,
-            "Nothing was closed. The draft changed since you saw it (another tab or another "
-            "inspector). Check it below and confirm again.",
+            gettext(
+                "Nothing was closed. The draft changed since you saw it (another tab or another "
+                "inspector). Check it below and confirm again."
+            ),
         )
     return _confirmation_page(request, inspection, visit, form, status=409)
 
@@ -189,7 +206,7 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
     # The fields only: the close rules (occupancy.rules.grant_refusals) are checked once, by
     # the service under the visit lock, and a refusal is shown at its field below.
     if not form.is_valid():
-        messages.error(request, "Nothing was closed: the result is not complete.")
+        messages.error(request, gettext("Nothing was closed: the result is not complete."))
         return _inspection_page(request, inspection, result_form=form)
     try:
         outcome = visit_finish_and_close(
@@ -208,7 +225,7 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
     except GrantRefused as exc:
         # Something changed between the confirmation and the close (a template retired, a
         # matter recorded): show the refusals at their fields, as the form would.
-        messages.error(request, "Nothing was closed: the result is not complete.")
+        messages.error(request, gettext("Nothing was closed: the result is not complete."))
         form.add_refusals(exc.refusals)
         return _inspection_page(request, inspection, result_form=form)
     except CloseInProgress as exc:
@@ -220,15 +237,20 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
         return redirect(inspection.get_absolute_url() + "#result")
     if outcome.permit is not None:
         messages.success(
-            request, f"Inspection closed. Occupancy permit {outcome.permit.number} issued."
+            request,
+            gettext("Inspection closed. Occupancy permit %(number)s issued.")
+            % {"number": outcome.permit.number},
         )
     elif outcome.visit.inspection.is_closed:
-        messages.success(request, "Inspection closed. Inspection report issued.")
+        messages.success(request, gettext("Inspection closed. Inspection report issued."))
     else:
         messages.success(
             request,
-            f"Visit {outcome.visit.sequence} closed: {outcome.visit.get_result_display()}. "
-            "Inspection report issued; start a new visit once the matters are resolved.",
+            gettext(
+                "Visit %(sequence)s closed: %(result)s. Inspection report issued; start a new "
+                "visit once the matters are resolved."
+            )
+            % {"sequence": outcome.visit.sequence, "result": outcome.visit.get_result_display()},
         )
     return redirect(inspection.get_absolute_url() + "#visits")
 
@@ -271,8 +293,14 @@ def permit_revoke(request: HttpRequest, municipality: str, number: str) -> HttpR
         else:
             messages.success(
                 request,
-                f"Occupancy permit {permit.number} revoked effective "
-                f"{form.cleaned_data['revoked_on']:%Y-%m-%d}; notice of revocation issued.",
+                gettext(
+                    "Occupancy permit %(number)s revoked effective %(revoked_on)s; notice of "
+                    "revocation issued."
+                )
+                % {
+                    "number": permit.number,
+                    "revoked_on": f"{form.cleaned_data['revoked_on']:%Y-%m-%d}",
+                },
             )
             return redirect(_permit_page_url(permit))
     return render(
@@ -322,7 +350,9 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     same 404 page whatever it is."""
     if verification.lookups_over_limit(client_address(request)):
         return HttpResponse(
-            "Too many verification lookups from your address. Wait a minute and try again.",
+            gettext(
+                "Too many verification lookups from your address. Wait a minute and try again."
+            ),
             status=429,
             content_type="text/plain; charset=utf-8",
             headers={"Retry-After": str(verification.RATE_WINDOW_SECONDS)},

@@ -10,6 +10,11 @@
     return; // without Web Crypto (e.g. not HTTPS) the check stays hidden
   }
   const expected = zone.dataset.expectedSha256;
+  // The sentences come from the page, in its language (data-text-*); {file} and {digest}
+  // are filled in here (a function, so a "$" in a file name is taken literally).
+  function text(name, fallback, values) {
+    return (zone.dataset[name] || fallback).replace(/\{(file|digest)\}/g, (_, key) => values[key]);
+  }
   zone.hidden = false;
 
   function hex(buffer) {
@@ -27,13 +32,14 @@
   async function check(file) {
     if (!file) return;
     result.className = "verify-result";
-    result.textContent = "Checking " + file.name + "…";
+    result.textContent = text("textChecking", "Checking {file}…", { file: file.name });
     const digest = hex(await window.crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
     if (digest === expected) {
-      say("This is the document issued: " + file.name + " matches byte for byte.", true);
+      say(text("textMatch", "This is the document issued: {file} matches byte for byte.",
+               { file: file.name }), true);
     } else {
-      say("This file is NOT the document issued: " + file.name + " differs from it " +
-          "(its SHA-256 is " + digest + ").", false);
+      say(text("textMismatch", "This file is NOT the document issued: {file} differs from it " +
+               "(its SHA-256 is {digest}).", { file: file.name, digest: digest }), false);
     }
   }
 
