@@ -45,8 +45,13 @@ document.addEventListener("DOMContentLoaded", () => {
   // Its words come translated from the page (base.html's data-chars-* attributes).
   const characters = (text) => Array.from(text).length; // code points, as the server counts
   const words = document.body.dataset;
-  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (found, name) => values[name] ?? found);
-  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+  const language = document.documentElement.lang || "en";
+  // French groups digits as the page's help texts do ("5 000"); English keeps the counter's
+  // plain digits ("2000"), as it always showed them.
+  const number = language.startsWith("en") ? String : new Intl.NumberFormat(language).format;
+  const fill = (text, values) =>
+    text.replace(/\{(\w+)\}/g, (found, name) => (name in values ? number(values[name]) : found));
+  const plurals = new Intl.PluralRules(language);
   const counted = (n, one, other) => fill(plurals.select(n) === "one" ? one : other, { n });
   document.querySelectorAll("textarea[maxlength]").forEach((area) => {
     if (!words.charsCount) return;

@@ -33,9 +33,7 @@ PERMIT_TEXT = "Maison individuelle de deux étages avec garage attenant."
 def fr(english: str, context: str = "", **values) -> str:
     """The French the catalogue gives `english` (with its placeholders filled)."""
     with translation.override("fr-ca"):
-        text = (
-            translation.pgettext(context, english) if context else translation.gettext(english)
-        )
+        text = translation.pgettext(context, english) if context else translation.gettext(english)
     assert text != english or english in ("Photos", "Inspections", "Description"), english
     return text % values if values else text
 
@@ -90,6 +88,7 @@ def test_the_seeds_fourteen_steps_in_french_issue_a_french_permit(
     occupancy_type_a,
     french_template,
     tmp_path,
+    artifacts,
 ):
     page, pages = page_fr, pages_fr
     make_application(
@@ -111,7 +110,9 @@ def test_the_seeds_fourteen_steps_in_french_issue_a_french_permit(
     pages.check("my-today")
 
     # 2. Find the application (Demandes) and open its Vue de travail.
-    page.get_by_role("navigation", name=fr("Main", "navigation")).get_by_role("link", name="Demandes").click()
+    page.get_by_role("navigation", name=fr("Main", "navigation")).get_by_role(
+        "link", name="Demandes"
+    ).click()
     expect(page.get_by_role("heading", name="Demandes")).to_be_visible()
     page.get_by_label(fr("Search applications")).fill("maple")
     page.get_by_role("button", name=fr("Search")).click()
@@ -202,6 +203,7 @@ def test_the_seeds_fourteen_steps_in_french_issue_a_french_permit(
     expect(visits).to_contain_text("Accordé, mais avec des points en suspens")
     link = visits.get_by_role("link", name=fr("Occupancy permit %(number)s (PDF)", number=number))
     pdf = open_pdf(page, link)
+    (artifacts / "fr-permit.pdf").write_bytes(pdf)  # to look at, like the screenshots
     permit = OccupancyPermit.objects.get()
     assert permit.language == "fr-ca"
     assert pdf == permit.pdf.open("rb").read()
