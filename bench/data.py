@@ -753,6 +753,7 @@ class Generator:
             "pdf_sha256": cfg["permit_sha256"],
             "issued_at": issued_at,
             "status": PermitStatus.ISSUED,
+            "language": "en-ca",  # an English permit (its template and snapshot are)
             "application_id": app_id,
             "issued_by_id": inspector,
             "municipality_id": cfg["municipality_id"],

@@ -20,6 +20,7 @@ import types
 import typing
 
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from core.people import person_name
@@ -98,6 +99,8 @@ class _Part:
 def _dump(value):
     if isinstance(value, _Part):
         return value.to_json()
+    if isinstance(value, Promise):  # a lazy label (PermitKind.GENERAL.label): its text now
+        return str(value)
     if isinstance(value, tuple):
         return [_dump(item) for item in value]
     if isinstance(value, datetime.date):  # datetimes too
