@@ -92,12 +92,20 @@ def carry_user_language(sender, request, user, **kwargs):
 
 
 class UserLanguageMiddleware:
-    """After LocaleMiddleware: the signed-in user's own choice, carried by the session."""
+    """After LocaleMiddleware: a `lang` asked for in the address, else the signed-in user's own
+    choice, carried by the session."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        # A public page's switch is a link (`?lang=fr-ca`): that response only, nothing kept,
+        # so a cache keeps each language under its own address.
+        language = supported_language(request.GET.get("lang", ""))
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            return self.get_response(request)
         session = getattr(request, "session", None)
         language = session.get(SESSION_KEY) if session is not None else None
         if language and language != request.LANGUAGE_CODE:
