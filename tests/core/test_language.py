@@ -115,3 +115,20 @@ def test_preferences_needs_a_signed_in_user():
     response = Client().get("/accounts/preferences/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_public_pages_switch_by_a_link_that_keeps_nothing():
+    """The verification pages are public and cacheable: their switch is a link to the same
+    address with ?lang=, with no CSRF token in the page, and nothing is remembered."""
+    client = Client()
+    english = client.get("/v/no-such-token")
+    assert english.status_code == 404
+    html = english.content.decode()
+    assert 'href="?lang=fr-ca"' in html and "csrfmiddlewaretoken" not in html
+    french = client.get("/v/no-such-token?lang=fr-ca")
+    assert french.status_code == 404
+    assert '<html lang="fr-ca">' in french.content.decode()
+    assert 'href="?lang=en-ca"' in french.content.decode()
+    assert settings.LANGUAGE_COOKIE_NAME not in french.cookies
+    # The next page, without ?lang=, is in the browser's language again.
+    assert '<html lang="en-ca">' in client.get("/v/no-such-token").content.decode()
