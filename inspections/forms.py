@@ -126,7 +126,15 @@ class OrderForm(DistinctIdsMixin, forms.ModelForm):
         field = self.fields["findings"]
         field.queryset = findings
         field.choices = [
-            (f.pk, f"{f.kind_label} ({f.discovery_date:%Y-%m-%d}): {_excerpt(f.description)}")
+            (
+                f.pk,
+                gettext("%(kind)s (%(date)s): %(text)s")
+                % {
+                    "kind": f.kind_label,
+                    "date": f"{f.discovery_date:%Y-%m-%d}",
+                    "text": _excerpt(f.description),
+                },
+            )
             for f in findings
         ]
         self.fields["issued_to"].help_text = gettext(
@@ -184,7 +192,14 @@ class PhotoUploadForm(DistinctIdsMixin, forms.Form):
         field.queryset = findings
         field.choices = [
             ("", field.empty_label),
-            *((f.pk, f"{f.kind_label}: {_excerpt(f.description)}") for f in findings),
+            *(
+                (
+                    f.pk,
+                    gettext("%(kind)s: %(text)s")
+                    % {"kind": f.kind_label, "text": _excerpt(f.description)},
+                )
+                for f in findings
+            ),
         ]
 
     def clean_photos(self):
