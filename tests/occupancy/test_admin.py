@@ -176,6 +176,7 @@ def type_post(municipality, **fields):
         "municipality": municipality.pk,
         "name": "Temporary occupancy",
         "kind": "temporary",
+        "language": "en-ca",
         "is_active": "on",
         "prefix": "TOC",
         "number_format": "{prefix}_{year}_{seq:03}",

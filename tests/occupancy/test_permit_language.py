@@ -7,6 +7,7 @@ import datetime
 import io
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from pypdf import PdfReader
@@ -33,6 +34,7 @@ from occupancy.rules import GrantDetails
 from occupancy.services import visit_finish_and_close
 from occupancy.snapshot import PermitSnapshot
 from occupancy.template_validation import validate_template_body
+from tests.conftest import client_for
 from tests.factories import make_finding
 from tests.occupancy.conftest import pdf_text
 
@@ -231,3 +233,16 @@ def test_the_shipped_templates_pass_the_editors_validation(filename, municipalit
     template = default_template(filename)
     validate_template_body(template.body, permit_type=permit_type)
     validate_template_stylesheet(template.stylesheet)
+
+
+def test_the_admin_sets_a_types_language_and_starts_its_templates_in_it(admin_user, municipality_a):
+    client = client_for(admin_user)
+    page = client.get(reverse("admin:occupancy_occupancypermittype_add"))
+    assert '<select name="language"' in page.content.decode()
+    french = builders.permit_type(
+        municipality=municipality_a, name="Partielle", kind=PermitKind.PARTIAL, language="fr-ca"
+    )
+    add = reverse("admin:occupancy_occupancypermittemplate_add")
+    form = client.get(f"{add}?permit_type={french.pk}").context["adminform"].form
+    assert form.initial["body"] == default_template("partial_fr.html").body
+    assert form.initial["stylesheet"] == default_template("partial_fr.html").stylesheet
