@@ -121,6 +121,9 @@ def test_the_verification_page_follows_the_visitors_language(
     assert f"Occupancy permit {permit.number}" in english_text
     assert f"Occupancy granted {TODAY:%B} {TODAY.day}, {TODAY.year}" in english_text
     assert "Valid" in english_text and "Valide" not in english_text
+    # The language is part of the issued record, named in the visitor's language.
+    assert "Language of the permit English" in english_text
+    assert "Langue du permis Anglais" in text
     assert "Accept-Language" in english["Vary"]
 
 
