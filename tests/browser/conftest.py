@@ -188,9 +188,14 @@ def pages(page, artifacts, request):
 
 
 def assert_no_axe_violations(page, where: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
+    """axe-core's run on the page as it is now. axe-core (half a megabyte of script) is put
+    into each document once: the run at 390 px and those after a change on the same page
+    reuse it (Axe().run sent and evaluated it again before every run)."""
+    from axe_playwright_python.base import AXE_SCRIPT, AxeResults
 
-    results = Axe().run(page, options=AXE_OPTIONS)
+    if not page.evaluate("() => typeof window.axe === 'object' && !!window.axe.run"):
+        page.evaluate(AXE_SCRIPT)
+    results = AxeResults(page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS))
     assert results.violations_count == 0, f"{where}: {results.generate_report()}"
 
 

@@ -62,6 +62,9 @@ class SilentSmtpServer:
         return self
 
     def __exit__(self, *exc):
+        # A close alone does not wake the thread blocked in accept() (Linux): the join then
+        # waited out its 5 s on every test; a shutdown makes accept() raise at once.
+        self._socket.shutdown(socket.SHUT_RDWR)
         self._socket.close()
         for conn in self._connections:
             conn.close()
