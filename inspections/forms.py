@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -12,7 +14,11 @@ from inspections.models import Finding, Inspection, InspectionType, Order, Photo
 
 
 def _excerpt(description: str) -> str:
-    return Truncator(description).chars(80)
+    # Truncator counts character by character: a description that fits is returned as it
+    # would return it (NFC) without that (issue 16: an order's and a photo's choices list
+    # every open finding of a long inspection).
+    text = unicodedata.normalize("NFC", description)
+    return text if len(text) <= 80 else Truncator(text).chars(80)
 
 
 class DateInput(forms.DateInput):
