@@ -554,15 +554,15 @@ class PermitSnapshot(_Part):
         language = permit_type.language
         labels = _permit_labels(permit_type, VisitResult.GRANTED_OUTSTANDING.value, language)
         work_type = WorkType.NEW.label
+        # The made-up texts in the type's language: a French template previews in French.
+        texts = {key: in_language(main_language(language), text) for key, text in SAMPLE.items()}
         deficiency = OutstandingMatter.deficiency(
-            description="Sample: exterior stair handrail to be installed.",
-            discovery_date=today,
-            language=language,
+            description=texts["deficiency"], discovery_date=today, language=language
         )
         order = OutstandingMatter.order(
             order_type=OrderType.ORDER_TO_COMPLY,
             issued_to="Sample Builder Ltd., contractor",
-            requirement="Sample: complete the final grading.",
+            requirement=texts["grading"],
             comply_by=today + datetime.timedelta(days=30),
             language=language,
         )
@@ -579,8 +579,8 @@ class PermitSnapshot(_Part):
                 expires_on=today + datetime.timedelta(days=90)
                 if permit_type.needs_expiry_date
                 else None,
-                description="Two-storey single detached dwelling with attached garage.",
-                portion_of_building="Ground floor, units 101–104"
+                description=texts["occupancy"],
+                portion_of_building=texts["portion"]
                 if permit_type.needs_portion_of_building
                 else "",
                 result=VisitResult.GRANTED_OUTSTANDING.value,
@@ -599,7 +599,7 @@ class PermitSnapshot(_Part):
                 roll_number="2402 000 000 00000 0000",
                 legal_description="Lot 1, Plan M-0000",
                 work_type_label=in_language(main_language(language), work_type),
-                description="New single detached dwelling",
+                description=texts["work"],
                 applicant_name="Sample Applicant",
                 owner_name="Sample Owner",
                 work_type_label_fr=in_language(FRENCH, work_type),
@@ -609,11 +609,31 @@ class PermitSnapshot(_Part):
             outstanding_matters=(
                 deficiency,
                 # "Sample:" leads each sentence, so a preview is never taken for a permit.
-                dataclasses.replace(order, description=f"Sample: {order.description}"),
+                dataclasses.replace(
+                    order,
+                    description=texts["prefix"] % {"text": order.description},
+                    requirement=texts["prefix"] % {"text": order.requirement},
+                    description_fr=in_language(FRENCH, SAMPLE["prefix"])
+                    % {"text": order.description_fr},
+                ),
             ),
             conditions=_sample_conditions(permit_type),
             verification=VerificationPart(url=_sample_verification_url()),
         )
+
+
+# The made-up texts of the preview's sample ("Sample:" leads what could be taken for a
+# permit's own words).
+SAMPLE = {
+    "occupancy": gettext_lazy("Two-storey single detached dwelling with attached garage."),
+    "portion": gettext_lazy("Ground floor, units 101–104"),
+    "work": gettext_lazy("New single detached dwelling"),
+    "deficiency": gettext_lazy("Sample: exterior stair handrail to be installed."),
+    "grading": gettext_lazy("complete the final grading."),
+    "prefix": gettext_lazy("Sample: %(text)s"),
+    "condition_met": gettext_lazy("Sample: the structure is complete."),
+    "condition_not_applicable": gettext_lazy("Sample: a condition that does not apply."),
+}
 
 
 def _sample_verification_url() -> str:
@@ -643,10 +663,10 @@ def _sample_conditions(permit_type) -> tuple[VerifiedCondition, ...]:
             in_language(FRENCH, ConditionMark(mark).label),
         )
         for clause, text, mark in (
-            ("Sample (a)", "Sample: the structure is complete.", ConditionMark.MET),
+            ("Sample (a)", in_language(language, SAMPLE["condition_met"]), ConditionMark.MET),
             (
                 "Sample (b)",
-                "Sample: a condition that does not apply.",
+                in_language(language, SAMPLE["condition_not_applicable"]),
                 ConditionMark.NOT_APPLICABLE,
             ),
         )
