@@ -539,6 +539,9 @@ class Generator:
             row["other_numbers"] = " ".join(permit_numbers)
         if "data_quality_notes" in self.tables["permits_application"].columns:
             row["data_quality_notes"] = ""  # entered in Threshold: nothing odd
+        if "correspondence_language" in self.tables["permits_application"].columns:
+            # English, as the model's default (the pages' cost does not depend on it).
+            row["correspondence_language"] = "en-ca"
         # The key from the whole row, as save() computes it from the instance.
         row["search_text"] = search_text(**{**row, "other_numbers": " ".join(permit_numbers)})
         yield "permits_application", row

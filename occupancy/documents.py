@@ -116,24 +116,31 @@ def render_revocation_pdf(*, revocation) -> bytes:
 
     permit = revocation.permit
     verification_url = permit_verification_url(permit)
-    html = render_to_string(
-        "occupancy/pdf/revocation.html",
-        {
-            "permit": permit,
-            "snapshot": template_context(permit.snapshot),
-            "revocation": revocation,
-            "revoked_by": person_name(revocation.revoked_by),
-            "logo_data_uri": _logo_data_uri(permit.municipality),
-            # The permit's own verification page, which now says Revoked.
-            "verification_url": verification_url,
-            "verification_qr": qr_data_uri(verification_url),
-        },
-    )
-    metadata = DocumentMetadata(
-        title=f"Revocation of occupancy permit {permit.number}",
-        author=issuer_name(permit.municipality),
-        subject=f"Notice of revocation of occupancy permit {permit.number}, effective "
-        f"{revocation.revoked_on:%Y-%m-%d}",
-        created=revocation.created_at,
-    )
+    # The notice speaks the permit's language (a bilingual permit's main one, English),
+    # not the language of the official who revokes it.
+    language = main_language(permit.language)
+    with translation.override(language):
+        html = render_to_string(
+            "occupancy/pdf/revocation.html",
+            {
+                "permit": permit,
+                "snapshot": template_context(permit.snapshot),
+                "revocation": revocation,
+                "revoked_by": person_name(revocation.revoked_by),
+                "logo_data_uri": _logo_data_uri(permit.municipality),
+                # The permit's own verification page, which now says Revoked.
+                "verification_url": verification_url,
+                "verification_qr": qr_data_uri(verification_url),
+            },
+        )
+        metadata = DocumentMetadata(
+            title=gettext("Revocation of occupancy permit %(number)s") % {"number": permit.number},
+            author=issuer_name(permit.municipality),
+            subject=gettext(
+                "Notice of revocation of occupancy permit %(number)s, effective %(date)s"
+            )
+            % {"number": permit.number, "date": f"{revocation.revoked_on:%Y-%m-%d}"},
+            created=revocation.created_at,
+            lang="fr-CA" if language == "fr-ca" else "en-CA",
+        )
     return render_pdf(html, metadata=metadata)

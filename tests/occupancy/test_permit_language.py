@@ -246,3 +246,24 @@ def test_the_admin_sets_a_types_language_and_starts_its_templates_in_it(admin_us
     form = client.get(f"{add}?permit_type={french.pk}").context["adminform"].form
     assert form.initial["body"] == default_template("partial_fr.html").body
     assert form.initial["stylesheet"] == default_template("partial_fr.html").stylesheet
+
+
+def test_the_notice_of_revocation_speaks_the_permits_language(
+    inspector, chief, open_visit, municipality_a
+):
+    from occupancy.services import occupancy_permit_revoke
+
+    template = template_in(municipality_a, PermitLanguage.FRENCH)
+    permit = issue(visit=open_visit, inspector=inspector, template=template)
+    # Revoked by an official working in English: the notice is the permit's, in French.
+    with translation.override("en-ca"):
+        revocation = occupancy_permit_revoke(
+            permit=permit, actor=chief, reason="Occupé avant l'inspection finale.", revoked_on=TODAY
+        )
+    data = revocation.notice_pdf.read()
+    reader, text = PdfReader(io.BytesIO(data)), pdf_text(data).casefold()
+    assert str(reader.trailer["/Root"]["/Lang"]) == "fr-CA"
+    assert reader.metadata.title == f"Révocation du permis d'occupation {permit.number}"
+    assert in_french(TODAY).casefold() in text
+    assert "occupé avant l'inspection finale." in text
+    assert "revocation of occupancy permit" not in text
