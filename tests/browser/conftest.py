@@ -7,10 +7,13 @@ horizontally at 390 px. Test data is built with the ORM; most tests log in by ha
 browser a session cookie, the end-to-end and keyboard tests use the login page.
 """
 
+import fcntl
 import importlib
 import os
 import re
 import shutil
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -78,10 +81,19 @@ def browser():
 
 @pytest.fixture(scope="session")
 def artifacts():
-    """test-artifacts/ (git-ignored), emptied at the start of every run."""
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
+    """test-artifacts/ (git-ignored), emptied at the start of every run. pytest-xdist's
+    workers share it and all run browser tests: the first to get here empties it and marks
+    it with the run's id (under a lock), the others keep what is there."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    mark = ARTIFACTS / ".run"
+    lock = Path(tempfile.gettempdir()) / f"threshold-artifacts-{os.getuid()}.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not (mark.exists() and mark.read_text() == run):
+            if ARTIFACTS.exists():
+                shutil.rmtree(ARTIFACTS)
+            ARTIFACTS.mkdir(parents=True)
+            mark.write_text(run)
     return ARTIFACTS
 
 
