@@ -30,8 +30,8 @@ def application_search(
     return applications.order_by("-last_activity_at", "-id")
 
 
-def application_history(*, application, limit: int = 100):
-    """The audit trail of an application, newest first."""
+def application_history(*, application, limit: int | None = 100):
+    """The audit trail of an application, newest first (`limit` None: all of it)."""
     return application.activities.select_related("actor").order_by("-at", "-id")[:limit]
 
 

@@ -13,10 +13,22 @@ RESEND = "permits.change_application"
 STATUS_NOTES = "application_status_notes"
 
 
+# The History lists the latest changes; "Show all changes" (?history=all) lists every one
+# (issue 16: a long audit trail rendered in full made the Work view slow).
+LATEST_CHANGES = 20
+
+
 def application_page_context(request, *, application) -> dict:
+    show_all = request.GET.get("history") == "all"
+    # One more than shown, to know whether there are more: no count query.
+    limit = None if show_all else LATEST_CHANGES + 1
+    history = list(application_history(application=application, limit=limit))
+    more = not show_all and len(history) > LATEST_CHANGES
     return {
         "application": application,
-        "history": application_history(application=application),
+        "history": history[:LATEST_CHANGES] if more else history,
+        "more_history": more,
+        "all_history_shown": show_all,
         "deliveries": application_deliveries(application=application),
         "may_resend": access.can(request.user, application.municipality_id, RESEND),
         "status_notes": pages.links(STATUS_NOTES, [application]).get(application.pk, []),

@@ -1,0 +1,103 @@
+"""The inspection view's forms are rendered by core.templatetags.bootstrap_fields (issue 16),
+in the markup crispy-forms gives them with this project's bootstrap5 templates: the same
+labels, classes, ids, help texts, error messages and aria attributes, blank and with
+errors. Whitespace between and inside tags aside; a select is Django's own, to the
+character."""
+
+import re
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django import forms
+
+from core.templatetags.bootstrap_fields import (
+    _plain_select,
+    _select,
+    bootstrap_field,
+    bootstrap_form,
+)
+from demo import builders
+from inspections.forms import FindingForm, InspectionCancelForm, OrderForm, PhotoUploadForm
+from inspections.queries import linkable_findings
+from occupancy.forms import VisitResultForm, visit_details_form
+from occupancy.models import OccupancyCondition
+from tests.factories import make_finding, make_inspection
+
+
+def squeezed(html) -> str:
+    html = re.sub(r"\s+", " ", str(html))
+    html = re.sub(r"\s*([<>])\s*", r"\1", html)
+    return re.sub(r'"\s+>', '">', html).strip()
+
+
+@pytest.fixture
+def open_visit(application_a, occupancy_type_a, inspector):
+    inspection = make_inspection(application_a, occupancy_type_a)
+    return builders.visit(inspection=inspection, inspector=inspector)
+
+
+@pytest.fixture
+def findings(open_visit, inspector):
+    for number in range(3):
+        make_finding(open_visit, inspector, is_remark=number == 2)
+    return lambda: linkable_findings(open_visit)
+
+
+FORMS = {
+    "finding": lambda visit, findings: FindingForm(),
+    "finding with errors": lambda visit, findings: FindingForm(
+        {"discovery_date": "2999-01-01", "description": " "}
+    ),
+    "order": lambda visit, findings: OrderForm(findings=findings()),
+    "order with errors": lambda visit, findings: OrderForm(
+        {"comply_by": "2000-01-01", "findings": ["999999"]}, findings=findings()
+    ),
+    "photos": lambda visit, findings: PhotoUploadForm(findings=findings()),
+    "photos with errors": lambda visit, findings: PhotoUploadForm(
+        {"finding": "x"}, {}, findings=findings()
+    ),
+    "cancel": lambda visit, findings: InspectionCancelForm(),
+    "cancel with errors": lambda visit, findings: InspectionCancelForm({"reason": ""}),
+    "visit": lambda visit, findings: visit_details_form(visit),
+    "visit with errors": lambda visit, findings: visit_details_form(
+        visit, {"visit_type": "x", "time_used_minutes": "-4"}
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_a_form_has_crispys_markup(name, open_visit, findings):
+    crispy, ours = (FORMS[name](open_visit, findings) for _ in range(2))
+    if crispy.is_bound:
+        assert not crispy.is_valid() and not ours.is_valid()
+    assert squeezed(bootstrap_form(ours)) == squeezed(as_crispy_form(crispy))
+    for field in ours:
+        if _plain_select(field):
+            assert _select(field) == field.as_widget()
+
+
+@pytest.mark.parametrize("data", [None, {"result": "x", "granted_on": "x", "template": "0"}])
+def test_the_result_fields_have_crispys_markup(data, open_visit, inspector, general_template):
+    for number in range(2):
+        OccupancyCondition.objects.create(
+            permit_type=general_template.permit_type, clause=f"C.{number} <&>", text="Guards"
+        )
+    crispy, ours = (VisitResultForm(data, visit=open_visit, user=inspector) for _ in range(2))
+    if data:
+        assert not crispy.is_valid() and not ours.is_valid()
+    (_, conditions), *_ = ours.checklist_groups()
+    names = ["result", "failure_reason", "template", "granted_on", "description"]
+    for name in [*names, "portion_of_building", "expires_on", *(c.name for c in conditions)]:
+        assert squeezed(bootstrap_field(ours[name])) == squeezed(as_crispy_field(crispy[name]))
+
+
+def test_a_select_is_djangos_to_the_character():
+    class Grouped(forms.Form):
+        one = forms.ChoiceField(
+            choices=[("A <&>", [("1", "one & <two>"), ("2", "2")]), ("3", "three")], initial="2"
+        )
+        many = forms.MultipleChoiceField(choices=[("1", "a"), ("2", "b")], initial=["1", "2"])
+
+    for field in Grouped():
+        assert _plain_select(field)
+        assert _select(field) == field.as_widget()
