@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = "Municipalities, staff and audit trail"
+    verbose_name = _("Municipalities, staff and audit trail")
 
     def ready(self):
         from core import (

@@ -205,8 +205,8 @@ class SigningCertificate(models.Model):
         related_name="signing_certificate",
         verbose_name=_("municipality"),
     )
-    encrypted_pkcs12 = models.BinaryField(editable=False)
-    encrypted_password = models.BinaryField(editable=False)
+    encrypted_pkcs12 = models.BinaryField(_("encrypted PKCS#12 file"), editable=False)
+    encrypted_password = models.BinaryField(_("encrypted password"), editable=False)
     subject = models.CharField(_("subject"), max_length=500, editable=False)
     # The signer shown on the public verification page: the subject's common name and
     # organisation.

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OccupancyConfig(AppConfig):
     name = "occupancy"
-    verbose_name = "Occupancy permits"
+    verbose_name = _("Occupancy permits")
 
     def ready(self):
         from inspections.signals import visit_report_stored

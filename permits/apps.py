@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PermitsConfig(AppConfig):
     name = "permits"
-    verbose_name = "Applications"
+    verbose_name = _("Applications")
 
     def ready(self):
         from permits import sections

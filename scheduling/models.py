@@ -149,15 +149,23 @@ class InspectorCapacity(models.Model):
 
 class InspectionRequest(models.Model):
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
     application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="inspection_requests"
+        Application,
+        on_delete=models.PROTECT,
+        related_name="inspection_requests",
+        verbose_name=_("application"),
     )
-    inspection_type = models.ForeignKey(InspectionType, on_delete=models.PROTECT, related_name="+")
+    inspection_type = models.ForeignKey(
+        InspectionType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("inspection type"),
+    )
     # The inspection visited: an existing one not yet closed, or the one added with the request.
-    inspection = models.ForeignKey(
-        Inspection, on_delete=models.PROTECT, related_name="requests"
-    )
+    inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="requests")
     requested_date = models.DateField(_("requested date"))
     half_day = models.CharField(
         _("half day"), max_length=10, choices=HalfDay, default=HalfDay.MORNING
@@ -177,20 +185,29 @@ class InspectionRequest(models.Model):
         null=True,
         blank=True,
         related_name="inspection_requests",
+        verbose_name=_("assigned inspector"),
     )
-    confirmed_date = models.DateField(null=True, blank=True)
+    confirmed_date = models.DateField(_("confirmed date"), null=True, blank=True)
     # The inspector's own order of their day (My today), lowest first.
     position = models.PositiveSmallIntegerField(default=0)
-    decline_reason = models.TextField(max_length=1000, blank=True)
+    decline_reason = models.TextField(_("decline reason"), max_length=1000, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     visit = models.ForeignKey(
-        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+        Visit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("visit"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     class Meta:
         ordering = ["confirmed_date", "position", "requested_date", "created_at"]
@@ -261,10 +278,17 @@ class CalendarFeed(models.Model):
     address is shown once, when it is made or reset, and a copied database reveals none."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("user"),
     )
-    token_sha256 = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    token_sha256 = models.CharField(_("token sha256"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
 
     def __str__(self) -> str:
         return gettext("Calendar feed of %(user)s") % {"user": self.user}

@@ -134,3 +134,101 @@ def test_django_reads_the_compiled_catalogue(catalogue, tmp_path):
     assert not stale, f"{len(stale)} strings differ from the .mo Django reads (make install)"
     with translation.override("en-ca"):
         assert translation.gettext("Start new visit") == "Start new visit"
+
+
+# Words that are the same in both languages.
+SAME_IN_FRENCH = {
+    "photo",
+    "photos",
+    "inspection",
+    "inspections",
+    "description",
+    "type",
+    "Description",
+    "Photos",
+    "Inspections",
+    "Inspection",
+    "Photo",
+    "Type",
+    "Administration",
+    "Date",
+    "date",
+    "version",
+    "Version",
+    "Ontario",
+    "Alberta",
+    "Manitoba",
+    "Nunavut",
+    "Saskatchewan",
+    "Yukon",
+    "Occupation",
+    "occupation",
+    "Position",
+    "position",
+    "Notes",
+    "notes",
+    "Message",
+    "message",
+    "Total",
+    "total",
+    "Actions",
+    "actions",
+    "Site web",
+    "Menu",
+    "Documents",
+    "documents",
+    "Visites",
+    "Action",
+    "action",
+    "Code",
+    "code",
+    "Statut",
+    "statut",
+    "Partielle",
+    "Communication",
+    "province", "organisation", "image", "condition", "pdf",
+    # Each language named in itself (settings.LANGUAGES), as the switch shows it.
+    "English", "Français",
+}
+
+
+def _project_labels():
+    from django.apps import apps
+
+    project = {"core", "permits", "inspections", "occupancy", "scheduling", "exchange", "demo"}
+    for config in apps.get_app_configs():
+        if config.label not in project:
+            continue
+        yield f"app {config.label}", config.verbose_name
+        for model in config.get_models(include_auto_created=False):
+            name = model._meta.label
+            yield name, model._meta.verbose_name
+            yield name, model._meta.verbose_name_plural
+            for field in model._meta.get_fields():
+                if field.auto_created or not hasattr(field, "verbose_name"):
+                    continue
+                yield f"{name}.{field.name}", field.verbose_name
+                if field.help_text:
+                    yield f"{name}.{field.name} help", field.help_text
+                if field.name == "blds_type":
+                    continue  # BLDS's own values: an English open-data standard
+                for _value, label in field.flatchoices or []:
+                    yield f"{name}.{field.name} choice", label
+
+
+def test_the_project_models_labels_read_in_french():
+    """What the admin and the forms show of the project's models: apps, models, fields,
+    help texts and choices. A label that stays English in French was not marked."""
+    english_only = []
+    for where, label in _project_labels():
+        with translation.override("en-ca"):
+            english = str(label)
+        with translation.override("fr-ca"):
+            french = str(label)
+        if (
+            english == french
+            and english.strip() not in SAME_IN_FRENCH
+            and re.search("[A-Za-z]{2}", english)
+        ):
+            english_only.append(f"{where}: {english!r}")
+    assert not english_only, "Not translated:\n" + "\n".join(english_only)

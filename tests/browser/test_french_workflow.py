@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from inspections.models import Inspection, InspectionStatus, Visit, VisitStatus
 from occupancy.models import OccupancyPermit, OccupancyPermitType
-from tests.browser.conftest import DESKTOP, jpeg_file, open_add_form
+from tests.browser.conftest import DESKTOP, jpeg_file, log_in_with_cookie, open_add_form
 from tests.conftest import PASSWORD, make_application
 from tests.occupancy.conftest import make_template, pdf_text
 
@@ -215,3 +215,45 @@ def test_the_seeds_fourteen_steps_in_french_issue_a_french_permit(
     visit = Visit.objects.get()
     assert (visit.status, visit.result) == (VisitStatus.CLOSED, "granted_outstanding")
     assert Inspection.objects.get().status == InspectionStatus.CLOSED
+
+
+def test_french_pages_beyond_the_workflow_pass_axe(
+    context_fr,
+    page_fr,
+    pages_fr,
+    live_server,
+    clerk,
+    town_admin,
+    application_a,
+    french_template,
+):
+    """The pages the workflow does not reach, in French: Dispatch, Preferences, the second
+    factor's page, an empty search, the admin's permit type, each checked by axe."""
+    page, pages = page_fr, pages_fr
+    application_a.correspondence_language = "fr-ca"
+    application_a.save(update_fields=["correspondence_language"])
+
+    log_in_with_cookie(context_fr, live_server, clerk)
+    page.goto("/dispatch/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Répartition")
+    pages.check("dispatch")
+    page.goto(application_a.get_absolute_url())
+    expect(page.locator("main")).to_contain_text("Langue de correspondance")
+    expect(page.locator("main")).to_contain_text("Français")
+    pages.check("work-view-french-application")
+    page.goto("/?q=aucune+telle+rue")
+    pages.check("list-no-match")
+    page.goto("/accounts/preferences/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Préférences")
+    pages.check("preferences")
+    page.get_by_label("Français").check()
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#messages")).to_contain_text("Vos préférences sont enregistrées.")
+    page.goto("/accounts/two-factor/")
+    pages.check("two-factor")
+
+    context_fr.clear_cookies()
+    log_in_with_cookie(context_fr, live_server, town_admin)
+    page.goto(f"/admin/occupancy/occupancypermittype/{french_template.permit_type.pk}/change/")
+    expect(page.locator("html")).to_have_attribute("lang", "fr-ca")
+    pages.check("admin-permit-type")
