@@ -45,6 +45,7 @@ SLOW_FIRST = (
     "tests/test_migrations.py",
     "tests/test_bounded_text.py",
     "tests/browser/test_occupancy_workflow.py",
+    "tests/browser/test_french_workflow.py",
     "tests/browser/test_outstanding_matters.py",
     "tests/browser/test_keyboard.py",
     "tests/browser/test_dispatch.py",
