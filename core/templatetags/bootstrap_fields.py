@@ -122,7 +122,27 @@ def _widget(field: BoundField, css_class: str) -> str:
     widget.attrs["class"] = classes
     if _plain_select(field):
         return _select(field)
+    if _plain_input(field):
+        return _input(field)
     return str(field)
+
+
+# Django's templates of these widgets are an <input> (input.html) or a <textarea>: _input
+# writes them the same, character for character.
+INPUT_TEMPLATES = {
+    f"django/forms/widgets/{name}.html"
+    for name in ("input", "text", "date", "number", "email", "url", "checkbox", "hidden")
+}
+TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+
+
+def _plain(field: BoundField) -> bool:
+    """A field str(field) renders as its widget alone, with Django's default renderer."""
+    return (
+        isinstance(field.form.renderer, DjangoTemplates)
+        and not field.field.show_hidden_initial
+        and not field.field.localize
+    )
 
 
 def _plain_select(field: BoundField) -> bool:
@@ -132,9 +152,42 @@ def _plain_select(field: BoundField) -> bool:
         isinstance(widget, forms.Select)
         and widget.template_name == forms.Select.template_name
         and widget.option_template_name == forms.Select.option_template_name
-        and isinstance(field.form.renderer, DjangoTemplates)
-        and not field.field.show_hidden_initial
-        and not field.field.localize
+        and _plain(field)
+    )
+
+
+def _plain_input(field: BoundField) -> bool:
+    """An input or a textarea rendered by Django's own templates (see INPUT_TEMPLATES)."""
+    template = field.field.widget.template_name
+    return (template in INPUT_TEMPLATES or template == TEXTAREA_TEMPLATE) and _plain(field)
+
+
+def _widget_context(field: BoundField) -> dict:
+    """What BoundField.as_widget() gives the widget's template."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    return widget.get_context(field.html_name, field.value(), attrs)["widget"]
+
+
+def _input(field: BoundField) -> SafeString:
+    """BoundField.as_widget() of an input or a textarea, character for character."""
+    context = _widget_context(field)
+    if field.field.widget.template_name == TEXTAREA_TEMPLATE:
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            context["name"],
+            _attrs(context["attrs"]),
+            context["value"] or "",
+        )
+    value = context["value"]
+    return format_html(
+        '<input type="{}" name="{}"{}{}>',
+        context["type"],
+        context["name"],
+        format_html(' value="{}"', str(value)) if value is not None else "",
+        _attrs(context["attrs"]),
     )
 
 
@@ -142,11 +195,7 @@ def _select(field: BoundField) -> SafeString:
     """BoundField.as_widget() of a select, character for character, without rendering
     select.html and, for every option, select_option.html and attrs.html (a choice per open
     finding on a long inspection)."""
-    widget = field.field.widget
-    attrs = field.build_widget_attrs({}, widget)
-    if field.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", field.auto_id)
-    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    context = _widget_context(field)
     parts = [format_html('<select name="{}"{}>', context["name"], _attrs(context["attrs"]))]
     for group_name, options, _ in context["optgroups"]:
         if group_name:

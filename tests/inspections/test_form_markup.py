@@ -11,6 +11,8 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_c
 from django import forms
 
 from core.templatetags.bootstrap_fields import (
+    _input,
+    _plain_input,
     _plain_select,
     _select,
     bootstrap_field,
@@ -74,6 +76,8 @@ def test_a_form_has_crispys_markup(name, open_visit, findings):
     for field in ours:
         if _plain_select(field):
             assert _select(field) == field.as_widget()
+        if _plain_input(field):
+            assert _input(field) == field.as_widget()
 
 
 @pytest.mark.parametrize("data", [None, {"result": "x", "granted_on": "x", "template": "0"}])
@@ -89,6 +93,30 @@ def test_the_result_fields_have_crispys_markup(data, open_visit, inspector, gene
     names = ["result", "failure_reason", "template", "granted_on", "description"]
     for name in [*names, "portion_of_building", "expires_on", *(c.name for c in conditions)]:
         assert squeezed(bootstrap_field(ours[name])) == squeezed(as_crispy_field(crispy[name]))
+
+
+def test_an_input_and_a_textarea_are_djangos_to_the_character():
+    class Typed(forms.Form):
+        text = forms.CharField(max_length=20, help_text="<b>Help</b>")
+        note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+        day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+        count = forms.IntegerField(min_value=0, disabled=True)
+        mail = forms.EmailField()
+        agreed = forms.BooleanField()
+
+    typed = {
+        "text": 'a "quoted" <value> & more',
+        "note": "line <one>\nline & two",
+        "day": "x",
+        "count": "4",
+        "mail": "",
+        "agreed": "on",
+    }
+    for form in (Typed(), Typed(typed), Typed(initial={"agreed": True, "note": ""})):
+        form.is_valid() if form.is_bound else None
+        for field in form:
+            assert _plain_input(field), field.name
+            assert _input(field) == field.as_widget(), field.name
 
 
 def test_a_select_is_djangos_to_the_character():
