@@ -1,4 +1,5 @@
 from django import forms
+from django.forms.models import ModelChoiceIteratorValue
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         self.kind = visit.inspection.inspection_type.kind
         self.checklists: list[tuple[object, list[str]]] = []
         self.condition_fields: dict[str, int] = {}  # form field -> OccupancyCondition id
+        self._templates: list[OccupancyPermitTemplate] | None = None
         self.fields["result"].choices = rules.result_choices(visit, self.kind)
         if self.kind == InspectionKind.OCCUPANCY and not visit.is_follow_up:
             self.fields["template"].queryset = (
@@ -130,12 +132,31 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
         """[(permit type, its bound condition fields)] for the template."""
         return [(kind, [self[name] for name in names]) for kind, names in self.checklists]
 
+    def _templates_read_once(self) -> list[OccupancyPermitTemplate]:
+        """The templates the page offers, read once for the select's options, the template →
+        permit type map and whether there is any (issue 16: three queries before)."""
+        if self._templates is None:
+            field = self.fields["template"]
+            self._templates = list(field.queryset)
+            empty = [("", field.empty_label)] if field.empty_label is not None else []
+            field.choices = empty + [
+                (
+                    ModelChoiceIteratorValue(template.pk, template),
+                    field.label_from_instance(template),
+                )
+                for template in self._templates
+            ]
+        return self._templates
+
     def template_types(self) -> str:
         """template id → permit type id, for the page to show the chosen type's checklist."""
         return " ".join(
-            f"{template.pk}:{template.permit_type_id}"
-            for template in self.fields["template"].queryset
+            f"{template.pk}:{template.permit_type_id}" for template in self._templates_read_once()
         )
+
+    def has_templates(self) -> bool:
+        """Whether an active template can be chosen (the page says so when none can)."""
+        return bool(self._templates_read_once())
 
     def verified_conditions(self):
         """The chosen type's checklist as marked (what the permit lists), for a grant."""
