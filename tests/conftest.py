@@ -259,3 +259,14 @@ def partial_template(municipality_a, partial_type):
     return builders.permit_template(
         permit_type=partial_type, name="Partial occupancy permit", filename="partial.html"
     )
+
+
+@pytest.fixture
+def french():
+    """The French catalogue as make install compiles it (locale/fr_CA, docs/translation.md);
+    a test that reads French fails clearly when it is not compiled."""
+    from django.utils import translation
+
+    with translation.override("fr-ca"):
+        compiled = translation.gettext("Start new visit") == "Démarrer une nouvelle visite"
+    assert compiled, "The French catalogue is not compiled: make install (translations compile)"

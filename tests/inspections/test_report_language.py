@@ -3,11 +3,7 @@ written, dated, titled and tagged (/Lang) in the application's language of corre
 whatever the language of the person who closes the visit."""
 
 import io
-from pathlib import Path
 
-import polib
-import pytest
-from django.conf import settings as django_settings
 from django.utils import dateformat, timezone, translation
 from pypdf import PdfReader
 
@@ -20,18 +16,6 @@ from tests.occupancy.conftest import pdf_text
 GUARD = "Guard too low on the rear deck"
 PAINT = "Paint touch-ups on the stair stringer"
 RAISE_GUARD = "Raise the rear deck guard to 1070 mm."
-
-
-@pytest.fixture
-def french(settings, tmp_path):
-    """The French of this app's strings: its fragment (locale/fragments/inspections.po),
-    compiled ahead of the catalogue while the fragment is not yet merged into it."""
-    fragment = Path(django_settings.BASE_DIR) / "locale" / "fragments" / "inspections.po"
-    if fragment.exists():
-        folder = tmp_path / "fr_CA" / "LC_MESSAGES"
-        folder.mkdir(parents=True)
-        polib.pofile(str(fragment)).save_as_mofile(str(folder / "django.mo"))
-        settings.LOCALE_PATHS = [tmp_path, *settings.LOCALE_PATHS]
 
 
 def closed_report(application, inspection_type, inspector, *, language: str):

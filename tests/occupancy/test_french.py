@@ -5,17 +5,12 @@ varies on it. English stays as it was."""
 
 import html
 import re
-from pathlib import Path
 
-import polib
-import pytest
-from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from core import translations
 from inspections.models import VisitResult
 from tests.conftest import client_for
 from tests.occupancy.test_crash_files import close, new_visit
@@ -23,28 +18,6 @@ from tests.occupancy.test_verification import issue, page_url
 
 YEAR = timezone.localdate().year
 TODAY = timezone.localdate()
-FRAGMENT = Path(django_settings.BASE_DIR) / "locale" / "fragments" / "occupancy.po"
-
-
-@pytest.fixture
-def french(tmp_path, settings):
-    """The French catalogue as `make install` compiles it, with this app's translations
-    (locale/fragments/occupancy.po) for as long as they are kept apart from it."""
-    compiled = polib.POFile()
-    main = translations.read_catalogue()
-    compiled.metadata = main.metadata
-    known = set()
-    for catalogue in (main, translations.read_catalogue(FRAGMENT) if FRAGMENT.exists() else []):
-        for entry in catalogue:
-            key = (entry.msgctxt or "", entry.msgid)
-            if translations.is_translated(entry) and key not in known:
-                known.add(key)
-                compiled.append(entry)
-    folder = tmp_path / translations.CATALOGUE_LANGUAGE / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    compiled.save_as_mofile(str(folder / "django.mo"))
-    # Changing LOCALE_PATHS makes Django forget the catalogues it loaded (and again after).
-    settings.LOCALE_PATHS = [tmp_path]
 
 
 def text_of(response) -> str:

@@ -2,11 +2,8 @@
 weeks before Christmas Day (a Friday) and Boxing Day observed (Monday December 28)."""
 
 import datetime
-from pathlib import Path
 
-import polib
 import pytest
-from django.conf import settings as django_settings
 
 from scheduling import rules, services
 from scheduling.models import HalfDay
@@ -39,15 +36,3 @@ def make_request(application, inspection_type, actor, *, day=WEDNESDAY, **fields
 @pytest.fixture
 def occupancy_request(application_a, occupancy_type_a, clerk):
     return make_request(application_a, occupancy_type_a, clerk)
-
-
-@pytest.fixture
-def french(settings, tmp_path):
-    """The French of this app's strings: its fragment (locale/fragments/scheduling.po),
-    compiled ahead of the catalogue while the fragment is not yet merged into it."""
-    fragment = Path(django_settings.BASE_DIR) / "locale" / "fragments" / "scheduling.po"
-    if fragment.exists():
-        folder = tmp_path / "fr_CA" / "LC_MESSAGES"
-        folder.mkdir(parents=True)
-        polib.pofile(str(fragment)).save_as_mofile(str(folder / "django.mo"))
-        settings.LOCALE_PATHS = [tmp_path, *settings.LOCALE_PATHS]
