@@ -232,10 +232,23 @@ def _same_site_url(request, candidate: str, default: str) -> str:
 @login_not_required
 @require_POST
 def language_switch(request):
-    """The header's switch, signed in or not: back to the same page in the other language."""
-    chosen = language.user_language_set(request, request.POST.get("language", ""))
+    """The header's switch, signed in or not: back to the same page in the other language.
+
+    A signed-in user's choice is theirs (profile and session), not the browser's: no cookie,
+    so the next person on a shared computer starts in their own browser's language. Before
+    signing in, the cookie carries it to the login. A language we do not speak changes
+    nothing."""
     target = _same_site_url(request, request.POST.get("next", ""), reverse("login"))
-    return language.language_cookie(HttpResponseRedirect(target), chosen)
+    # A public page's one-off ?lang= must not undo the choice on the way back.
+    target = language.without_lang_parameter(target)
+    response = HttpResponseRedirect(target)
+    chosen = language.supported_language(request.POST.get("language", ""))
+    if not chosen:
+        return response
+    language.user_language_set(request, chosen)
+    if request.user.is_authenticated:
+        return response
+    return language.language_cookie(response, chosen)
 
 
 class PreferencesForm(forms.Form):
@@ -257,5 +270,7 @@ def preferences(request):
         chosen = language.user_language_set(request, form.cleaned_data["language"])
         translation.activate(chosen or language.browser_language(request))
         messages.success(request, _("Your preferences are saved."))
-        return language.language_cookie(redirect("preferences"), chosen)
+        response = redirect("preferences")
+        # "The language of my browser" also forgets a choice made before signing in.
+        return language.language_cookie(response, "") if not chosen else response
     return render(request, "registration/preferences.html", {"form": form})

@@ -23,3 +23,24 @@ def public_base_url_check(app_configs, **kwargs):
             id="threshold.W001",
         )
     ]
+
+
+@register(Tags.translation, deploy=True)
+def compiled_catalogues_check(app_configs, **kwargs):
+    """A catalogue not compiled (or older than its .po) gives half-French pages without any
+    error: Django's own French makes fr-ca look supported. `translations compile` fixes it."""
+    from pathlib import Path
+
+    problems = []
+    for po in sorted((Path(settings.BASE_DIR) / "locale").glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            state = "is missing" if not mo.exists() else "is older than its .po"
+            problems.append(
+                Warning(
+                    f"{mo.relative_to(settings.BASE_DIR)} {state}.",
+                    hint="Run `manage.py translations compile` (make install does it).",
+                    id="threshold.W003",
+                )
+            )
+    return problems

@@ -27,6 +27,18 @@ def supported_language(code: str) -> str:
         return ""
 
 
+def without_lang_parameter(url: str) -> str:
+    """`url` without its `lang` query parameter (the public pages' one-off switch)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(key == "lang" for key, _value in pairs):
+        return url
+    query = urlencode([(k, v) for k, v in pairs if k != "lang"], safe="/")
+    return urlunsplit(parts._replace(query=query))
+
+
 def browser_language(request) -> str:
     """The language the browser asks for (Accept-Language), whatever the cookie says."""
     from django.utils.translation.trans_real import parse_accept_lang_header

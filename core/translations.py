@@ -132,16 +132,18 @@ def _literal_args(args):
 
 
 def _pick(positions, strings):
+    """(context, singular, plural) of a call's positional arguments; ("", "", "") when the
+    call does not give them as literals (a keyword-only call, a variable context): such a
+    call cannot be extracted, as xgettext would not either."""
     context_at, singular_at, plural_at = positions
-
-    def at(index):
-        if index is None or index >= len(strings):
-            return ""
-        return strings[index] or ""
-
-    if strings[singular_at if singular_at < len(strings) else 0] is None:
+    needed = [i for i in (context_at, singular_at, plural_at) if i is not None]
+    if len(strings) <= max(needed) or any(strings[i] is None for i in needed):
         return "", "", ""
-    return at(context_at), at(singular_at), at(plural_at)
+    return (
+        strings[context_at] if context_at is not None else "",
+        strings[singular_at],
+        strings[plural_at] if plural_at is not None else "",
+    )
 
 
 def _from_template(source, origin):
@@ -253,9 +255,20 @@ def problems(catalogue, messages):
         elif not is_translated(entry):
             found.append(f"untranslated: {message.msgid!r} ({where})")
         else:
-            texts = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
-            for text in texts:
-                if set(placeholders(text)) != set(placeholders(entry.msgid)):
+            if entry.msgid_plural:
+                # French's first form covers 0 and 1, so it may take the count either form
+                # has; the other forms are the English plural's.
+                either = set(placeholders(entry.msgid)) | set(placeholders(entry.msgid_plural))
+                checks = [
+                    (text, either if index == 0 else set(placeholders(entry.msgid_plural)))
+                    for index, text in sorted(entry.msgstr_plural.items())
+                ]
+            else:
+                checks = [(entry.msgstr, set(placeholders(entry.msgid)))]
+            for text, expected in checks:
+                if not set(placeholders(text)) <= expected or (
+                    not entry.msgid_plural and set(placeholders(text)) != expected
+                ):
                     found.append(f"placeholders differ: {message.msgid!r} -> {text!r} ({where})")
     return found
 

@@ -186,9 +186,14 @@ SAME_IN_FRENCH = {
     "statut",
     "Partielle",
     "Communication",
-    "province", "organisation", "image", "condition", "pdf",
+    "province",
+    "organisation",
+    "image",
+    "condition",
+    "pdf",
     # Each language named in itself (settings.LANGUAGES), as the switch shows it.
-    "English", "Français",
+    "English",
+    "Français",
 }
 
 
@@ -232,3 +237,55 @@ def test_the_project_models_labels_read_in_french():
         ):
             english_only.append(f"{where}: {english!r}")
     assert not english_only, "Not translated:\n" + "\n".join(english_only)
+
+
+def test_extraction_skips_calls_it_cannot_read_like_makemessages():
+    source = (
+        'pgettext(context="c", message="m")\n'
+        'pgettext(some_context, "m")\n'
+        'gettext(f"{x} items")\n'
+        'ngettext("%(n)s photo", "%(n)s photos", n)\n'
+        'pgettext("visit status", "Open")\n'
+    )
+    found = [(c, s, p) for c, s, p, _line in translations._from_python(source) if s]
+    assert found == [("", "%(n)s photo", "%(n)s photos"), ("visit status", "Open", "")]
+
+
+def test_plural_translations_may_take_the_count_in_their_first_form():
+    catalogue = polib.POFile()
+    catalogue.append(
+        polib.POEntry(
+            msgid="Delete this photo",
+            msgid_plural="Delete %(count)s photos",
+            msgstr_plural={0: "Supprimer %(count)s photo", 1: "Supprimer %(count)s photos"},
+        )
+    )
+    catalogue.append(
+        polib.POEntry(
+            msgid="%(count)s left",
+            msgid_plural="%(count)s left",
+            msgstr_plural={0: "%(count)s restant", 1: "%(other)s restants"},
+        )
+    )
+    messages = {
+        ("", "Delete this photo"): translations.Message(
+            "Delete this photo", "Delete %(count)s photos"
+        ),
+        ("", "%(count)s left"): translations.Message("%(count)s left", "%(count)s left"),
+    }
+    assert translations.problems(catalogue, messages) == [
+        "placeholders differ: '%(count)s left' -> '%(other)s restants' ()"
+    ]
+
+
+def test_a_deployment_check_warns_of_a_catalogue_not_compiled(settings, tmp_path):
+    from core.checks import compiled_catalogues_check
+
+    folder = tmp_path / "locale" / "fr_CA" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "django.po").write_text('msgid ""\nmsgstr ""\n', encoding="utf-8")
+    settings.BASE_DIR = tmp_path
+    [warning] = compiled_catalogues_check(None)
+    assert warning.id == "threshold.W003" and "is missing" in warning.msg
+    translations.compile_catalogues()
+    assert compiled_catalogues_check(None) == []

@@ -61,9 +61,22 @@ def test_switch_refuses_a_language_we_do_not_speak(inspector, work_view):
     client = client_for(inspector)
     response = client.post("/accounts/language", {"language": "de", "next": work_view})
     assert response.status_code == 302
-    # An unknown code is the browser's language: nothing recorded, the cookie cleared.
-    assert Profile.objects.get(user=inspector).language == ""
-    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""
+    # An unknown code changes nothing: no profile written, no cookie.
+    assert not Profile.objects.filter(user=inspector).exists()
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+def test_a_signed_in_choice_leaves_no_cookie_for_the_next_person(inspector, work_view):
+    client = client_for(inspector)
+    response = client.post(
+        "/accounts/language", {"language": "fr-ca", "next": work_view + "?lang=en-ca&page=2"}
+    )
+    # Back to the page, without the public pages' one-off ?lang= that would undo the choice.
+    assert response["Location"] == work_view + "?page=2"
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert ">Demandes</a>" in client.get(work_view).content.decode()
+    client.post("/accounts/logout/")
+    assert '<html lang="en-ca">' in client.get("/accounts/login/").content.decode()
 
 
 def test_switch_needs_post(inspector):
