@@ -131,6 +131,8 @@ def render_revocation_pdf(*, revocation) -> bytes:
                 # The permit's own verification page, which now says Revoked.
                 "verification_url": verification_url,
                 "verification_qr": qr_data_uri(verification_url),
+                # A bilingual permit's notice prints both texts, English first.
+                "languages": ["en-ca", "fr-ca"] if permit.language == "bilingual" else [language],
             },
         )
         metadata = DocumentMetadata(

@@ -267,3 +267,22 @@ def test_the_notice_of_revocation_speaks_the_permits_language(
     assert in_french(TODAY).casefold() in text
     assert "occupé avant l'inspection finale." in text
     assert "revocation of occupancy permit" not in text
+
+
+def test_a_bilingual_permits_notice_of_revocation_prints_both_texts(
+    inspector, chief, open_visit, municipality_a
+):
+    from occupancy.services import occupancy_permit_revoke
+
+    template = template_in(municipality_a, PermitLanguage.BILINGUAL)
+    permit = issue(visit=open_visit, inspector=inspector, template=template)
+    with translation.override("fr-ca"):
+        revocation = occupancy_permit_revoke(
+            permit=permit, actor=chief, reason="Occupied before the final.", revoked_on=TODAY
+        )
+    data = revocation.notice_pdf.read()
+    reader, text = PdfReader(io.BytesIO(data)), pdf_text(data).casefold()
+    assert str(reader.trailer["/Root"]["/Lang"]) == "en-CA"  # English first
+    assert len(reader.pages) >= 2
+    for both in ["notice of revocation", "avis de révocation", in_english(TODAY), in_french(TODAY)]:
+        assert both.casefold() in text, both
