@@ -145,3 +145,12 @@ def test_public_pages_switch_by_a_link_that_keeps_nothing():
     assert settings.LANGUAGE_COOKIE_NAME not in french.cookies
     # The next page, without ?lang=, is in the browser's language again.
     assert '<html lang="en-ca">' in client.get("/v/no-such-token").content.decode()
+
+
+def test_error_pages_speak_the_users_language(inspector):
+    client = client_for(inspector)
+    french = client.get("/no-such-page/", headers={"accept-language": "fr-CA"})
+    assert french.status_code == 404
+    assert "Page introuvable" in french.content.decode()
+    english = client.get("/no-such-page/")
+    assert english.status_code == 404 and "Page not found" in english.content.decode()
