@@ -242,13 +242,15 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
             % {"number": outcome.permit.number},
         )
     elif outcome.visit.inspection.is_closed:
-        messages.success(request, gettext("Inspection closed. Inspection report issued."))
+        messages.success(
+            request, gettext("Inspection closed. The inspection report is being prepared.")
+        )
     else:
         messages.success(
             request,
             gettext(
-                "Visit %(sequence)s closed: %(result)s. Inspection report issued; start a new "
-                "visit once the matters are resolved."
+                "Visit %(sequence)s closed: %(result)s. The inspection report is being prepared; "
+                "start a new visit once the matters are resolved."
             )
             % {"sequence": outcome.visit.sequence, "result": outcome.visit.get_result_display()},
         )

@@ -203,7 +203,7 @@ def test_failed_general_inspection_then_a_second_visit_passes(
     pages.check("general-confirm-failed")
     page.get_by_role("button", name="Yes, close the inspection").click()
     expect(page.locator("#messages")).to_contain_text(
-        "Visit 1 closed: Failed (Not substantially complete). Inspection report issued"
+        "Visit 1 closed: Failed (Not substantially complete). The inspection report is being"
     )
     framing.refresh_from_db()
     assert framing.status == InspectionStatus.REVISIT_REQUIRED  # a failed one stays open
@@ -222,7 +222,7 @@ def test_failed_general_inspection_then_a_second_visit_passes(
     pages.check("general-confirm-passed")
     page.get_by_role("button", name="Yes, close the inspection").click()
     expect(page.locator("#messages")).to_contain_text(
-        "Inspection closed. Inspection report issued."
+        "Inspection closed. The inspection report is being prepared."
     )
     visits = page.locator("#visits").get_by_role("row")
     expect(visits).to_have_count(3)  # the header and two visits, the latest first

@@ -224,8 +224,8 @@ def test_not_granted_needs_a_reason_and_keeps_the_inspection_open(
     finish(client, occupancy, {**data, "failure_reason": "information_required"})
     response = confirm(client, occupancy)
     assert messages_of(response) == [
-        "Visit 1 closed: Not granted. Inspection report issued; start a new visit once the "
-        "matters are resolved."
+        "Visit 1 closed: Not granted. The inspection report is being prepared; start a new "
+        "visit once the matters are resolved."
     ]
     assert not OccupancyPermit.objects.exists()
     occupancy.refresh_from_db()
@@ -258,7 +258,9 @@ def test_failed_general_inspection_then_a_second_visit_passes(
     )
     finish(client, framing, data)
     response = confirm(client, framing)
-    assert messages_of(response)[-1] == "Inspection closed. Inspection report issued."
+    assert (
+        messages_of(response)[-1] == "Inspection closed. The inspection report is being prepared."
+    )
     framing.refresh_from_db()
     visit2.refresh_from_db()
     assert (framing.status, visit2.result) == (InspectionStatus.CLOSED, "passed")
