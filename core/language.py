@@ -1,10 +1,11 @@
 """Which language a request is answered in, and a user's choice of it.
 
-Django's LocaleMiddleware picks the language from the cookie the header's switch sets, else
-from the browser's Accept-Language. A signed-in user who chose a language (core.Profile)
-gets it whatever the browser: the login copies the choice into the session (one query at
-login, none per page) and UserLanguageMiddleware activates it. Choosing "the browser's
-language" clears both.
+Django's LocaleMiddleware picks the language from the cookie the header's switch sets
+before signing in, else from the browser's Accept-Language. A signed-in user who chose a
+language (core.Profile) gets it whatever the browser: the login copies the choice into the
+session (one query at login, none per page) and UserLanguageMiddleware activates it; their
+choice sets no cookie, so it leaves with them. Choosing "the language of my browser" on
+Preferences clears the choice and the cookie.
 """
 
 from django.conf import settings
@@ -69,8 +70,8 @@ def user_language_set(request, language: str) -> str:
 
 
 def language_cookie(response, language: str):
-    """Sets (or, for the browser's language, deletes) the cookie LocaleMiddleware reads, so
-    the choice holds before signing in and after signing out."""
+    """Sets (or, for the browser's language, deletes) the cookie LocaleMiddleware reads: a
+    choice made before signing in holds through the login page."""
     if language:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
