@@ -29,25 +29,20 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
-
-def _grouped(number: int) -> str:
-    """`number` with its thousands grouped as the active language writes them: "5,000" in
-    English, "5 000" (a non-breaking space) in French."""
-    text = f"{number:,}"
-    return text.replace(",", "\u00a0") if (get_language() or "").startswith("fr") else text
+from core.numbers import grouped
 
 
 def too_long(limit: int, count: int) -> str:
     return gettext("Keep this to at most %(limit)s characters (it has %(count)s).") % {
-        "limit": _grouped(limit),
-        "count": _grouped(count),
+        "limit": grouped(limit),
+        "count": grouped(count),
     }
 
 
 def _limit_help_text(limit: int) -> str:
-    return gettext("Up to %(limit)s characters.") % {"limit": _grouped(limit)}
+    return gettext("Up to %(limit)s characters.") % {"limit": grouped(limit)}
 
 
 # Lazy: form classes state their limits when they are defined, in no language yet.
