@@ -24,7 +24,6 @@ the two classes here.
 
 import datetime
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
@@ -32,10 +31,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.files import File
 from django.db import models, transaction
 from django.http import Http404
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from core import access
-from core.audit import admin_change_record, admin_deletion_record
+from core.audit import admin_change_record, admin_deletion_record, in_record_language
 from core.models import Municipality
 
 # What the admin may change on a record, by action; "view" also covers "change" as in Django.
@@ -456,7 +455,7 @@ def _plain(value):
     if isinstance(value, File):
         return value.name or ""
     # Stored text, in English whatever the administrator's language (a membership's role).
-    with translation.override(settings.LANGUAGE_CODE):
+    with in_record_language():
         if isinstance(value, models.Model):
             return str(value)
         if isinstance(value, list | tuple | set | models.QuerySet):
@@ -472,7 +471,7 @@ def _audited_names(form, change: bool) -> list[str]:
 def _initial_values(form, names) -> dict:
     """The saved values of the fields `names`, before the change (stored text, in English
     whatever the administrator's language)."""
-    with translation.override(settings.LANGUAGE_CODE):
+    with in_record_language():
         return _initial_values_now(form, names)
 
 

@@ -10,6 +10,20 @@ from core.models import Activity
 SUMMARY_MAX_LENGTH = Activity._meta.get_field("summary").max_length
 
 
+def in_record_language():
+    """Summaries are records, stored once, in the site's language (English) whatever the
+    language of the person who acted (the messages they see are theirs): a translated label
+    that enters a summary is written under this."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def record_text(label) -> str:
+    """A translatable label (or a method returning one, like `get_status_display`) as a
+    summary writes it."""
+    with in_record_language():
+        return str(label() if callable(label) else label)
+
+
 def excerpt(text: str, length: int) -> str:
     """`text` shortened to `length` characters for a summary, ending in "…" when it was cut:
     the summary says it is not the whole text (the record itself keeps all of it)."""
@@ -112,7 +126,7 @@ def admin_change_record(
     if not changes and not created:
         return None
     # Stored text, in English whatever the administrator's language (as every summary).
-    with translation.override(settings.LANGUAGE_CODE):
+    with in_record_language():
         label = f"{obj._meta.verbose_name} {obj}"
     if created:
         summary = f"Added in the admin: {label}"
@@ -151,7 +165,7 @@ def admin_deletion_record(*, actor, obj, municipality_id: int | None) -> Activit
 
     Side effects: one Activity row.
     """
-    with translation.override(settings.LANGUAGE_CODE):
+    with in_record_language():
         label = f"{obj._meta.verbose_name} {obj}"
     return activity_record(
         municipality_id=municipality_id,

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, gettext_noop
 
 from core import access
-from core.audit import describe_changes, excerpt
+from core.audit import describe_changes, excerpt, record_text
 from core.images import ProcessedPhoto
 from core.jobs import enqueue_after_commit
 from core.models import Role
@@ -55,15 +55,8 @@ def _application(visit: Visit):
     return visit.inspection.application
 
 
-def _english(label) -> str:
-    """A label as the audit trail writes it: its summaries are records, stored once, in
-    English whatever the language of the person who acted (the messages they see are theirs)."""
-    with translation.override("en-ca"):
-        return str(label() if callable(label) else label)
-
-
 def _order_type(order: Order) -> str:
-    return _english(order.get_order_type_display)
+    return record_text(order.get_order_type_display)
 
 
 @transaction.atomic
@@ -358,7 +351,7 @@ def finding_add(
         application=_application(visit),
         actor=actor,
         verb="finding_added",
-        summary=f"{_english(finding.kind_label)} recorded: {excerpt(description, 120)}",
+        summary=f"{record_text(finding.kind_label)} recorded: {excerpt(description, 120)}",
     )
     return finding
 
@@ -388,7 +381,7 @@ def finding_update(
         application=_application(visit),
         actor=actor,
         verb="finding_changed",
-        summary=f"{_english(finding.kind_label)} changed: {describe_changes(before, after)}",
+        summary=f"{record_text(finding.kind_label)} changed: {describe_changes(before, after)}",
     )
     return finding
 
@@ -408,7 +401,7 @@ def finding_delete(*, finding: Finding, actor) -> None:
         application=_application(visit),
         actor=actor,
         verb="finding_deleted",
-        summary=f"{_english(finding.kind_label)} deleted: {excerpt(finding.description, 120)}",
+        summary=f"{record_text(finding.kind_label)} deleted: {excerpt(finding.description, 120)}",
     )
 
 
@@ -732,7 +725,7 @@ def visit_close(
     inspection.save(update_fields=["status", "updated_at"])
     summary = (
         f"{inspection.inspection_type.name}: visit {visit.sequence} closed, "
-        f"{_english(visit.get_result_display)}"
+        f"{record_text(visit.get_result_display)}"
     )
     if visit.is_follow_up:
         resolved = visit.corrected_findings.count() + visit.complied_orders.count()

@@ -1,8 +1,8 @@
 """State changes of applications. Each function is the one place its rule lives."""
 
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from core.audit import activity_record
+from core.audit import activity_record, record_text
 from core.models import Activity
 from permits.models import Application, ApplicationStatus
 
@@ -38,8 +38,7 @@ def application_set_status(
         return
     # The history keeps what happened in English, whoever's language made the change: the
     # statuses' labels are translated (docs/french.md) and a summary is stored once.
-    with translation.override("en-ca"):
-        previous = application.get_status_display()
+    previous = record_text(application.get_status_display)
     application.status = status
     fields = ["status", "updated_at"]
     today = timezone.localdate()
@@ -50,8 +49,7 @@ def application_set_status(
         application.completed_on = today
         fields.append("completed_on")
     application.save(update_fields=fields)
-    with translation.override("en-ca"):
-        current = application.get_status_display()
+    current = record_text(application.get_status_display)
     application_record_activity(
         application=application,
         actor=actor,

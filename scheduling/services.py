@@ -11,11 +11,11 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from core import access
-from core.audit import excerpt
+from core.audit import excerpt, in_record_language
 from core.people import person_name
 from inspections.models import Inspection, InspectionStatus, Visit
 from inspections.services import inspection_add
@@ -36,13 +36,6 @@ from scheduling.models import (
 DECLINE_REASON_MAX_LENGTH = InspectionRequest._meta.get_field("decline_reason").max_length
 # Who can be sent on an inspection: the act of starting a visit.
 INSPECTS = "inspections.add_visit"
-
-
-def _in_english():
-    """The audit trail's summaries are records, stored once, in English whatever the language
-    of the person who acted (the messages they see are theirs): the days, half days and
-    results in a summary are written under this."""
-    return translation.override("en-ca")
 
 
 def _record(request: InspectionRequest, *, actor, verb: str, summary: str) -> None:
@@ -149,7 +142,7 @@ def request_create(
         raise RequestRefused(
             {"inspection_type": gettext("This inspection type was requested at the same moment.")}
         ) from None
-    with _in_english():
+    with in_record_language():
         _record(
             request,
             actor=actor,
@@ -219,7 +212,7 @@ def request_assign(
         raise SchedulingError(gettext("This request is confirmed already: move it instead."))
     _book(request, inspector=inspector, day=day, half_day=half_day)
     request.save()
-    with _in_english():
+    with in_record_language():
         _record(
             request,
             actor=actor,
@@ -246,7 +239,7 @@ def request_move(
         raise SchedulingError(gettext("This request is not confirmed yet: assign it first."))
     previous = _booking(request)
     _book(request, inspector=inspector, day=day, half_day=half_day)
-    with _in_english():
+    with in_record_language():
         before, after = rules.booking_label(**previous), booking_label(request)
     if before == after:
         raise RequestRefused(
@@ -355,7 +348,7 @@ def request_link_visit(*, visit: Visit) -> InspectionRequest | None:
         return None
     request.visit = visit
     request.save(update_fields=["visit", "updated_at"])
-    with _in_english():
+    with in_record_language():
         _record(
             request,
             actor=visit.started_by,
@@ -386,7 +379,7 @@ def request_complete(*, visit: Visit) -> InspectionRequest | None:
     request.status = RequestStatus.DONE
     request.done_at = timezone.now()
     request.save(update_fields=["status", "done_at", "updated_at"])
-    with _in_english():
+    with in_record_language():
         _record(
             request,
             actor=visit.closed_by,
