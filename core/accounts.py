@@ -115,11 +115,7 @@ class FirstCodeForm(forms.Form):
 def _next_url(request) -> str:
     """Where to go after the code: the page first asked for, if it is on this site."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    return _same_site_url(request, candidate, reverse(settings.LOGIN_REDIRECT_URL))
 
 
 def two_factor_verify(request):
