@@ -33,12 +33,16 @@ def _matters_shown(visit):
     return inspection_rules.outstanding_findings(visit), inspection_rules.outstanding_orders(visit)
 
 
-def draft_fingerprint(visit) -> str:
+def draft_fingerprint(
+    visit, *, matters: tuple[list, list] | None = None, matters_for_grant: bool = False
+) -> str:
     """SHA-256 (hex) of everything the confirmation page shows and the close would use,
     read from the database: the visit's saved result and details (internal notes too: they
     are part of the draft), the grant draft with its template's current version and its
     checklist marks, and the outstanding matters listed (what each says and whether it is
-    corrected or complied)."""
+    corrected or complied). `matters` (findings, orders): the list the page just read
+    (for a grant when `matters_for_grant`), used instead of reading it again when it is the
+    list of the visit's saved result."""
     draft = (
         GrantDraft.objects.filter(visit_id=visit.pk).select_related("template__permit_type").first()
     )
@@ -65,7 +69,9 @@ def draft_fingerprint(visit) -> str:
                 for mark in draft.conditions.select_related("condition")
             ),
         }
-    findings, orders = _matters_shown(visit)
+    if matters is None or matters_for_grant != (visit.result in GRANT_RESULTS):
+        matters = _matters_shown(visit)
+    findings, orders = matters
     shown = {
         "visit": {
             "id": visit.pk,

@@ -113,9 +113,8 @@ def visit_result(request: HttpRequest, code: str) -> HttpResponse:
 
 def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -> HttpResponse:
     """The draft as saved now, and "Yes, close the inspection" carrying its fingerprint."""
-    findings, orders = inspection_queries.outstanding_matters(
-        visit=visit, for_grant=form.is_grant()
-    )
+    for_grant = form.is_grant()
+    findings, orders = inspection_queries.outstanding_matters(visit=visit, for_grant=for_grant)
     return render(
         request,
         "occupancy/visit_confirm.html",
@@ -133,7 +132,10 @@ def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -
             "matters": OutstandingMatter.of_matters(findings=findings, orders=orders),
             # The checklist as marked, as the permit will list it.
             "conditions": form.verified_conditions(),
-            "draft_fingerprint": draft_fingerprint(visit),
+            # Of the matters listed above, instead of reading them a second time.
+            "draft_fingerprint": draft_fingerprint(
+                visit, matters=(findings, orders), matters_for_grant=for_grant
+            ),
         },
         status=status,
     )
@@ -200,12 +202,18 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
     if visit is None:
         return _already_closed(request, inspection)
     shown = request.POST.get("draft_fingerprint", "")
-    if not draft_unchanged(visit=visit, fingerprint=shown):
-        return _confirm_again(request, inspection, missing=not shown)
+    if not shown:
+        return _confirm_again(request, inspection, missing=True)
+    # The fingerprint is compared once, by the service under the visit lock (DraftChanged
+    # below): computing it here too read the draft and its outstanding matters twice per
+    # close (issue 16). Only a saved draft that no longer validates is compared here, so
+    # that a draft changed since the confirmation gets "confirm again", not the form.
     form = VisitResultForm.from_saved_draft(visit, user=request.user)
     # The fields only: the close rules (occupancy.rules.grant_refusals) are checked once, by
     # the service under the visit lock, and a refusal is shown at its field below.
     if not form.is_valid():
+        if not draft_unchanged(visit=visit, fingerprint=shown):
+            return _confirm_again(request, inspection, missing=False)
         messages.error(request, gettext("Nothing was closed: the result is not complete."))
         return _inspection_page(request, inspection, result_form=form)
     try:
