@@ -177,6 +177,10 @@ def _follow_up(request, page, forms):
 def _application_matters(request, page, forms):
     """Outstanding matters of the Work view: every deficiency and order still open, with the
     inspection, visit and documents (the report, a permit issued on it) they came from."""
+    # Most applications have none: one existence check costs half the two lists' queries,
+    # with their joins and ordering (issue 16).
+    if not rules.has_open_matters(page["application"]):
+        return None
     findings, orders = queries.open_matters(application=page["application"])
     if not findings and not orders:
         return None
