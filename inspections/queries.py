@@ -187,7 +187,7 @@ def closed_visits(*, inspection) -> QuerySet[Visit]:
     """All visits: the closed ones, newest first (slice it for the latest)."""
     return (
         inspection.visits.filter(status=VisitStatus.CLOSED)
-        .select_related("started_by", "closed_by")
+        .select_related("closed_by")  # the list names who closed each
         .order_by("-sequence")
     )
 

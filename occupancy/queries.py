@@ -13,18 +13,23 @@ REVOKE_PERMIT = "occupancy.revoke_occupancypermit"
 
 def permits_for_application(*, application) -> QuerySet[OccupancyPermit]:
     """The application's permits with what the Occupancy section shows of them: the type and
-    the revocation, if revoked (one query; the municipality is the application's)."""
+    the revocation, if revoked (one query; the municipality is the application's). The
+    snapshot, the largest column, is not read: the list shows none of it."""
     return (
         OccupancyPermit.objects.filter(application=application)
         .select_related("permit_type", "revocation")
+        .defer("snapshot")
         .order_by("issued_at", "id")
     )
 
 
 def permits_by_visit(*, visits) -> dict[int, OccupancyPermit]:
-    """The permit issued on each of these visits, if any, in one query."""
-    permits = OccupancyPermit.objects.filter(visit__in=visits).select_related(
-        "municipality", "permit_type", "revocation"
+    """The permit issued on each of these visits, if any, in one query: what a link to it
+    needs (its municipality's slug, its number, its revocation), not its snapshot."""
+    permits = (
+        OccupancyPermit.objects.filter(visit__in=visits)
+        .select_related("municipality", "revocation")
+        .defer("snapshot")
     )
     return {permit.visit_id: permit for permit in permits}
 
