@@ -51,19 +51,41 @@ def _digest(field_file) -> str:
     return sha.hexdigest()
 
 
+# Rows read per query while checking every document: server-side cursors are off
+# (config.settings: PgBouncer in transaction mode), so .iterator() would receive a whole
+# table in one result; keyset batches keep the command's memory bounded by this.
+BATCH_SIZE = 2000
+
+
+def _in_batches(queryset):
+    """Every row of `queryset` in primary-key order, BATCH_SIZE rows per query (each batch
+    starts after the last key read, so rows added meanwhile neither repeat nor shift)."""
+    last = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        batch = list(page[:BATCH_SIZE])
+        yield from batch
+        if len(batch) < BATCH_SIZE:
+            return
+        last = batch[-1].pk
+
+
 def _documents():
-    for permit in OccupancyPermit.objects.select_related("municipality").order_by("id").iterator():
+    # The snapshot, a permit's largest column, is not needed to check its file.
+    permits = OccupancyPermit.objects.select_related("municipality").defer("snapshot")
+    for permit in _in_batches(permits):
         yield (
             "occupancy permit",
             f"{permit.municipality.slug} {permit.number}",
             permit.pdf,
             permit.pdf_sha256,
         )
-    for revocation in (
-        OccupancyPermitRevocation.objects.select_related("permit__municipality")
-        .order_by("id")
-        .iterator()
-    ):
+    revocations = OccupancyPermitRevocation.objects.select_related("permit__municipality").defer(
+        "permit__snapshot"
+    )
+    for revocation in _in_batches(revocations):
         permit = revocation.permit
         yield (
             "revocation notice",
@@ -74,7 +96,7 @@ def _documents():
     reports = Visit.objects.exclude(report_pdf="").select_related(
         "inspection__application__municipality"
     )
-    for visit in reports.order_by("id").iterator():
+    for visit in _in_batches(reports):
         application = visit.inspection.application
         yield (
             "inspection report",

@@ -58,6 +58,37 @@ def test_verify_records_passes_then_reports_tampering_and_missing_files(
     assert "file is missing" in err
 
 
+def test_verify_records_reads_in_bounded_batches_and_checks_every_document(
+    inspector, application_a, occupancy_type_a, general_template, capsys, monkeypatch
+):
+    """Issue 16: the documents are read BATCH_SIZE rows per query (keyset on the primary
+    key), not a whole table in one result; with batches of 2, three permits and three
+    reports are still each checked once, and a tampered one in the last batch is found."""
+    from django.test.utils import CaptureQueriesContext
+
+    from occupancy import records
+
+    monkeypatch.setattr(records, "BATCH_SIZE", 2)
+    *_, last = issue_permits(application_a, occupancy_type_a, inspector, general_template, 3)
+    with CaptureQueriesContext(connection) as queries:
+        call_command("verify_records")
+    assert "All 6 documents verified;" in capsys.readouterr().out
+    permit_reads = [  # the document walk's reads of the permits (in primary-key order)
+        q["sql"]
+        for q in queries.captured_queries
+        if 'FROM "occupancy_occupancypermit"' in q["sql"]
+        and q["sql"].endswith('ORDER BY "occupancy_occupancypermit"."id" ASC LIMIT 2')
+    ]
+    # 3 permits in batches of 2: a full batch, then the rest; never the whole table at once.
+    assert len(permit_reads) == 2
+    assert all('"snapshot"' not in sql.split(" FROM ")[0] for sql in permit_reads)
+    path = Path(last.pdf.path)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with pytest.raises(CommandError, match=r"1 problem\(s\) found; 6 documents checked"):
+        call_command("verify_records")
+    assert f"MISMATCH occupancy permit alpha {last.number}" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump and pg_restore")
 @pytest.mark.django_db(transaction=True)
 def test_a_restored_backup_verifies_every_pdf(
