@@ -36,6 +36,8 @@ run: migrate
 	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
 	# Before any worker starts: finish document writes a crash cut off (docs/reliability.md).
 	DEBUG=1 $(PY) manage.py recover_documents --grace-minutes 0
+	# And queue again the e-mail a killed worker left mid-attempt (no worker runs yet).
+	DEBUG=1 $(PY) manage.py recover_deliveries --grace-minutes 0
 	@echo ""
 	@echo "  Threshold is at http://$(HOST):$(PORT)/"
 	@echo "  Log in as inspector (or clerk, viewer, chief, inspector2; townadmin or sampleadmin"

@@ -1,7 +1,9 @@
 """GET /healthz for load balancers: can this app server do its work right now?
 
 It checks the database (SELECT 1), the document storage (a small probe written, read back
-and deleted under health/) and the job queue (its table answers). All well: 200 "ok".
+and deleted under health/) and the job queue (its table answers); on PostgreSQL each query
+may run HEALTH_DATABASE_TIMEOUT_MS, and a new connection DATABASE_CONNECT_TIMEOUT seconds,
+so a database that never answers gives 503 in time. All well: 200 "ok".
 Anything wrong: 503 "unavailable" and nothing more, as the address is public; what failed
 goes to the log.
 
@@ -9,9 +11,11 @@ A middleware rather than a view, placed before SecurityMiddleware: a load balanc
 each app server at its own address over plain HTTP, so the probe must be answered before
 the HTTPS redirect and the ALLOWED_HOSTS check (neither protects anything here: the answer
 names no host and carries no data), and without a session, login or second factor. It costs
-three small queries and three storage calls, so it can be asked every few seconds.
+a few small queries (with their transactions' BEGIN and COMMIT) and three storage calls, so
+it can be asked every few seconds.
 """
 
+import contextlib
 import datetime
 import logging
 import uuid
@@ -19,7 +23,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -30,11 +34,30 @@ PROBE = b"threshold health probe"
 DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
 
 
+DATABASE_CHECK_SQL = "SELECT 1"
+
+
+@contextlib.contextmanager
+def bounded_transaction():
+    """A transaction whose statements may each run HEALTH_DATABASE_TIMEOUT_MS on PostgreSQL
+    (SET LOCAL: it ends with the transaction), so a database that takes the query and never
+    answers fails the check in time. A new connection is bounded by connect_timeout
+    (settings.DATABASES). SQLite is a local file: nothing to wait for."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    [f"{settings.HEALTH_DATABASE_TIMEOUT_MS}ms"],
+                )
+        yield
+
+
 def database_check() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    with bounded_transaction(), connection.cursor() as cursor:
+        cursor.execute(DATABASE_CHECK_SQL)
         if cursor.fetchone() != (1,):
-            raise RuntimeError("SELECT 1 did not answer 1")
+            raise RuntimeError(f"{DATABASE_CHECK_SQL} did not answer 1")
 
 
 def storage_check() -> None:
@@ -56,9 +79,12 @@ def queue_check() -> None:
         return
     from django_tasks_db.models import DBTaskResult, get_date_max
 
-    oldest = DBTaskResult.objects.ready().order_by("enqueued_at").values_list(
-        "enqueued_at", "run_after"
-    )[:1]
+    with bounded_transaction():
+        oldest = list(
+            DBTaskResult.objects.ready()
+            .order_by("enqueued_at")
+            .values_list("enqueued_at", "run_after")[:1]
+        )
     for enqueued_at, run_after in oldest:
         due = enqueued_at if run_after == get_date_max() else max(enqueued_at, run_after)
         waiting = timezone.now() - due

@@ -137,6 +137,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # also fail behind a transaction-pooling PgBouncer. The price: a command iterating over
     # a whole table (verify_records) receives it in one result instead of in batches.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Seconds a new connection may take: a database host that drops packets must not hold a
+    # request (or /healthz) for the system's TCP timeout of minutes. A connect_timeout in
+    # DATABASE_URL's query string wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 # Finish and Close on PostgreSQL (occupancy.services, SET LOCAL in its transaction): how long
 # a close waits for a lock (the permit number, held by another close of the municipality for
 # one render and its commit) before it says "Another close is in progress", and how long one
@@ -278,6 +284,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Seconds an SMTP server may take to answer: mail is sent by the job worker, never by a
 # request, but a server that accepts and never answers must not hold a worker forever.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# Minutes after which a mail attempt a job claimed and never finished is taken as cut off
+# (its worker was killed: OOM, deploy, reboot): Resend is then offered and recover_deliveries
+# queues it again. A live attempt reads its documents and talks SMTP, each step bounded by
+# EMAIL_TIMEOUT, so this must stay well above it, or a slow attempt would be sent twice.
+DELIVERY_ATTEMPT_STALE_MINUTES = env_int("DELIVERY_ATTEMPT_STALE_MINUTES", 15)
+if DELIVERY_ATTEMPT_STALE_MINUTES * 60 < 10 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"DELIVERY_ATTEMPT_STALE_MINUTES={DELIVERY_ATTEMPT_STALE_MINUTES} is too short for "
+        f"EMAIL_TIMEOUT={EMAIL_TIMEOUT}: it must be at least 10 × EMAIL_TIMEOUT."
+    )
 
 # Background jobs (core.jobs): a table of the database, run by `manage.py db_worker`
 # (`make run` starts one). Tests run each job at once, when it is enqueued.
@@ -314,6 +330,10 @@ LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
 LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))
 # /healthz logs a warning when the oldest job due has waited longer than this (config.health).
 HEALTH_QUEUE_WARN_MINUTES = env_int("HEALTH_QUEUE_WARN_MINUTES", 15)
+# Milliseconds the database and queue checks of /healthz may run on PostgreSQL (SET LOCAL
+# statement_timeout): a database that takes the connection and never answers gives 503 in
+# time instead of hanging the worker the balancer's probe holds.
+HEALTH_DATABASE_TIMEOUT_MS = env_int("HEALTH_DATABASE_TIMEOUT_MS", 2_000)
 # Error reports to Sentry (or a compatible service), without personal data; needs the
 # optional extra: pip install 'threshold[sentry]'.
 SENTRY_DSN = env_secret("SENTRY_DSN")

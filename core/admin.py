@@ -92,7 +92,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["municipality", "application"]
     readonly_fields = ["municipality", "application", "kind", "recipient", "subject", "body",
                        "attachments", "status", "attempts", "last_error", "queued_at",
-                       "sent_at", "actor", "resend_of"]  # fmt: skip
+                       "attempt_started_at", "sent_at", "actor", "resend_of"]  # fmt: skip
 
 
 @admin.register(RoleGroup)

@@ -7,14 +7,15 @@ documents of a close: occupancy.notifications)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext
 
 from core.audit import activity_record, excerpt
-from core.jobs import enqueue_after_commit
-from core.models import Delivery, DeliveryKind, DeliveryStatus, Municipality
-from core.tasks import delivery_send
+from core.jobs import enqueue_after_commit, retry_delay
+from core.models import ATTEMPT_INTERRUPTED, Delivery, DeliveryKind, DeliveryStatus, Municipality
+from core.tasks import delivery_fail, delivery_send
 
 
 class DeliveryError(Exception):
@@ -69,14 +70,21 @@ def delivery_queue(
 @transaction.atomic
 def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
     """Resend: the same message (recipient, subject, body, the same stored documents) as a
-    fresh delivery, sent by the job after commit. The original stays as it was.
+    fresh delivery, sent by the job after commit. The original stays as it was (but for
+    an interrupted one, below).
 
     Refused with DeliveryError while the delivery is still queued (it may yet be sent: a
-    resend then would mail the applicant twice).
+    resend then would mail the applicant twice), unless its attempt was interrupted (claimed
+    longer than DELIVERY_ATTEMPT_STALE_MINUTES ago and never finished: its worker died): the
+    original is then first failed with that reason, so no job takes it up again.
     Side effects: one new Delivery; its job enqueued after commit; an Activity
-    (delivery_resend) on the application's history.
+    (delivery_resend) on the application's history, after a delivery_failed one for an
+    interrupted original.
     """
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.is_interrupted:
+        delivery_fail(delivery, ATTEMPT_INTERRUPTED)
+        delivery.refresh_from_db()
     if delivery.status == DeliveryStatus.QUEUED:
         raise DeliveryError(
             gettext(
@@ -104,3 +112,53 @@ def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
         summary=f"E-mail to {delivery.recipient} queued again: {delivery.subject}",
     )
     return fresh
+
+
+@dataclasses.dataclass
+class DeliveryRecovery:
+    requeued: list[Delivery] = dataclasses.field(default_factory=list)
+    failed: list[Delivery] = dataclasses.field(default_factory=list)
+
+
+def deliveries_recover(*, older_than: datetime.timedelta | None = None) -> DeliveryRecovery:
+    """Take up the mail whose attempt was cut off (its worker killed mid-attempt: the row
+    stays queued and claimed, and no job will take it again): each delivery whose attempt
+    was claimed more than `older_than` ago (default DELIVERY_ATTEMPT_STALE_MINUTES; 0 when
+    no worker runs) counts that attempt as failed, "interrupted", and is queued for its next
+    one, or failed for good when its attempts are used up, as core.tasks does for a failed
+    send. The worker may have been killed after the SMTP server took the message: the
+    applicant may then get it twice, the price of not losing it.
+
+    Side effects, per delivery: its last error and claim cleared, the next attempt's job
+    enqueued after commit and an Activity (delivery_requeued); or failed with a
+    delivery_failed Activity.
+    """
+    recovery = DeliveryRecovery()
+    for stale in Delivery.objects.interrupted(older_than=older_than).order_by("id"):
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("application")
+                .filter(pk=stale.pk, attempts=stale.attempts)
+                .interrupted(older_than=older_than)
+                .first()
+            )
+            if delivery is None:  # its attempt ended meanwhile, or a Resend took it
+                continue
+            if retry_delay(delivery.attempts) is None:
+                delivery_fail(delivery, ATTEMPT_INTERRUPTED)
+                recovery.failed.append(delivery)
+                continue
+            Delivery.objects.filter(pk=delivery.pk).update(
+                last_error=ATTEMPT_INTERRUPTED, attempt_started_at=None
+            )
+            enqueue_after_commit(delivery_send, delivery.pk, attempt=delivery.attempts + 1)
+            activity_record(
+                municipality_id=delivery.municipality_id,
+                application=delivery.application,
+                actor=None,
+                verb="delivery_requeued",
+                summary=f"E-mail to {delivery.recipient} queued again: {ATTEMPT_INTERRUPTED}",
+            )
+            recovery.requeued.append(delivery)
+    return recovery

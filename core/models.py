@@ -5,6 +5,8 @@ These models were first defined in the permits app; they keep its database table
 (`db_table`), so a database created before the move migrates forward without a data change.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -295,6 +297,27 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", pgettext_lazy("e-mail status", "Failed")
 
 
+# Stored on the delivery and the history (in English, like every last_error).
+ATTEMPT_INTERRUPTED = "the sending attempt was interrupted (the job worker stopped)"
+
+
+def delivery_attempt_stale_after() -> datetime.timedelta:
+    """How long after its claim an attempt still without an outcome is taken as abandoned:
+    the worker running it stopped (a live attempt ends far sooner, see settings)."""
+    return datetime.timedelta(minutes=settings.DELIVERY_ATTEMPT_STALE_MINUTES)
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def interrupted(self, *, older_than: datetime.timedelta | None = None):
+        """Queued deliveries whose attempt was claimed more than `older_than` ago (default:
+        delivery_attempt_stale_after()) and never ended."""
+        if older_than is None:
+            older_than = delivery_attempt_stale_after()
+        return self.filter(
+            status=DeliveryStatus.QUEUED, attempt_started_at__lte=timezone.now() - older_than
+        )
+
+
 class Delivery(models.Model):
     """One outgoing e-mail and what became of it. Written when the mail is asked for and
     sent by a background job (core.mail, core.tasks), never by a request; the job records
@@ -330,6 +353,9 @@ class Delivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When the attempt under way was claimed by a job; empty when none is. Still set long
+    # after the claim on a queued delivery: the worker died mid-attempt (is_interrupted).
+    attempt_started_at = models.DateTimeField(_("attempt started at"), null=True, blank=True)
     # Who asked for it (the inspector who closed, the clerk who pressed Resend).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -347,6 +373,8 @@ class Delivery(models.Model):
         related_name="resends",
         verbose_name=_("resend of"),
     )
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -388,6 +416,20 @@ class Delivery(models.Model):
     @property
     def is_failed(self) -> bool:
         return self.status == DeliveryStatus.FAILED
+
+    @property
+    def is_interrupted(self) -> bool:
+        """Queued, but its attempt was claimed too long ago to be alive (see interrupted())."""
+        return (
+            self.is_queued
+            and self.attempt_started_at is not None
+            and self.attempt_started_at <= timezone.now() - delivery_attempt_stale_after()
+        )
+
+    @property
+    def may_be_resent(self) -> bool:
+        """Resend is refused only while the mail may still be sent by its own job."""
+        return not self.is_queued or self.is_interrupted
 
 
 class Profile(models.Model):

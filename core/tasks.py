@@ -89,10 +89,12 @@ def _record(delivery: Delivery, verb: str, summary: str) -> None:
     )
 
 
-def _fail(delivery: Delivery, reason: str) -> None:
+def delivery_fail(delivery: Delivery, reason: str) -> None:
     """The delivery failed for good: recorded on it and on the application's history."""
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.FAILED, last_error=excerpt(reason, REASON_MAX_LENGTH)
+        status=DeliveryStatus.FAILED,
+        last_error=excerpt(reason, REASON_MAX_LENGTH),
+        attempt_started_at=None,
     )
     attempts = f"{delivery.attempts} attempt{'s' if delivery.attempts != 1 else ''}"
     _record(
@@ -109,7 +111,10 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
     A delivery is sent at most once: each attempt first claims the row with a conditional
     UPDATE (still queued, and no other run took this attempt), so a job that runs again, or
     twice at once, for a delivery already sent or being tried does nothing. No lock is held
-    while the SMTP server is talked to (settings.EMAIL_TIMEOUT bounds that).
+    while the SMTP server is talked to (settings.EMAIL_TIMEOUT bounds that). The claim
+    records its time: an attempt whose worker was killed stays claimed, and once older than
+    DELIVERY_ATTEMPT_STALE_MINUTES it is taken as interrupted (core.mail: Resend,
+    deliveries_recover).
     Side effects: the Delivery's attempts, status, last error and sent time; on failure, the
     next attempt enqueued after core.jobs' backoff; an Activity on the application's history
     when it is sent and when it has failed for good.
@@ -117,7 +122,7 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
     """
     claimed = Delivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.QUEUED, attempts=attempt - 1
-    ).update(attempts=attempt)
+    ).update(attempts=attempt, attempt_started_at=timezone.now())
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.select_related("application").get(pk=delivery_id)
@@ -125,7 +130,7 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
         message = _message(delivery)
     except AttachmentRefused as exc:
         # The stored file will not change back: retrying would only repeat the refusal.
-        _fail(delivery, str(exc))
+        delivery_fail(delivery, str(exc))
         return "failed"
     try:
         message.send()
@@ -134,17 +139,23 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
         logger.warning("E-mail delivery %s, attempt %s: %s", delivery_id, attempt, reason,
                        exc_info=True)  # fmt: skip
         if retry_delay(attempt) is None:
-            _fail(delivery, reason)
+            delivery_fail(delivery, reason)
             return "failed"
         # Recorded before the retry is enqueued: a backend that cannot defer runs it now.
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
-            last_error=reason
+            last_error=reason, attempt_started_at=None
         )
         retry_later(delivery_send, delivery_id, attempt=attempt)
         return "retrying"
-    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
-    )
+    outcome = {"status": DeliveryStatus.SENT, "sent_at": timezone.now(), "last_error": "",
+               "attempt_started_at": None}  # fmt: skip
+    this_attempt = Delivery.objects.filter(pk=delivery_id, attempts=attempt)
+    if not this_attempt.filter(status=DeliveryStatus.QUEUED).update(**outcome):
+        # It outlived DELIVERY_ATTEMPT_STALE_MINUTES and a Resend failed it as interrupted:
+        # it was sent all the same, and the history must say so.
+        if this_attempt.filter(status=DeliveryStatus.FAILED).update(**outcome):
+            logger.warning("E-mail delivery %s was sent after it was taken as interrupted: "
+                           "raise DELIVERY_ATTEMPT_STALE_MINUTES", delivery_id)  # fmt: skip
     _record(
         delivery,
         "delivery_sent",

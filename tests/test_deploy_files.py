@@ -58,10 +58,10 @@ def test_every_unit_parses_and_runs_real_management_commands():
     known = set(get_commands())
     run = {name: manage_commands(unit) for name, unit in units.items()}
     assert run == {
-        "threshold-recover.service": ["recover_documents"],
+        "threshold-recover.service": ["recover_documents", "recover_deliveries"],
         "threshold-web.service": [],
         "threshold-worker.service": ["db_worker"],
-        "threshold-verify.service": ["recover_documents", "verify_records"],
+        "threshold-verify.service": ["recover_documents", "recover_deliveries", "verify_records"],
     }
     for commands in run.values():
         assert set(commands) <= known

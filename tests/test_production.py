@@ -1,6 +1,8 @@
 """Production (issue 19): secure by default with three variables, secrets from files,
 no-store and Permissions-Policy headers, /healthz, JSON logs with request ids, Sentry."""
 
+import ast
+import contextlib
 import json
 import logging
 import os
@@ -289,6 +291,88 @@ def test_healthz_warns_of_an_old_job_but_stays_healthy(db, caplog):
         response = Client().get("/healthz")
     assert response.status_code == 200
     assert "oldest job due has waited 40 minutes" in caplog.text
+
+
+ON_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's"
+)
+
+
+@pytest.mark.postgres
+@ON_POSTGRESQL
+@override_settings(HEALTH_DATABASE_TIMEOUT_MS=200)
+def test_healthz_is_503_within_the_bound_when_the_database_does_not_answer(db, monkeypatch, caplog):
+    """A database that takes the query and never answers: the check gives up after
+    HEALTH_DATABASE_TIMEOUT_MS instead of holding the worker the balancer's probe waits on."""
+    monkeypatch.setattr(health, "DATABASE_CHECK_SQL", "SELECT 1 FROM pg_sleep(30)")
+    started = time.monotonic()
+    with caplog.at_level(logging.ERROR, logger="threshold.health"):
+        response = Client().get("/healthz")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.content == b"unavailable"
+    assert elapsed < 5, f"/healthz took {elapsed:.1f} s"
+    assert "Health check failed: database" in caplog.text
+    assert "statement timeout" in caplog.text
+    with connection.cursor() as cursor:  # the bound ended with the check's transaction
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+@ON_POSTGRESQL
+@override_settings(TASKS=DATABASE_QUEUE, HEALTH_DATABASE_TIMEOUT_MS=200)
+def test_healthz_is_503_within_the_bound_when_the_queue_table_does_not_answer(db, caplog):
+    """Another session holds the queue's table (as a stuck migration or VACUUM FULL would):
+    the queue check waits no longer than HEALTH_DATABASE_TIMEOUT_MS."""
+    from django.db import connections
+    from django_tasks_db.models import DBTaskResult
+
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            # Were the check unbounded, the server would end this session after 10 s: the
+            # test fails on its time instead of hanging.
+            cursor.execute("SET idle_in_transaction_session_timeout = '10s'")
+            cursor.execute(f"LOCK TABLE {DBTaskResult._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR, logger="threshold.health"):
+            response = Client().get("/healthz")
+        elapsed = time.monotonic() - started
+    finally:
+        with contextlib.suppress(Exception):  # already ended by the server's timeout
+            other.rollback()
+        other.close()
+    assert response.status_code == 503
+    assert elapsed < 5, f"/healthz took {elapsed:.1f} s"
+    assert "Health check failed: queue" in caplog.text
+    assert "Health check failed: database" not in caplog.text
+    assert "statement timeout" in caplog.text
+
+
+def connect_timeout(**env):
+    code = "import config.settings as s; print(s.DATABASES['default']['OPTIONS'])"
+    result = run([sys.executable, "-c", code], **THREE_VARIABLES | env)
+    assert result.returncode == 0, result.stderr
+    return ast.literal_eval(result.stdout.strip())["connect_timeout"]
+
+
+def test_a_new_database_connection_is_bounded_on_postgresql():
+    assert connect_timeout() == 5
+    assert connect_timeout(DATABASE_CONNECT_TIMEOUT="3") == 3
+    url = THREE_VARIABLES["DATABASE_URL"] + "?connect_timeout=9"
+    assert str(connect_timeout(DATABASE_URL=url)) == "9"  # the URL's own wins
+
+
+def test_a_stale_mail_attempt_bound_shorter_than_ten_mail_timeouts_stops_the_server():
+    """A live attempt taken for a dead one would be sent twice."""
+    result = run(
+        [sys.executable, "-c", "import config.settings"],
+        **THREE_VARIABLES, EMAIL_TIMEOUT="60", DELIVERY_ATTEMPT_STALE_MINUTES="5",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "DELIVERY_ATTEMPT_STALE_MINUTES=5 is too short for EMAIL_TIMEOUT=60" in result.stderr
 
 
 def free_port() -> int:

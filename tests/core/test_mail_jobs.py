@@ -4,7 +4,9 @@ the outcome on the application's history, and never sends one delivery twice; Re
 application's page queues the same message again."""
 
 import dataclasses
+import datetime
 import hashlib
+import io
 import socket
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from core.mail import Attachment, delivery_queue
+from core.mail import Attachment, delivery_queue, delivery_resend
 from core.models import Activity, Delivery, DeliveryKind, DeliveryStatus
 from core.tasks import delivery_send
 from tests.conftest import client_for, make_application
@@ -390,6 +393,208 @@ def test_the_page_makes_as_many_queries_with_one_mail_as_with_many(application_a
     for _ in range(30):
         failed_delivery(application_a)
     assert queries() == one
+
+
+# A worker killed mid-attempt (OOM, deploy, reboot): the row stays queued and claimed
+
+
+INTERRUPTED = "the sending attempt was interrupted (the job worker stopped)"
+
+
+def claimed_delivery(application, minutes_ago: float, attempts: int = 1) -> Delivery:
+    """A delivery whose attempt `attempts` a job claimed `minutes_ago` and never finished."""
+    return Delivery.objects.create(
+        municipality=application.municipality,
+        application=application,
+        kind=DeliveryKind.CLOSE_DOCUMENTS,
+        recipient="priya@example.com",
+        subject=SUBJECT,
+        body="The documents are attached.",
+        attempts=attempts,
+        attempt_started_at=timezone.now() - datetime.timedelta(minutes=minutes_ago),
+    )
+
+
+def test_the_claim_records_its_time_and_the_outcome_clears_it(application_a, settings, monkeypatch):
+    seen = []
+    real_send = EmailMessage.send
+
+    def observing(message, *args, **kwargs):
+        seen.append(Delivery.objects.values_list("attempt_started_at", flat=True).get())
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", observing)
+    before = timezone.now()
+    delivery = queue(application_a)
+
+    [started] = seen
+    assert before <= started <= timezone.now()  # claimed while it talked to the server
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_started_at) == (DeliveryStatus.SENT, None)
+
+    smtp_to(settings, closed_port())
+    seen.clear()
+    failed = queue(application_a)
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.attempt_started_at) == (
+        DeliveryStatus.FAILED, 5, None
+    )  # fmt: skip
+
+
+def test_an_interrupted_attempt_may_be_resent_and_is_failed_with_the_reason_first(
+    application_a, clerk, settings, django_capture_on_commit_callbacks
+):
+    settings.DELIVERY_ATTEMPT_STALE_MINUTES = 15
+    stuck = claimed_delivery(application_a, minutes_ago=16)
+    client = client_for(clerk)
+
+    page = client.get(application_a.get_absolute_url()).content.decode()
+    assert (
+        "Interrupted</span>: attempt 1 was cut off when the job worker stopped; it may not "
+        "have been sent"
+    ) in page
+    assert ">Resend</button>" in page
+
+    path = reverse("permits:application_delivery_resend", args=["alpha", application_a.number])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, {"delivery": stuck.pk}, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "The e-mail to priya@example.com is queued to be sent again."
+    ]
+    [message] = mail.outbox
+    assert (message.to, message.subject) == (["priya@example.com"], SUBJECT)
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.attempts, stuck.last_error, stuck.attempt_started_at) == (
+        DeliveryStatus.FAILED, 1, INTERRUPTED, None
+    )  # fmt: skip
+    fresh = Delivery.objects.get(resend_of=stuck)
+    assert (fresh.status, fresh.actor) == (DeliveryStatus.SENT, clerk)
+    assert history(application_a) == [
+        ("delivery_failed", f"E-mail to priya@example.com failed after 1 attempt: {INTERRUPTED}"),
+        ("delivery_resend", f"E-mail to priya@example.com queued again: {SUBJECT}"),
+        ("delivery_sent", f"E-mail to priya@example.com sent: {SUBJECT}"),
+    ]
+    assert f"Failed</span>: {INTERRUPTED}" in response.content.decode()
+    # The lost job's next attempt, should it ever run, sends nothing more.
+    assert delivery_send.call(stuck.pk, 2) == "skipped"
+    assert len(mail.outbox) == 1
+
+
+def test_a_live_attempt_still_refuses_resend_and_nothing_changes(application_a, clerk, settings):
+    settings.DELIVERY_ATTEMPT_STALE_MINUTES = 15
+    live = claimed_delivery(application_a, minutes_ago=14)
+    client = client_for(clerk)
+    page = client.get(application_a.get_absolute_url()).content.decode()
+    assert ">Resend</button>" not in page
+    assert "Interrupted" not in page
+    before = everything_of(application_a)
+
+    response = resend(client, application_a, live.pk)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "The e-mail to priya@example.com is still queued; it will be sent or its failure "
+        "shown here."
+    ]
+    assert everything_of(application_a) == before
+    assert mail.outbox == []
+
+
+def test_an_attempt_that_outlived_the_bound_and_was_sent_is_recorded_sent(
+    application_a, clerk, monkeypatch
+):
+    """The attempt was alive after all: a Resend failed it as interrupted while it talked to
+    the server, which then took the mail. The history says sent, not failed."""
+    real_send = EmailMessage.send
+
+    def resent_meanwhile(message, *args, **kwargs):
+        Delivery.objects.update(attempt_started_at=timezone.now() - datetime.timedelta(hours=1))
+        delivery_resend(delivery=Delivery.objects.get(), actor=clerk)
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", resent_meanwhile)
+    original = queue(application_a)  # the resend's own mail waits for a commit
+
+    original.refresh_from_db()
+    assert (original.status, original.last_error) == (DeliveryStatus.SENT, "")
+    assert original.sent_at is not None
+    assert history(application_a) == [
+        ("delivery_failed", f"E-mail to priya@example.com failed after 1 attempt: {INTERRUPTED}"),
+        ("delivery_resend", f"E-mail to priya@example.com queued again: {SUBJECT}"),
+        ("delivery_sent", f"E-mail to priya@example.com sent: {SUBJECT}"),
+    ]
+
+
+def test_recover_deliveries_queues_an_interrupted_attempt_again_and_leaves_a_live_one(
+    application_a, settings, django_capture_on_commit_callbacks
+):
+    settings.DELIVERY_ATTEMPT_STALE_MINUTES = 15
+    stuck = claimed_delivery(application_a, minutes_ago=20)
+    live = claimed_delivery(application_a, minutes_ago=2)
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("recover_deliveries", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        f"QUEUED e-mail {stuck.pk} to priya@example.com again",
+        "1 e-mail(s) queued again, 0 failed.",
+    ]
+    [message] = mail.outbox
+    assert message.subject == SUBJECT
+    stuck.refresh_from_db()
+    # The cut-off attempt counts as one; the second, queued by the command, sent it.
+    assert (stuck.status, stuck.attempts, stuck.attempt_started_at) == (
+        DeliveryStatus.SENT, 2, None
+    )  # fmt: skip
+    live.refresh_from_db()
+    assert (live.status, live.attempts, live.last_error) == (DeliveryStatus.QUEUED, 1, "")
+    assert live.attempt_started_at is not None
+    assert history(application_a) == [
+        ("delivery_requeued", f"E-mail to priya@example.com queued again: {INTERRUPTED}"),
+        ("delivery_sent", f"E-mail to priya@example.com sent: {SUBJECT}"),
+    ]
+
+
+def test_recover_deliveries_before_the_workers_start_takes_every_claim_and_fails_the_last(
+    application_a, clerk, django_capture_on_commit_callbacks
+):
+    """`--grace-minutes 0` (make run, before any worker): no attempt can be alive. One
+    whose attempts are used up is failed with the reason, and may then be resent."""
+    fresh_claim = claimed_delivery(application_a, minutes_ago=0)
+    last_attempt = claimed_delivery(application_a, minutes_ago=0, attempts=5)
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("recover_deliveries", "--grace-minutes", "0", stdout=out)
+
+    assert "1 e-mail(s) queued again, 1 failed." in out.getvalue()
+    fresh_claim.refresh_from_db()
+    assert (fresh_claim.status, fresh_claim.attempts) == (DeliveryStatus.SENT, 2)
+    last_attempt.refresh_from_db()
+    assert (last_attempt.status, last_attempt.last_error, last_attempt.attempts) == (
+        DeliveryStatus.FAILED, INTERRUPTED, 5
+    )  # fmt: skip
+    assert (
+        "delivery_failed",
+        f"E-mail to priya@example.com failed after 5 attempts: {INTERRUPTED}",
+    ) in history(application_a)
+    assert last_attempt.may_be_resent
+    page = client_for(clerk).get(application_a.get_absolute_url()).content.decode()
+    assert f"Failed</span>: {INTERRUPTED}" in page
+
+
+def test_the_page_says_an_interrupted_attempt_recovered_will_be_tried_again(
+    application_a, clerk, settings
+):
+    settings.TASKS = DATABASE_TASKS  # queued, not run: what a worker would take up
+    claimed_delivery(application_a, minutes_ago=60)
+
+    call_command("recover_deliveries", stdout=io.StringIO())
+
+    page = client_for(clerk).get(application_a.get_absolute_url()).content.decode()
+    assert f"attempt 1 failed: {INTERRUPTED}; it will be tried again" in page
+    assert ">Resend</button>" not in page
 
 
 # The real worker, as production runs it
