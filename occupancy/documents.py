@@ -48,7 +48,10 @@ def pdf_language(language: str) -> str:
 def permit_pdf_metadata(snapshot: dict) -> DocumentMetadata:
     """A permit PDF's metadata, from its snapshot alone (re-rendering gives the same bytes),
     in the permit's language: the template's own <title> and <html lang> win."""
-    stored = PermitSnapshot.from_json(snapshot)
+    return _metadata_of(PermitSnapshot.from_json(snapshot))
+
+
+def _metadata_of(stored: PermitSnapshot) -> DocumentMetadata:
     permit, application = stored.permit, stored.application
     values = {
         "number": permit.number,
@@ -91,16 +94,15 @@ def render_permit_pdf(
     Rendered in the permit's language (its snapshot's; a bilingual permit's main language,
     English), whatever the language of the request: month names and any translated label
     are the permit's."""
-    language = PermitSnapshot.from_json(snapshot).permit.language
-    with translation.override(main_language(language)):
+    # Read once for the language, the template's context and the metadata (the close
+    # renders inside the number's lock: issue 16).
+    stored = PermitSnapshot.from_json(snapshot)
+    with translation.override(main_language(stored.permit.language)):
         html = render_permit_html(
-            body, template_context(snapshot, logo_data_uri=_logo_data_uri(municipality))
+            body, stored.template_context(logo_data_uri=_logo_data_uri(municipality))
         )
     return render_pdf(
-        html,
-        stylesheet=stylesheet,
-        stylesheet_key=stylesheet_key,
-        metadata=permit_pdf_metadata(snapshot),
+        html, stylesheet=stylesheet, stylesheet_key=stylesheet_key, metadata=_metadata_of(stored)
     )
 
 
