@@ -134,8 +134,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django reads .iterator() through a server-side cursor (DECLARE … WITH HOLD, FETCH,
     # CLOSE): every choice list of a form (ModelChoiceField iterates that way) paid those
     # round trips for a few dozen rows, on every page that shows a form. Server-side cursors
-    # also fail behind a transaction-pooling PgBouncer. The price: a command iterating over
-    # a whole table (verify_records) receives it in one result instead of in batches.
+    # also fail behind a transaction-pooling PgBouncer. The price: .iterator() receives a
+    # whole table in one result, so a command walking one reads it in keyset batches instead
+    # (verify_records: occupancy.records._in_batches).
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     # Seconds a new connection may take: a database host that drops packets must not hold a
     # request (or /healthz) for the system's TCP timeout of minutes. A connect_timeout in
