@@ -14,6 +14,7 @@ these pages use is supported: no FormHelper, label or field classes.
     {% load bootstrap_fields %}
     {{ form|bootstrap_form }}
     {{ form.field|bootstrap_field }}
+    {{ form.field|widget }}        (the widget alone: {{ form.field.as_widget }})
 """
 
 from django import forms, template
@@ -90,6 +91,18 @@ def bootstrap_field(field: BoundField) -> SafeString:
     return format_html(
         '<div id="div_{}" class="mb-3{}">{}</div>', field.auto_id, extra, mark_safe("".join(parts))
     )
+
+
+@register.filter
+def widget(field: BoundField) -> SafeString:
+    """`{{ field.as_widget }}` (the widget alone, with its own attributes), written in Python
+    for a select or an input Django's own templates would render: the Work view's
+    Inspection type (a template per option otherwise) and the application list's filters."""
+    if _plain_select(field):
+        return _select(field)
+    if _plain_input(field):
+        return _input(field)
+    return field.as_widget()
 
 
 def _form_errors(form) -> str:

@@ -129,3 +129,26 @@ def test_a_select_is_djangos_to_the_character():
     for field in Grouped():
         assert _plain_select(field)
         assert _select(field) == field.as_widget()
+
+
+def test_the_widget_filter_is_as_widget_to_the_character(application_a, client, clerk):
+    """{{ field|widget }}, used for the Work view's Inspection type and the application
+    list's filters, writes what {{ field.as_widget }} would, the selected option included."""
+    from django.urls import reverse
+
+    from core.templatetags.bootstrap_fields import widget
+    from inspections.forms import InspectionAddForm
+    from permits.forms import ApplicationSearchForm
+
+    fields = [
+        *InspectionAddForm(application=application_a),
+        *ApplicationSearchForm({"q": "x", "status": "occupied", "show": ""}),
+        *ApplicationSearchForm(),
+    ]
+    for field in fields:
+        assert widget(field) == field.as_widget(), field.name
+    client.force_login(clerk)
+    html = client.get(application_a.get_absolute_url()).content.decode()
+    assert str(InspectionAddForm(application=application_a)["inspection_type"].as_widget()) in html
+    html = client.get(reverse("permits:application_list") + "?status=occupied").content.decode()
+    assert 'value="occupied" selected' in html
