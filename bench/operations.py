@@ -14,6 +14,7 @@ import itertools
 import random
 import re
 import threading
+import time
 from urllib.parse import urlencode
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -189,8 +190,11 @@ def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
 
     def finish_and_close(session, index, code=None):
         """Finish and Close Inspection with a full grant: the result form (action=finish),
-        then "Yes, close the inspection" on the confirmation page."""
+        then "Yes, close the inspection" on the confirmation page. Each of its three
+        requests' latency is appended to finish_and_close.steps (result form, confirmation
+        page, close), so the close request alone is reported beside the whole."""
         code = code or closable.take()
+        began = time.perf_counter()
         status, headers, _ = session.post(
             reverse("occupancy:visit_result", args=[code]),
             {
@@ -210,13 +214,22 @@ def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
         )
         if status != 302 or "/confirm" not in headers.get("Location", ""):
             return f"result form: HTTP {status} {headers.get('Location', '')}"
+        saved = time.perf_counter()
         status, _, content = session.get(headers["Location"])
         shown = re.search(rb'name="draft_fingerprint" value="([0-9a-f]+)"', content)
         if status != 200 or shown is None:
             return f"confirmation page: HTTP {status}, no draft fingerprint"
+        confirmed = time.perf_counter()
         status, headers, _ = session.post(
             reverse("occupancy:visit_close", args=[code]),
             {"draft_fingerprint": shown.group(1).decode()},
+        )
+        closed = time.perf_counter()
+        finish_and_close.steps.append(  # list.append: safe across the client threads
+            tuple(
+                round((b - a) * 1000, 1)
+                for a, b in ((began, saved), (saved, confirmed), (confirmed, closed))
+            )
         )
         # Closed: back to the inspection's visits. A refusal (another close in progress,
         # a close error) also redirects, elsewhere, with its message.
@@ -224,6 +237,8 @@ def build(targets: Targets, *, clients: int, reserved: dict[str, list]) -> dict:
         if status != 302 or not location.endswith("#visits"):
             return f"close: HTTP {status} {location}"
         return None
+
+    finish_and_close.steps = []
 
     def pdf_download(session, index, target=None):
         status, _, content = session.get(target or rng.choice(targets.permits))

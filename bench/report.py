@@ -82,6 +82,13 @@ def _cause_of_close(results: dict) -> str:
         "rounds (close p95 ÷ bare render p95 beside it): "
         + ", ".join(f"{r['p95_ms']} ÷ {r['baseline_p95_ms']}" for r in op.get("rounds", []))
     ]
+    if steps := op.get("steps"):
+        close, result, page = steps["close"], steps["result_form"], steps["confirmation_page"]
+        parts.append(
+            f"its requests apart, p95: the close alone {close['p95_ms']} ms = "
+            f"{close['p95_ratio']} × the bare render (p50 {close['p50_ms']} ms), the result "
+            f"form {result['p95_ms']} ms, the confirmation page {page['p95_ms']} ms"
+        )
     if profile:
         parts.append(
             f"its three requests (result form, confirmation page, close) {_in_process(profile)}"
@@ -132,9 +139,7 @@ def budgets(results: dict) -> list[dict]:
                 "measured": f"{profile['total_ms']:.1f} ms",
                 "one_client": alone(name),
                 "met": met,
-                "cause": None
-                if met
-                else _in_process(profile) + (f"; {_top(top)}" if top else ""),
+                "cause": None if met else _in_process(profile) + (f"; {_top(top)}" if top else ""),
             }
         )
     close = ops["finish_and_close"]

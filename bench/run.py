@@ -209,10 +209,18 @@ def _time_operation(timer: Timer, name: str) -> tuple[dict, list[Measurement], l
     plan, base = PLANS[name], BASELINE_OF[name]
     measured, beside, loads, errors = [], [], [], []
     rounds = CLOSE_ROUNDS if name == "finish_and_close" else 1
+    steps = getattr(timer.actions[name], "steps", None)
+    measured_steps = []
     for index in range(rounds):
         position = "before" if rounds == 1 else f"round {index + 1}"
         beside.append(timer.baseline(base, name, position))
+        if steps is not None:
+            steps.clear()
         measurement, load = timer.measure(name, plan, warmup=plan.warmup if index == 0 else 0)
+        if steps is not None:
+            # The warm-ups all end before the first measured request (a barrier): the
+            # measured ones are the last appended.
+            measured_steps += steps[max(0, len(steps) - measurement.requests) :]
         measured.append(measurement)
         loads.append(load)
         errors += measurement.error_samples
@@ -228,6 +236,17 @@ def _time_operation(timer: Timer, name: str) -> tuple[dict, list[Measurement], l
         rps_ratio=round(summary["rps"] / base_summary["rps"], 3) if base_summary["rps"] else 0,
         load=_mean_load(loads),
     )
+    if measured_steps:
+        # Finish and Close's three requests apart: what the close request alone costs
+        # against the bare render beside it, and the two pages before it.
+        summary["steps"] = {}
+        for position, step in enumerate(("result_form", "confirmation_page", "close")):
+            values = sorted(row[position] for row in measured_steps)
+            summary["steps"][step] = {
+                "p50_ms": round(percentile(values, 50), 1),
+                "p95_ms": round(percentile(values, 95), 1),
+                "p95_ratio": round(percentile(values, 95) / base_summary["p95_ms"], 2),
+            }
     if rounds > 1:
         summary["rounds"] = [
             {
@@ -466,6 +485,11 @@ def main(*, database: dict, started: float) -> dict:
                 f"{summary['baseline_p95_ms']} ms, {summary['baseline_rps']}/s; others' CPUs "
                 f"{summary['load'].get('others_cpus')}"
             )
+            for step, figures in summary.get("steps", {}).items():
+                log(
+                    f"  {step:18} p50 {figures['p50_ms']:8.1f} ms  p95 {figures['p95_ms']:8.1f} "
+                    f"ms = {figures['p95_ratio']} × {summary['baseline']} p95"
+                )
             if errors:
                 log(f"  e.g. {errors[0]}")
         for name, runs in beside_all.items():
