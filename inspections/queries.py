@@ -73,43 +73,48 @@ def open_visit(*, inspection) -> Visit | None:
     return inspection.visits.filter(status=VisitStatus.OPEN).select_related("started_by").first()
 
 
-def visit_findings(*, visit) -> QuerySet[Finding]:
-    return visit.findings.select_related("corrected_on_visit").order_by(
-        "discovery_date", "created_at", "id"
-    )
+def findings_at_visit(visit) -> QuerySet[Finding]:
+    """The findings an open visit shows and its Add order and Add photos forms may link,
+    with their visits: those recorded on it and the deficiencies of earlier visits still open
+    at it, or that it marked corrected (linkable_findings). One queryset, read once when
+    first iterated: the Deficiencies & remarks section splits it (split_findings) and the
+    forms offer it (issue 16: it was three queries of one set)."""
+    return linkable_findings(visit).select_related("visit")
 
 
-def carried_over_findings(*, visit) -> QuerySet[Finding]:
-    """Deficiencies from earlier visits of the inspection that were still open when this
-    visit started, or that this visit marked corrected."""
-    return (
-        Finding.objects.filter(
-            visit__inspection_id=visit.inspection_id,
-            visit__sequence__lt=visit.sequence,
-            is_remark=False,
-        )
-        .filter(Q(corrected_on_visit__isnull=True) | Q(corrected_on_visit=visit))
-        .select_related("visit")
-        .order_by("discovery_date", "id")
-    )
+def split_findings(findings, visit) -> tuple[list[Finding], list[Finding]]:
+    """findings_at_visit as its section lists them: those recorded on this visit (by
+    discovery date, then as recorded), and those carried from earlier visits (by discovery
+    date)."""
+    here = [f for f in findings if f.visit_id == visit.pk]
+    carried = [f for f in findings if f.visit_id != visit.pk]
+    here.sort(key=lambda f: (f.discovery_date, f.created_at, f.pk))
+    carried.sort(key=lambda f: (f.discovery_date, f.pk))
+    return here, carried
 
 
-def visit_orders(*, visit) -> QuerySet[Order]:
-    return visit.orders.prefetch_related(
-        Prefetch("findings", queryset=Finding.objects.order_by("id"))
-    ).order_by("created_at", "id")
-
-
-def carried_over_orders(*, visit) -> QuerySet[Order]:
-    return (
+def orders_at_visit(*, visit) -> tuple[list[Order], list[Order]]:
+    """The orders an open visit shows, in one query (and one for their linked findings):
+    those issued on it, and those of earlier visits not complied with before it (open, or
+    marked complied with on it), each by creation."""
+    orders = (
         Order.objects.filter(
-            visit__inspection_id=visit.inspection_id, visit__sequence__lt=visit.sequence
+            # Within the inspection's visits first, as linkable_findings does.
+            Q(visit__in=Visit.objects.filter(inspection_id=visit.inspection_id)),
+            Q(visit=visit)
+            | Q(
+                Q(complied_on_visit__isnull=True) | Q(complied_on_visit=visit),
+                visit__sequence__lt=visit.sequence,
+            ),
         )
-        .filter(Q(complied_on_visit__isnull=True) | Q(complied_on_visit=visit))
         .select_related("visit")
         .prefetch_related(Prefetch("findings", queryset=Finding.objects.order_by("id")))
         .order_by("created_at", "id")
     )
+    here, carried = [], []
+    for order in orders:
+        (here if order.visit_id == visit.pk else carried).append(order)
+    return here, carried
 
 
 def outstanding_matters(*, visit, for_grant: bool = False) -> tuple[list[Finding], list[Order]]:

@@ -58,17 +58,19 @@ def inspection_page_context(request, *, inspection) -> dict:
         and not inspection.is_finished
         and access.can(user, municipality_id, START),
         "role_note": _role_note(user, inspection),
-        # One queryset for the Add order and Add photos forms: read once, when shown.
-        "linkable_findings": queries.linkable_findings(visit) if visit is not None else None,
+        # One queryset for the Deficiencies & remarks section and the Add order and Add
+        # photos forms: read once, when first shown.
+        "linkable_findings": queries.findings_at_visit(visit) if visit is not None else None,
     }
 
 
 def _findings(request, page, forms):
     if (visit := page["visit"]) is None:
         return None
+    findings, carried = queries.split_findings(page["linkable_findings"], visit)
     return {
-        "findings": list(queries.visit_findings(visit=visit)),
-        "carried_findings": list(queries.carried_over_findings(visit=visit)),
+        "findings": findings,
+        "carried_findings": carried,
         "finding_form": forms.get("finding_form") or FindingForm(),
     }
 
@@ -76,9 +78,10 @@ def _findings(request, page, forms):
 def _orders(request, page, forms):
     if (visit := page["visit"]) is None:
         return None
+    orders, carried = queries.orders_at_visit(visit=visit)
     return {
-        "orders": list(queries.visit_orders(visit=visit)),
-        "carried_orders": list(queries.carried_over_orders(visit=visit)),
+        "orders": orders,
+        "carried_orders": carried,
         "order_form": forms.get("order_form")
         or (OrderForm(findings=page["linkable_findings"]) if page["can_record"] else None),
     }

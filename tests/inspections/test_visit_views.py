@@ -503,3 +503,43 @@ def test_photos_over_the_pixel_budget_of_a_request_are_refused_before_any_is_dec
     )
     assert message in response.content.decode().replace("&#x27;", "'")
     assert not Photo.objects.exists()
+
+
+def test_an_open_visit_reads_its_findings_once_for_its_lists_and_forms(inspector, occupancy):
+    """Issue 16: the Deficiencies & remarks section (recorded here, carried from earlier
+    visits) and the Add order and Add photos forms show one set of findings, read in one
+    query; the orders issued here and those carried are one query too. What each list
+    holds, and in which order, is as before."""
+    earlier = make_closed_visit(occupancy, inspector, sequence=1)
+    carried_late = make_finding(earlier, inspector, discovery_date=datetime.date(2026, 3, 2))
+    carried_early = make_finding(earlier, inspector, discovery_date=datetime.date(2026, 3, 1))
+    make_finding(earlier, inspector, is_remark=True)  # a remark is not carried
+    carried_order = make_order(earlier, inspector)
+    visit = Visit.objects.create(inspection=occupancy, sequence=2, started_by=inspector)
+    here_second = make_finding(visit, inspector, discovery_date=datetime.date(2026, 3, 5))
+    here_first = make_finding(visit, inspector, discovery_date=datetime.date(2026, 3, 4))
+    here_order = make_order(visit, inspector)
+    here_order.findings.add(here_first)
+    client = client_for(inspector)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(occupancy.get_absolute_url())
+    assert response.status_code == 200
+    context = response.context
+    assert context["findings"] == [here_first, here_second]
+    assert context["carried_findings"] == [carried_early, carried_late]
+    assert context["orders"] == [here_order]
+    assert context["carried_orders"] == [carried_order]
+    offered = [int(value) for value, _ in context["order_form"].fields["findings"].choices]
+    assert offered == [carried_early.pk, carried_late.pk, here_first.pk, here_second.pk]
+    photo_choices = context["photo_form"].fields["finding"].choices
+    assert [value for value, _ in photo_choices][1:] == offered
+    finding_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and ' FROM "inspections_finding" ' in q["sql"]
+        and "inspections_order_findings" not in q["sql"]  # the orders' linked findings
+    ]
+    assert len(finding_reads) == 1
+    order_reads = [q for q in queries.captured_queries if ' FROM "inspections_order" ' in q["sql"]]
+    assert len(order_reads) == 1
