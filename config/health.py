@@ -42,14 +42,18 @@ def bounded_transaction():
     """A transaction whose statements may each run HEALTH_DATABASE_TIMEOUT_MS on PostgreSQL
     (SET LOCAL: it ends with the transaction), so a database that takes the query and never
     answers fails the check in time. A new connection is bounded by connect_timeout
-    (settings.DATABASES). SQLite is a local file: nothing to wait for."""
+    (settings.DATABASES). A kept connection to a host that stops answering at the network
+    level is not: that is the TCP keepalive's (docs/deploying.md). SQLite is a local file,
+    and its transactions take the write lock (IMMEDIATE): no transaction there."""
+    if connection.vendor != "postgresql":
+        yield
+        return
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('statement_timeout', %s, true)",
-                    [f"{settings.HEALTH_DATABASE_TIMEOUT_MS}ms"],
-                )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true)",
+                [f"{settings.HEALTH_DATABASE_TIMEOUT_MS}ms"],
+            )
         yield
 
 

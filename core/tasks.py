@@ -90,12 +90,18 @@ def _record(delivery: Delivery, verb: str, summary: str) -> None:
 
 
 def delivery_fail(delivery: Delivery, reason: str) -> None:
-    """The delivery failed for good: recorded on it and on the application's history."""
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.QUEUED).update(
+    """The delivery failed for good at its attempt `delivery.attempts`: recorded on it and on
+    the application's history. Nothing happens when a later attempt has claimed it since
+    (an attempt taken as interrupted that ends after all must not fail its successor)."""
+    failed = Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.QUEUED, attempts=delivery.attempts
+    ).update(
         status=DeliveryStatus.FAILED,
         last_error=excerpt(reason, REASON_MAX_LENGTH),
         attempt_started_at=None,
     )
+    if not failed:
+        return
     attempts = f"{delivery.attempts} attempt{'s' if delivery.attempts != 1 else ''}"
     _record(
         delivery,
@@ -132,6 +138,14 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
         # The stored file will not change back: retrying would only repeat the refusal.
         delivery_fail(delivery, str(exc))
         return "failed"
+    # Claimed again just before talking to the SMTP server (EMAIL_TIMEOUT bounds that), so
+    # that only that bounded step can outlive DELIVERY_ATTEMPT_STALE_MINUTES; reading the
+    # attachments from storage may have taken long. Taken as interrupted meanwhile (a
+    # Resend, recover_deliveries): this attempt sends nothing.
+    if not Delivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.QUEUED, attempts=attempt
+    ).update(attempt_started_at=timezone.now()):
+        return "skipped"
     try:
         message.send()
     except Exception as exc:  # whatever the mail server or the network did
@@ -142,9 +156,10 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
             delivery_fail(delivery, reason)
             return "failed"
         # Recorded before the retry is enqueued: a backend that cannot defer runs it now.
-        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
-            last_error=reason, attempt_started_at=None
-        )
+        # Only this attempt's claim: a later one's (recover_deliveries) is left alone.
+        Delivery.objects.filter(
+            pk=delivery_id, status=DeliveryStatus.QUEUED, attempts=attempt
+        ).update(last_error=reason, attempt_started_at=None)
         retry_later(delivery_send, delivery_id, attempt=attempt)
         return "retrying"
     outcome = {"status": DeliveryStatus.SENT, "sent_at": timezone.now(), "last_error": "",

@@ -1,8 +1,8 @@
 """The confirmation step of Finish and Close is bound to the draft it showed.
 
 "Yes, close the inspection" posts the fingerprint of the draft on the page; the close goes
-ahead only when the visit's draft still has that fingerprint (checked by the view and again
-by occupancy.services.visit_finish_and_close under the visit lock). Otherwise a draft saved
+ahead only when the visit's draft still has that fingerprint (checked once, by
+occupancy.services.visit_finish_and_close under the visit lock). Otherwise a draft saved
 meanwhile in another tab, or by another inspector, would be issued unseen.
 """
 

@@ -228,7 +228,8 @@ def visit_close(request: HttpRequest, code: str) -> HttpResponse:
     except VisitAlreadyClosed:
         return _already_closed(request, inspection)
     except DraftChanged:
-        # Saved in another tab between the check above and the visit lock.
+        # The draft was saved again (another tab, another inspector) since the confirmation
+        # page showed it: the service compared the fingerprint under the visit lock.
         return _confirm_again(request, inspection, missing=False)
     except GrantRefused as exc:
         # Something changed between the confirmation and the close (a template retired, a

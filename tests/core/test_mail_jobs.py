@@ -630,3 +630,64 @@ def test_the_db_worker_command_sends_a_queued_mail(application_a, inspector, set
     assert history(application_a) == [
         ("delivery_sent", f"E-mail to priya@example.com sent: {SUBJECT}")
     ]
+
+
+def test_an_attempt_taken_as_interrupted_before_it_reaches_the_server_sends_nothing(
+    application_a, clerk, monkeypatch
+):
+    """Reading the attachments took longer than DELIVERY_ATTEMPT_STALE_MINUTES and a clerk
+    pressed Resend meanwhile: the attempt is claimed again just before the SMTP step, finds
+    the delivery failed, and sends nothing (the fresh delivery will)."""
+    import core.tasks
+
+    real_message = core.tasks._message
+
+    def slow_storage_then_resend(delivery):
+        message = real_message(delivery)
+        Delivery.objects.update(attempt_started_at=timezone.now() - datetime.timedelta(hours=1))
+        delivery_resend(delivery=Delivery.objects.get(pk=delivery.pk), actor=clerk)
+        return message
+
+    monkeypatch.setattr(core.tasks, "_message", slow_storage_then_resend)
+    original = queue(application_a)  # the fresh delivery's job waits for a commit
+
+    assert mail.outbox == []
+    original.refresh_from_db()
+    assert (original.status, original.last_error) == (DeliveryStatus.FAILED, INTERRUPTED)
+    assert Delivery.objects.get(resend_of=original).status == DeliveryStatus.QUEUED
+
+
+def test_a_superseded_attempt_that_fails_leaves_the_next_attempts_claim(
+    application_a, settings, monkeypatch
+):
+    """Attempt 1 outlived the bound while the SMTP server hung; recover_deliveries queued
+    attempt 2, which claimed the delivery; then attempt 1 failed. Its failure must neither
+    clear attempt 2's claim (a worker killed during attempt 2 would leave the delivery
+    unclaimed: never taken as interrupted, Resend refused for good) nor fail it."""
+    from core.mail import deliveries_recover
+    from core.tasks import delivery_fail
+
+    settings.DELIVERY_ATTEMPT_STALE_MINUTES = 15
+    second_claim = timezone.now()
+
+    def hung_then_refused(message, *args, **kwargs):
+        Delivery.objects.update(attempt_started_at=timezone.now() - datetime.timedelta(hours=1))
+        assert len(deliveries_recover().requeued) == 1
+        Delivery.objects.update(attempts=2, attempt_started_at=second_claim)  # attempt 2 runs
+        raise OSError("connection reset by the relay")
+
+    monkeypatch.setattr(EmailMessage, "send", hung_then_refused)
+    delivery = queue(application_a)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.QUEUED, 2)
+    assert delivery.attempt_started_at == second_claim
+    assert delivery.last_error == INTERRUPTED  # what recovery wrote, not attempt 1's reason
+    # Failing "for good" at attempt 1 is refused the same way: attempt 2 owns the delivery.
+    stale_view = Delivery.objects.get(pk=delivery.pk)
+    stale_view.attempts = 1
+    delivery_fail(stale_view, "attachment refused")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_started_at) == (DeliveryStatus.QUEUED, second_claim)
+    assert ("delivery_failed", "E-mail to priya@example.com failed after 1 attempt: "
+            "attachment refused") not in history(application_a)  # fmt: skip
