@@ -177,12 +177,22 @@ def _follow_up(request, page, forms):
     }
 
 
+def _open_matters_exist(application) -> bool:
+    """rules.has_open_matters, asked once per Work view: an Occupied application's status
+    note and its Outstanding matters section both need it (the page's application object
+    lives for the request; services ask rules.has_open_matters itself)."""
+    known = getattr(application, "_open_matters_exist", None)
+    if known is None:
+        known = application._open_matters_exist = rules.has_open_matters(application)
+    return known
+
+
 def _application_matters(request, page, forms):
     """Outstanding matters of the Work view: every deficiency and order still open, with the
     inspection, visit and documents (the report, a permit issued on it) they came from."""
     # Most applications have none: one existence check costs half the two lists' queries,
     # with their joins and ordering (issue 16).
-    if not rules.has_open_matters(page["application"]):
+    if not _open_matters_exist(page["application"]):
         return None
     findings, orders = queries.open_matters(application=page["application"])
     if not findings and not orders:
@@ -204,7 +214,7 @@ def _status_notes(applications) -> dict:
     return {
         application.pk: [pages.Link(gettext("with outstanding matters"), "#outstanding")]
         for application in applications
-        if application.status == ApplicationStatus.OCCUPIED and rules.has_open_matters(application)
+        if application.status == ApplicationStatus.OCCUPIED and _open_matters_exist(application)
     }
 
 

@@ -158,3 +158,26 @@ def test_work_view_query_count_does_not_grow_with_inspections(
         make_closed_visit(more, inspector)
         make_closed_visit(more, inspector, sequence=2, result="passed")
     assert count_queries(client, application_a.get_absolute_url()) == one
+
+
+def test_an_occupied_applications_work_view_asks_once_whether_matters_are_open(
+    inspector, municipality_a, framing_type_a
+):
+    """The status note ("with outstanding matters") and the Outstanding matters section of
+    an Occupied application need the same answer: the deficiencies and the orders are
+    asked about once each, then listed only when some are open."""
+    occupied = make_application(
+        municipality_a, number="B-2026-0201", status=ApplicationStatus.OCCUPIED
+    )
+    make_closed_visit(make_inspection(occupied, framing_type_a), inspector, result="passed")
+    client = client_for(inspector)
+
+    def reads(table):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(occupied.get_absolute_url()).content.decode()
+        return html, sum(f'FROM "{table}"' in q["sql"] for q in queries.captured_queries)
+
+    html, findings = reads("inspections_finding")
+    assert (findings, reads("inspections_order")[1]) == (1, 1)
+    assert "with outstanding matters" not in html
+    assert 'id="outstanding"' not in html
