@@ -260,7 +260,8 @@ def test_a_silent_smtp_server_times_out_in_the_worker_which_schedules_a_retry(
 # Resend, on the application's page
 
 
-def failed_delivery(application) -> Delivery:
+def stored_delivery(application, **fields) -> Delivery:
+    """A delivery row as a job left it (no job enqueued): `fields` say how."""
     return Delivery.objects.create(
         municipality=application.municipality,
         application=application,
@@ -268,9 +269,13 @@ def failed_delivery(application) -> Delivery:
         recipient="priya@example.com",
         subject=SUBJECT,
         body="The documents are attached.",
-        status=DeliveryStatus.FAILED,
-        attempts=5,
-        last_error="connection refused",
+        **fields,
+    )
+
+
+def failed_delivery(application) -> Delivery:
+    return stored_delivery(
+        application, status=DeliveryStatus.FAILED, attempts=5, last_error="connection refused"
     )
 
 
@@ -403,13 +408,8 @@ INTERRUPTED = "the sending attempt was interrupted (the job worker stopped)"
 
 def claimed_delivery(application, minutes_ago: float, attempts: int = 1) -> Delivery:
     """A delivery whose attempt `attempts` a job claimed `minutes_ago` and never finished."""
-    return Delivery.objects.create(
-        municipality=application.municipality,
-        application=application,
-        kind=DeliveryKind.CLOSE_DOCUMENTS,
-        recipient="priya@example.com",
-        subject=SUBJECT,
-        body="The documents are attached.",
+    return stored_delivery(
+        application,
         attempts=attempts,
         attempt_started_at=timezone.now() - datetime.timedelta(minutes=minutes_ago),
     )
