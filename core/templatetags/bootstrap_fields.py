@@ -95,14 +95,15 @@ def bootstrap_field(field: BoundField) -> SafeString:
 
 @register.filter
 def widget(field: BoundField) -> SafeString:
-    """`{{ field.as_widget }}` (the widget alone, with its own attributes), written in Python
-    for a select or an input Django's own templates would render: the Work view's
-    Inspection type (a template per option otherwise) and the application list's filters."""
+    """`{{ field }}`, the widget alone with its own attributes (`{{ field.as_widget }}` for a
+    field without a hidden initial value), written in Python for a select or an input
+    Django's own templates would render: the Work view's Inspection type (a template per
+    option otherwise), the application list's filters, and every field of bootstrap_field."""
     if _plain_select(field):
         return _select(field)
     if _plain_input(field):
         return _input(field)
-    return field.as_widget()
+    return str(field)
 
 
 def _form_errors(form) -> str:
@@ -120,9 +121,9 @@ def _form_errors(form) -> str:
 def _widget(field: BoundField, css_class: str) -> str:
     """The widget as Django renders it, with crispy's classes: the widget's own name in
     lower case (`textinput`, `dateinput`, `select`…), then Bootstrap's (crispy_field)."""
-    widget = field.field.widget
-    name = widget.__class__.__name__.lower()
-    classes = widget.attrs.get("class", "")
+    attrs = field.field.widget.attrs
+    name = field.field.widget.__class__.__name__.lower()
+    classes = attrs.get("class", "")
     if classes:
         if classes.find(name) == -1:
             classes += f" {name}"
@@ -132,12 +133,8 @@ def _widget(field: BoundField, css_class: str) -> str:
     for one in wanted.split():
         if one not in classes.split():
             classes += f" {one}"
-    widget.attrs["class"] = classes
-    if _plain_select(field):
-        return _select(field)
-    if _plain_input(field):
-        return _input(field)
-    return str(field)
+    attrs["class"] = classes
+    return widget(field)
 
 
 # Django's templates of these widgets are an <input> (input.html) or a <textarea>: _input
