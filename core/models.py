@@ -288,6 +288,7 @@ class DeliveryKind(models.TextChoices):
     REQUEST_CONFIRMED = "request_confirmed", _("Inspection request confirmed")
     REQUEST_MOVED = "request_moved", _("Inspection request moved")
     REQUEST_DECLINED = "request_declined", _("Inspection request declined")
+    REQUEST_CANCELLED = "request_cancelled", _("Inspection request cancelled")
     REQUEST_RESULT = "request_result", _("Result of a requested inspection")
 
 

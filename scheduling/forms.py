@@ -13,6 +13,7 @@ from scheduling import rules
 from scheduling.models import HalfDay, InspectionRequest
 
 DECLINE_REASON_MAX_LENGTH = InspectionRequest._meta.get_field("decline_reason").max_length
+CANCEL_REASON_MAX_LENGTH = InspectionRequest._meta.get_field("cancel_reason").max_length
 
 
 class DateInput(forms.DateInput):
@@ -156,4 +157,26 @@ class DeclineForm(forms.Form):
 
     def __init__(self, *args, request: InspectionRequest, **kwargs):
         kwargs.setdefault("auto_id", f"decline_{request.code}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CancelForm(forms.Form):
+    """Cancel a request, from the Work view's Inspection requests section or Dispatch: the
+    reason, and which of the two pages to go back to."""
+
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        max_length=CANCEL_REASON_MAX_LENGTH,
+        help_text=_("The requester is told, e.g. “The owner asked to cancel: the work is late”."),
+        error_messages={"required": _("Give the reason for cancelling: the requester is told.")},
+        widget=Textarea(attrs={"rows": 2}),
+    )
+    back = forms.ChoiceField(
+        choices=[("application", "application"), ("dispatch", "dispatch")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, request: InspectionRequest, **kwargs):
+        kwargs.setdefault("auto_id", f"cancel_{request.code}_%s")
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.codes import new_code
 from core.models import Municipality
+from core.text_limits import BoundedTextField, max_length_constraint
 from inspections.models import Inspection, InspectionType, Visit
 from permits.models import Application
 
@@ -191,6 +192,17 @@ class InspectionRequest(models.Model):
     # The inspector's own order of their day (My today), lowest first.
     position = models.PositiveSmallIntegerField(default=0)
     decline_reason = models.TextField(_("decline reason"), max_length=1000, blank=True)
+    # A request no longer needed is cancelled (never deleted): who, when and why.
+    cancel_reason = BoundedTextField(_("reason for cancelling"), max_length=1000, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -216,6 +228,7 @@ class InspectionRequest(models.Model):
         permissions = [
             ("request_inspection", "Can request an inspection"),
             ("dispatch", "Can dispatch inspection requests: confirm, move and decline them"),
+            ("cancel_inspection_request", "Can cancel an inspection request"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -244,6 +257,13 @@ class InspectionRequest(models.Model):
                 | (~Q(status=RequestStatus.DECLINED) & Q(decline_reason="")),
                 name="request_declined_has_reason",
             ),
+            # Cancelled if and only if a reason was given (the requester is told it).
+            models.CheckConstraint(
+                condition=(Q(status=RequestStatus.CANCELLED) & ~Q(cancel_reason=""))
+                | (~Q(status=RequestStatus.CANCELLED) & Q(cancel_reason="")),
+                name="request_cancelled_has_reason",
+            ),
+            max_length_constraint("scheduling_inspectionrequest", "cancel_reason", 1000),
         ]
         indexes = [
             models.Index(

@@ -103,6 +103,19 @@ def request_declined(*, request, actor) -> Delivery | None:
         )
 
 
+def request_cancelled(*, request, actor) -> Delivery | None:
+    """The request was cancelled, with the reason."""
+    with _in_language(request):
+        return _queue(
+            request,
+            kind=DeliveryKind.REQUEST_CANCELLED,
+            subject=gettext("Inspection cancelled"),
+            template="request_cancelled",
+            actor=actor,
+            day=rules.day_label(request.day, year=True),
+        )
+
+
 def request_result(*, request, visit, actor) -> Delivery | None:
     """The requested visit closed: its result."""
     failed = visit.result in FAILING_RESULTS

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from core import access
-from core.models import RoleGroup
+from core.models import Municipality, RoleGroup
 from scheduling import rules
 from scheduling.models import (
     DEFAULT_INSPECTIONS_PER_DAY,
@@ -25,6 +25,7 @@ from scheduling.models import (
 REQUEST = "scheduling.request_inspection"
 DISPATCH = "scheduling.dispatch"
 INSPECTS = "inspections.add_visit"
+CANCEL = rules.CANCEL
 
 
 def _with_details(requests: QuerySet) -> QuerySet:
@@ -176,6 +177,18 @@ def my_day(user, day: datetime.date) -> list[InspectionRequest]:
     )
     requests = access.scope(requests, user, perm=INSPECTS)
     return list(_with_details(requests).order_by("position", "half_day", "created_at"))
+
+
+def inspecting_municipalities(user) -> list[Municipality]:
+    """The municipalities whose business days make the user's next working day on My today:
+    those where the user inspects, whose bookings my_day lists. A superuser inspects
+    everywhere: the municipalities of their own open bookings (usually none)."""
+    ids = access.municipality_ids(user, INSPECTS)
+    if ids is None:
+        ids = InspectionRequest.objects.filter(
+            assigned_inspector=user, status__in=OPEN_STATUSES
+        ).values("municipality_id")
+    return list(Municipality.objects.filter(pk__in=ids))
 
 
 def my_overdue(user, before: datetime.date) -> list[InspectionRequest]:

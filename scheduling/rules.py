@@ -4,6 +4,9 @@ refusal at its field) and again by the service under its lock.
 Business days are weekdays that are neither a statutory holiday of the municipality's
 province (the `holidays` package: Ontario's by default) nor a day the municipality added
 (scheduling.Holiday).
+
+Who may cancel which request is here too (cancel_refusal): the pages that offer Cancel and
+the service that cancels ask the same function.
 """
 
 import datetime
@@ -13,6 +16,7 @@ import holidays as statutory
 from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext, ngettext, pgettext
 
+from core import access
 from core.models import Municipality
 from core.people import person_name
 from scheduling.models import (
@@ -26,6 +30,8 @@ from scheduling.models import (
 
 # How far ahead a request may be made: a year is more than any department books.
 LONGEST_NOTICE = datetime.timedelta(days=366)
+# The act of cancelling a request (granted to the dispatchers' roles, as declining is).
+CANCEL = "scheduling.cancel_inspection_request"
 
 
 def today() -> datetime.date:
@@ -78,6 +84,17 @@ class Calendar:
 
     def next_business_day(self, after: datetime.date) -> datetime.date:
         return self.add_business_days(after + datetime.timedelta(days=1), 0)
+
+
+def next_working_day(*, municipalities, after: datetime.date) -> datetime.date:
+    """The first business day after `after` (My today's next list: on a Friday, Monday; before
+    a holiday Monday, Tuesday). An inspector of several municipalities works on the first day
+    any of them is open: the earliest of their next business days. Without a municipality
+    (a superuser without bookings), the calendar's next day."""
+    return min(
+        (Calendar(municipality).next_business_day(after) for municipality in municipalities),
+        default=after + datetime.timedelta(days=1),
+    )
 
 
 def minimum_notice_days(municipality: Municipality) -> int:
@@ -205,3 +222,19 @@ def assignment_refusals(
             "capacity": capacity,
         }
     return refusals
+
+
+def cancel_refusal(*, request: InspectionRequest, user) -> str | None:
+    """Why `user` may not cancel `request`, or None when they may. Cancelling is an act of
+    the user's role in the request's municipality (CANCEL), and only a request still waiting
+    for its visit can be cancelled: not one declined, done or cancelled already, nor one
+    whose visit has started (closing that visit completes it)."""
+    if not access.can(user, request.municipality_id, CANCEL):
+        return gettext("Your role does not cancel inspection requests.")
+    if not request.is_open:
+        return gettext("This request is %(status)s already: it cannot be cancelled.") % {
+            "status": request.get_status_display().lower()
+        }
+    if request.visit_id is not None:
+        return gettext("A visit was started for this request: it cannot be cancelled.")
+    return None

@@ -5,7 +5,8 @@ SchedulingConfig.ready()."""
 from django.utils.translation import gettext_lazy as _
 
 from core import access, pages
-from scheduling import queries
+from scheduling import queries, rules
+from scheduling.forms import CancelForm
 
 
 def _application_requests(request, page, forms):
@@ -14,6 +15,11 @@ def _application_requests(request, page, forms):
     requests = queries.application_requests(application=application)
     if not requests and not can_request:
         return None
+    for item in requests:
+        may_cancel = rules.cancel_refusal(request=item, user=request.user) is None
+        item.cancel_form = (
+            CancelForm(request=item, initial={"back": "application"}) if may_cancel else None
+        )
     return {
         "inspection_requests": requests,
         "can_request_inspection": can_request,

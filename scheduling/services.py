@@ -1,8 +1,8 @@
 """State changes of inspection requests. Each function is the one place its rule lives;
 views, commands and the demo call these and never change a request themselves. Every
 change is written to the application's history, and the requester is told by e-mail
-(scheduling.notifications, after the commit) when a request is confirmed, moved or
-declined and when its visit's result is recorded.
+(scheduling.notifications, after the commit) when a request is confirmed, moved, declined
+or cancelled and when its visit's result is recorded.
 """
 
 import datetime
@@ -34,6 +34,7 @@ from scheduling.models import (
 )
 
 DECLINE_REASON_MAX_LENGTH = InspectionRequest._meta.get_field("decline_reason").max_length
+CANCEL_REASON_MAX_LENGTH = InspectionRequest._meta.get_field("cancel_reason").max_length
 # Who can be sent on an inspection: the act of starting a visit.
 INSPECTS = "inspections.add_visit"
 
@@ -293,6 +294,54 @@ def request_decline(*, request: InspectionRequest, reason: str, actor) -> Inspec
         f"{excerpt(reason, 200)}",
     )
     notifications.request_declined(request=request, actor=actor)
+    return request
+
+
+@transaction.atomic
+def request_cancel(*, request: InspectionRequest, reason: str, actor) -> InspectionRequest:
+    """Cancel a request no longer needed (the work is not ready, the requester called), with
+    a reason the requester is told. Kept, never deleted: the application's history and its
+    Inspection requests section show it Cancelled with its reason.
+
+    Refused (RequestRefused, at "reason") when the reason is blank or too long;
+    RequestNotOpen when it was declined, done or cancelled meanwhile; SchedulingError when
+    scheduling.rules.cancel_refusal refuses the actor or the request (its visit started),
+    asked under the request's row lock: a visit started at the same moment links itself
+    first (the cancel is then refused) or finds no open request.
+    Side effects: the request Cancelled with the reason, the canceller and the time (its
+    place in the inspector's day and capacity freed; the type may be requested again); an
+    Activity; the requester e-mailed after the commit. The inspection it named stays: a new
+    request of the type visits it.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise RequestRefused(
+            {"reason": gettext("Give the reason for cancelling: the requester is told.")}
+        )
+    if len(reason) > CANCEL_REASON_MAX_LENGTH:
+        raise RequestRefused(
+            {
+                "reason": gettext("The reason may have at most %(count)s characters.")
+                % {"count": CANCEL_REASON_MAX_LENGTH}
+            }
+        )
+    request = _lock(request)
+    if (refusal := rules.cancel_refusal(request=request, user=actor)) is not None:
+        raise SchedulingError(refusal)
+    request.status = RequestStatus.CANCELLED
+    request.cancel_reason = reason
+    request.cancelled_by = actor
+    request.cancelled_at = timezone.now()
+    request.save()
+    with in_record_language():
+        _record(
+            request,
+            actor=actor,
+            verb="inspection_request_cancelled",
+            summary=f"{request.inspection_type.name} inspection request of "
+            f"{rules.day_label(request.day)} cancelled: {excerpt(reason, 200)}",
+        )
+    notifications.request_cancelled(request=request, actor=actor)
     return request
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("requests/<str:code>/assign", views.request_assign, name="request_assign"),
     path("requests/<str:code>/move", views.request_move, name="request_move"),
     path("requests/<str:code>/decline", views.request_decline, name="request_decline"),
+    path("requests/<str:code>/cancel", views.request_cancel, name="request_cancel"),
     path("requests/<str:code>/reorder", views.request_reorder, name="request_reorder"),
     path("today/", views.my_today, name="my_today"),
     path("today/calendar/reset", views.calendar_reset, name="calendar_reset"),

@@ -19,7 +19,7 @@ from core.language import supported_language, user_language
 from permits import queries as permits_queries
 from scheduling import calendar_feed, queries, rules, services
 from scheduling.exceptions import RequestRefused, SchedulingError
-from scheduling.forms import AssignForm, DeclineForm, InspectionRequestForm
+from scheduling.forms import AssignForm, CancelForm, DeclineForm, InspectionRequestForm
 
 PAGE_SIZE = 25
 # The session key of a calendar address just made: shown once on My today, never stored.
@@ -70,12 +70,16 @@ def request_inspection(request: HttpRequest, municipality: str, number: str) -> 
     )
 
 
-def _dispatch_forms(request_obj, inspectors, bound=None) -> dict:
+def _dispatch_forms(request_obj, inspectors, bound=None, *, user) -> dict:
     bound = bound or {}
+    may_cancel = rules.cancel_refusal(request=request_obj, user=user) is None
     return {
         "assign_form": bound.get("assign_form")
         or AssignForm(request=request_obj, inspectors=inspectors),
         "decline_form": bound.get("decline_form") or DeclineForm(request=request_obj),
+        "cancel_form": CancelForm(request=request_obj, initial={"back": "dispatch"})
+        if may_cancel
+        else None,
     }
 
 
@@ -93,7 +97,9 @@ def dispatch(request: HttpRequest) -> HttpResponse:
     for item in requests:
         if item.municipality_id not in by_municipality:
             by_municipality[item.municipality_id] = queries.inspectors([item.municipality_id])
-        item.forms = _dispatch_forms(item, by_municipality[item.municipality_id])
+        item.forms = _dispatch_forms(
+            item, by_municipality[item.municipality_id], user=request.user
+        )
     return render(
         request,
         "scheduling/dispatch.html",
@@ -103,7 +109,7 @@ def dispatch(request: HttpRequest) -> HttpResponse:
 
 def _request_page(request, item, *, status=200, **bound) -> HttpResponse:
     inspectors = queries.inspectors([item.municipality_id])
-    item.forms = _dispatch_forms(item, inspectors, bound)
+    item.forms = _dispatch_forms(item, inspectors, bound, user=request.user)
     return render(
         request, "scheduling/request_detail.html", {"item": item}, status=status
     )
@@ -182,22 +188,57 @@ def request_decline(request: HttpRequest, code: str) -> HttpResponse:
     return _request_page(request, item, status=400, decline_form=form)
 
 
+@require_POST
+def request_cancel(request: HttpRequest, code: str) -> HttpResponse:
+    """Cancel a request with its reason, from the Work view or Dispatch (and back there)."""
+    item = queries.get_request(request.user, code, perm=queries.CANCEL)
+    form = CancelForm(request.POST, request=item)
+    if request.POST.get("back") == "dispatch":
+        back = reverse("scheduling:dispatch")
+    else:
+        back = item.application.get_absolute_url() + "#requests"
+    if form.is_valid():
+        try:
+            services.request_cancel(
+                request=item, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except RequestRefused as exc:
+            form.add_error("reason", exc.refusals.get("reason", str(exc)))
+        except SchedulingError as exc:
+            messages.error(request, str(exc))
+            return redirect(back)
+        else:
+            messages.success(
+                request,
+                gettext("%(type)s inspection request of %(number)s cancelled.")
+                % {"type": item.inspection_type.name, "number": item.application.number},
+            )
+            return redirect(back)
+    return render(
+        request, "scheduling/request_cancel.html", {"item": item, "form": form}, status=400
+    )
+
+
 @require_GET
 def my_today(request: HttpRequest) -> HttpResponse:
-    """The inspector's day in their order, tomorrow's list and what is overdue."""
+    """The inspector's day in their order, their next working day's list and what is
+    overdue."""
     if not access.can_somewhere(request.user, queries.INSPECTS):
         raise PermissionDenied("My today is for inspectors.")
     today = rules.today()
-    tomorrow = today + datetime.timedelta(days=1)
+    next_day = rules.next_working_day(
+        municipalities=queries.inspecting_municipalities(request.user), after=today
+    )
     new_token = request.session.pop(NEW_CALENDAR_TOKEN, None)
     return render(
         request,
         "scheduling/my_today.html",
         {
             "today": today,
-            "tomorrow": tomorrow,
+            "next_day": next_day,
+            "next_day_is_tomorrow": next_day == today + datetime.timedelta(days=1),
             "today_requests": queries.my_day(request.user, today),
-            "tomorrow_requests": queries.my_day(request.user, tomorrow),
+            "next_day_requests": queries.my_day(request.user, next_day),
             "overdue_requests": queries.my_overdue(request.user, today),
             "has_calendar": queries.has_calendar_feed(request.user),
             "new_calendar_url": request.build_absolute_uri(

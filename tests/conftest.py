@@ -111,6 +111,8 @@ def _role_groups(request):
             "scheduling.migrations.0003_notify_email_and_configuration"
         )
         configuration.grant_configuration_permissions(apps)
+        cancel = importlib.import_module("scheduling.migrations.0006_request_cancel")
+        cancel.grant_cancel_permission(apps)
         delivery = importlib.import_module("core.migrations.0005_delivery")
         delivery.grant_delivery_view_permission(apps)
 

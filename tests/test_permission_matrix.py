@@ -104,14 +104,16 @@ REVOKE = {"chief", "admin"}
 # address are every inspector's, another municipality's too (UNSCOPED: pages of no record).
 REQUEST = {"clerk", "inspector", "chief", "admin"}
 DISPATCH = {"clerk", "chief", "admin"}
+# Cancelling a request: the dispatchers' roles (scheduling/migrations/0006_request_cancel.py).
+CANCEL_REQUEST = {"clerk", "chief", "admin"}
 INSPECTS = RECORD | {"inspector_b"}
 UNSCOPED = {"scheduling:dispatch", "scheduling:my_today", "scheduling:calendar_reset"}
 
 
 def _scheduling_rows(application, municipality, inspector) -> dict:
-    """A request to assign, one to move, one to decline and two of the inspector's day to
-    reorder, on the next business days (each of its own inspection type: one open request
-    per type)."""
+    """A request to assign, one to move, one to decline, one to cancel and two of the
+    inspector's day to reorder, on the next business days (each of its own inspection type:
+    one open request per type)."""
     from scheduling import rules
     from scheduling.models import InspectionRequest, RequestStatus
 
@@ -141,6 +143,7 @@ def _scheduling_rows(application, municipality, inspector) -> dict:
         "to_assign": request("Plumbing"),
         "to_move": request("Drains", **booked, confirmed_date=day, position=1),
         "to_decline": request("Septic"),
+        "to_cancel": request("Pool fence", **booked, confirmed_date=day, position=2),
         "first": request("Fire separations", **booked, confirmed_date=later, position=1),
         "second": request("Insulation check", **booked, confirmed_date=later, position=2),
     }
@@ -166,6 +169,15 @@ def _request_moved(w, user):
 def _request_declined(w, user):
     declined = _reloaded(w.requests["to_decline"])
     assert (declined.status, declined.decline_reason) == ("declined", "No permit issued yet")
+
+
+def _request_cancelled(w, user):
+    cancelled = _reloaded(w.requests["to_cancel"])
+    assert (cancelled.status, cancelled.cancel_reason, cancelled.cancelled_by) == (
+        "cancelled",
+        "The owner asked to cancel",
+        user,
+    )
 
 
 def _request_reordered(w, user):
@@ -220,6 +232,7 @@ MATRIX = {
     "scheduling:request_assign": (None, DISPATCH),
     "scheduling:request_move": (None, DISPATCH),
     "scheduling:request_decline": (None, DISPATCH),
+    "scheduling:request_cancel": (None, CANCEL_REQUEST),
     "scheduling:request_reorder": (None, RECORD),
     "scheduling:my_today": (INSPECTS, None),
     "scheduling:calendar_reset": (None, INSPECTS),
@@ -465,6 +478,7 @@ def _world_rows(inspector, application_a, occupancy_type_a, framing_type_a, muni
             "scheduling:request_assign": (requests["to_assign"].code,),
             "scheduling:request_move": (requests["to_move"].code,),
             "scheduling:request_decline": (requests["to_decline"].code,),
+            "scheduling:request_cancel": (requests["to_cancel"].code,),
             "scheduling:request_reorder": (requests["second"].code,),
             "scheduling:my_today": (),
             "scheduling:calendar_reset": (),
@@ -702,6 +716,9 @@ POSTS = {
     ),
     "scheduling:request_decline": Post(
         lambda w: {"reason": "No permit issued yet"}, _request_declined
+    ),
+    "scheduling:request_cancel": Post(
+        lambda w: {"reason": "The owner asked to cancel"}, _request_cancelled
     ),
     "scheduling:request_reorder": Post(
         lambda w: {"direction": "up"}, _request_reordered, audited=False

@@ -129,3 +129,31 @@ def test_request_refusals_a_type_already_requested_and_not_yet_done(
         "December 16 and not yet done."
     }
     assert refusals(application_a, framing_type_a, THURSDAY) == {}
+
+
+def test_next_working_day_skips_the_weekend_and_the_holidays(municipality_a, municipality_b):
+    from scheduling.models import Holiday
+
+    friday = datetime.date(2026, 12, 18)
+    assert rules.next_working_day(municipalities=[municipality_a], after=MONDAY) == (
+        datetime.date(2026, 12, 15)
+    )
+    assert rules.next_working_day(municipalities=[municipality_a], after=friday) == (
+        datetime.date(2026, 12, 21)
+    )
+    # Christmas Day (Friday) and Boxing Day observed (Monday December 28).
+    assert rules.next_working_day(
+        municipalities=[municipality_a], after=datetime.date(2026, 12, 24)
+    ) == datetime.date(2026, 12, 29)
+    Holiday.objects.create(
+        municipality=municipality_a, date=datetime.date(2026, 12, 21), name="Civic closure"
+    )
+    assert rules.next_working_day(municipalities=[municipality_a], after=friday) == (
+        datetime.date(2026, 12, 22)
+    )
+    # An inspector of two towns works on the first day either is open.
+    assert rules.next_working_day(
+        municipalities=[municipality_a, municipality_b], after=friday
+    ) == datetime.date(2026, 12, 21)
+    # No municipality to ask (a superuser without bookings): the calendar's next day.
+    assert rules.next_working_day(municipalities=[], after=friday) == datetime.date(2026, 12, 19)

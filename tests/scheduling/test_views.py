@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from icalendar import Calendar
 
 from core.models import Profile
@@ -195,7 +196,7 @@ def test_my_today_lists_the_day_in_order_with_tomorrow_and_overdue(
     monkeypatch.setattr(rules, "today", lambda: WEDNESDAY)
     page = client_for(inspector).get(reverse("scheduling:my_today"))
     assert [r.code for r in page.context["today_requests"]] == [occupancy.code]
-    assert [r.code for r in page.context["tomorrow_requests"]] == [framing.code]
+    assert [r.code for r in page.context["next_day_requests"]] == [framing.code]
     html = page.content.decode()
     assert occupancy.inspection.get_absolute_url() in html
     assert "https://www.openstreetmap.org/search?query=" in html
@@ -268,3 +269,91 @@ def test_calendar_feed_speaks_the_inspectors_own_language_else_english(
         "Demande B-2026-0001\nPersonne-ressource sur le chantier : Sam Builder, 905-555-0142\n"
         "Accès : Lockbox"
     )
+
+
+FRIDAY = datetime.date(2026, 12, 18)
+
+
+def book(application, inspection_type, inspector, clerk, day):
+    request = make_request(application, inspection_type, clerk, day=day)
+    services.request_assign(
+        request=request, inspector=inspector, day=day, half_day="morning", actor=clerk
+    )
+    return request
+
+
+def next_day_heading(page) -> str:
+    html = page.content.decode()
+    start = html.index('id="tomorrow-heading">') + len('id="tomorrow-heading">')
+    return html[start : html.index("</h2>", start)]
+
+
+def test_my_today_on_a_friday_lists_mondays_bookings_as_the_next_working_day(
+    application_a, occupancy_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+
+    monday = book(application_a, occupancy_type_a, inspector, clerk, datetime.date(2026, 12, 21))
+    monkeypatch.setattr(rules, "today", lambda: FRIDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert page.context["next_day"] == datetime.date(2026, 12, 21)
+    assert [r.code for r in page.context["next_day_requests"]] == [monday.code]
+    assert next_day_heading(page) == "Next working day, Monday December 21 (1)"
+
+
+def test_my_today_keeps_tomorrow_when_it_is_a_working_day(
+    application_a, occupancy_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+
+    book(application_a, occupancy_type_a, inspector, clerk, THURSDAY)
+    monkeypatch.setattr(rules, "today", lambda: WEDNESDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert next_day_heading(page) == "Tomorrow, Thursday December 17 (1)"
+    monkeypatch.setattr(rules, "today", lambda: THURSDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert next_day_heading(page) == "Tomorrow, Friday December 18 (0)"
+    assert "No inspection is booked for you tomorrow." in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("friday", "tuesday", "own_holiday"),
+    [
+        # Family Day, Ontario's statutory holiday of the third Monday of February.
+        (datetime.date(2027, 2, 12), datetime.date(2027, 2, 16), None),
+        # A day the municipality closes (scheduling.Holiday).
+        (FRIDAY, datetime.date(2026, 12, 22), datetime.date(2026, 12, 21)),
+    ],
+)
+def test_my_today_on_a_friday_before_a_holiday_monday_lists_tuesdays_bookings(
+    application_a, occupancy_type_a, framing_type_a, inspector, clerk, monkeypatch,
+    friday, tuesday, own_holiday,
+):
+    from scheduling import rules
+    from scheduling.models import Holiday
+
+    booked = book(application_a, occupancy_type_a, inspector, clerk, tuesday)
+    if own_holiday is not None:
+        Holiday.objects.create(
+            municipality=application_a.municipality, date=own_holiday, name="Civic closure"
+        )
+    monkeypatch.setattr(rules, "today", lambda: friday)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert [r.code for r in page.context["next_day_requests"]] == [booked.code]
+    assert next_day_heading(page) == (
+        f"Next working day, Tuesday {tuesday:%B} {tuesday.day} (1)"
+    )
+
+
+def test_my_today_names_the_next_working_day_in_french(
+    french, application_a, occupancy_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+
+    book(application_a, occupancy_type_a, inspector, clerk, datetime.date(2026, 12, 21))
+    Profile.objects.create(user=inspector, language="fr-ca")
+    monkeypatch.setattr(rules, "today", lambda: FRIDAY)
+    # Signing in activates the user's language in this thread: the test's own is restored.
+    with translation.override(translation.get_language()):
+        page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert next_day_heading(page) == "Prochain jour ouvrable, lundi 21 décembre (1)"

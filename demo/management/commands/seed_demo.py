@@ -434,9 +434,10 @@ class Command(BaseCommand):
     def seed_inspection_requests(self, municipality, users) -> None:
         """Requests for today and the next days, so that My today is full for `inspector`
         and Dispatch has work for `clerk`: four of the inspector's today in their order, two
-        tomorrow, one overdue from yesterday, three still to assign. Days count from the day
-        of the run (demo data written directly: the booking rules are the services'); only
-        when the town has no request yet, so a re-run keeps what was dispatched meanwhile."""
+        on the next working day, one overdue from the last one, three still to assign. Days
+        count from the day of the run (demo data written directly: the booking rules are the
+        services'); only when the town has no request yet, so a re-run keeps what was
+        dispatched meanwhile."""
         if InspectionRequest.objects.filter(municipality=municipality).exists():
             return
         today = timezone.localdate()
@@ -531,12 +532,12 @@ class Command(BaseCommand):
 
 
 def demo_day(calendar, today, offset: int):
-    """The demo's day `offset` days from today: today and tomorrow as they are (My today
-    lists them whatever the day), the others business days (no request booked on a
-    weekend or a holiday, as the booking rules would have it: yesterday's overdue one is the
-    last business day before today)."""
-    if offset in (0, 1):
-        return today + timedelta(days=offset)
+    """The demo's day `offset` business days from today: today as it is (My today lists it
+    whatever the day), the others business days (no request booked on a weekend or a
+    holiday, as the booking rules would have it): 1 is the next working day My today lists
+    next (on a Friday, Monday), -1 the last business day before today (the overdue one)."""
+    if offset == 0:
+        return today
     step = timedelta(days=1 if offset > 0 else -1)
     day = today
     for _ in range(abs(offset)):
