@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from core import access
 from inspections import rules
 from inspections.models import (
+    GRANT_RESULTS,
     Finding,
     Inspection,
     Order,
@@ -117,16 +118,13 @@ def orders_at_visit(*, visit) -> tuple[list[Order], list[Order]]:
     return here, carried
 
 
-def outstanding_matters(*, visit, for_grant: bool = False) -> tuple[list[Finding], list[Order]]:
+def outstanding_matters(*, visit, for_grant: bool | None = None) -> rules.OutstandingAt:
     """The deficiencies and orders still outstanding at this visit (inspections.rules); for a
     grant, with those carried forward from the application's other inspections (what the
-    permit lists)."""
-    if for_grant:
-        return (
-            list(rules.grant_outstanding_findings(visit)),
-            list(rules.grant_outstanding_orders(visit)),
-        )
-    return list(rules.outstanding_findings(visit)), list(rules.outstanding_orders(visit))
+    permit lists). `for_grant` None: as the visit's saved result asks."""
+    if for_grant is None:
+        for_grant = visit.result in GRANT_RESULTS
+    return rules.outstanding_at(visit, for_grant=for_grant)
 
 
 def open_matters(*, application) -> tuple[list[Finding], list[Order]]:

@@ -10,6 +10,8 @@ Outstanding matters (deficiencies not corrected, orders not complied with) are n
   whichever inspection recorded it, and a permit granted with outstanding matters lists them.
 """
 
+import dataclasses
+
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -183,6 +185,40 @@ def grant_outstanding_orders(visit: Visit) -> QuerySet[Order]:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class OutstandingAt:
+    """The outstanding matters at a visit, read once (`outstanding_at`) for everything one
+    request asks of them: the result rules' counts, the confirmation's fingerprint, the
+    permit's list. `for_grant`: with those carried forward from the application's other
+    inspections (grant_outstanding_*), else this inspection's (outstanding_*)."""
+
+    findings: list[Finding]
+    orders: list[Order]
+    for_grant: bool
+
+    def counts(self, visit: Visit, *, here: bool) -> tuple[int, int]:
+        """(deficiencies, orders) of the visit's own inspection (`here`), or of the other
+        inspections (only known for a grant's list)."""
+        if not here and not self.for_grant:
+            raise ValueError("Only a grant's list holds the other inspections' matters.")
+
+        def counted(matters) -> int:
+            return sum(
+                (matter.visit.inspection_id == visit.inspection_id) == here for matter in matters
+            )
+
+        return counted(self.findings), counted(self.orders)
+
+
+def outstanding_at(visit: Visit, *, for_grant: bool) -> OutstandingAt:
+    """The deficiencies and orders outstanding at this visit, read now (two queries)."""
+    if for_grant:
+        findings, orders = grant_outstanding_findings(visit), grant_outstanding_orders(visit)
+    else:
+        findings, orders = outstanding_findings(visit), outstanding_orders(visit)
+    return OutstandingAt(findings=list(findings), orders=list(orders), for_grant=for_grant)
+
+
 def _deficiencies(n: int) -> str:
     return ngettext("%(count)d deficiency", "%(count)d deficiencies", n) % {"count": n}
 
@@ -239,16 +275,26 @@ def _follow_up_refusal(*, result: str, deficiencies: int, orders: int) -> str | 
     return None
 
 
-def _grant_refusal(*, visit: Visit, result: str, deficiencies: int, orders: int) -> str | None:
+def _grant_refusal(
+    *,
+    visit: Visit,
+    result: str,
+    deficiencies: int,
+    orders: int,
+    matters: OutstandingAt | None = None,
+) -> str | None:
     """The matters still open on the application's other inspections count too."""
     findings_elsewhere, orders_elsewhere = (
         findings_open_elsewhere(visit),
         orders_open_elsewhere(visit),
     )
-    deficiencies_elsewhere, orders_elsewhere_count = (
-        findings_elsewhere.count(),
-        orders_elsewhere.count(),
-    )
+    if matters is not None and matters.for_grant:
+        deficiencies_elsewhere, orders_elsewhere_count = matters.counts(visit, here=False)
+    else:
+        deficiencies_elsewhere, orders_elsewhere_count = (
+            findings_elsewhere.count(),
+            orders_elsewhere.count(),
+        )
     if result == VisitResult.GRANTED_FULL and (deficiencies_elsewhere or orders_elsewhere_count):
         here = (
             gettext("this inspection: %(matters)s; ")
@@ -284,18 +330,27 @@ def _grant_refusal(*, visit: Visit, result: str, deficiencies: int, orders: int)
     return None
 
 
-def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
-    """Why this result cannot be given to this visit, or None when it can."""
+def result_refusal(
+    *, visit: Visit, kind: str, result: str, matters: OutstandingAt | None = None
+) -> str | None:
+    """Why this result cannot be given to this visit, or None when it can. `matters`: the
+    outstanding matters at the visit as the caller has just read them (outstanding_at),
+    counted instead of asking the database again."""
     if result not in visit_results(visit, kind):
         if visit.is_follow_up and result in GRANT_RESULTS:
             return str(FOLLOW_UP_GRANT_REFUSAL)
         return gettext("Choose one of the results offered for this inspection.")
-    deficiencies = outstanding_findings(visit).count()
-    orders = outstanding_orders(visit).count()
+    if matters is not None:
+        deficiencies, orders = matters.counts(visit, here=True)
+    else:
+        deficiencies = outstanding_findings(visit).count()
+        orders = outstanding_orders(visit).count()
     if visit.is_follow_up:
         return _follow_up_refusal(result=result, deficiencies=deficiencies, orders=orders)
     if result in GRANT_RESULTS:
-        return _grant_refusal(visit=visit, result=result, deficiencies=deficiencies, orders=orders)
+        return _grant_refusal(
+            visit=visit, result=result, deficiencies=deficiencies, orders=orders, matters=matters
+        )
     if result == VisitResult.PASSED and deficiencies:
         return gettext(
             "An inspection with an open deficiency cannot pass (%(count)s open): mark it "
@@ -304,12 +359,19 @@ def result_refusal(*, visit: Visit, kind: str, result: str) -> str | None:
     return None
 
 
-def result_refusals(*, visit: Visit, kind: str, result: str, failure_reason: str) -> dict[str, str]:
+def result_refusals(
+    *,
+    visit: Visit,
+    kind: str,
+    result: str,
+    failure_reason: str,
+    matters: OutstandingAt | None = None,
+) -> dict[str, str]:
     """The result rule set of a close, by form field ({"result": …, "failure_reason": …});
     empty when the visit may be closed with this result. visit_close enforces it and
-    occupancy.rules.grant_refusals starts from it."""
+    occupancy.rules.grant_refusals starts from it. `matters`: see result_refusal."""
     refusals = {}
-    if refusal := result_refusal(visit=visit, kind=kind, result=result):
+    if refusal := result_refusal(visit=visit, kind=kind, result=result, matters=matters):
         refusals["result"] = refusal
     if result in FAILING_RESULTS and not failure_reason:
         refusals["failure_reason"] = gettext("Choose the reason the inspection was not passed.")

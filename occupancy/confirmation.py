@@ -12,9 +12,11 @@ import hashlib
 import hmac
 import json
 
+from django.db.models import Prefetch
+
 from inspections import rules as inspection_rules
 from inspections.models import GRANT_RESULTS
-from occupancy.models import GrantDraft
+from occupancy.models import GrantDraft, GrantDraftCondition
 from occupancy.rules import GrantDetails
 
 
@@ -22,30 +24,36 @@ def _date(value: datetime.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _matters_shown(visit):
-    """The outstanding matters the page lists: for a grant, with those carried forward from
-    the application's other inspections (what the permit prints)."""
-    if visit.result in GRANT_RESULTS:
-        return (
-            inspection_rules.grant_outstanding_findings(visit),
-            inspection_rules.grant_outstanding_orders(visit),
+def saved_grant_draft(visit) -> GrantDraft | None:
+    """The visit's saved grant draft with its template and permit type, and its checklist
+    marks with their conditions (two queries): what the fingerprint and
+    arguments_match_draft read, once for both."""
+    return (
+        GrantDraft.objects.filter(visit_id=visit.pk)
+        .select_related("template__permit_type")
+        .prefetch_related(
+            Prefetch("conditions", queryset=GrantDraftCondition.objects.select_related("condition"))
         )
-    return inspection_rules.outstanding_findings(visit), inspection_rules.outstanding_orders(visit)
+        .first()
+    )
+
+
+_NOT_READ = object()
 
 
 def draft_fingerprint(
-    visit, *, matters: tuple[list, list] | None = None, matters_for_grant: bool = False
+    visit, *, matters: inspection_rules.OutstandingAt | None = None, draft=_NOT_READ
 ) -> str:
     """SHA-256 (hex) of everything the confirmation page shows and the close would use,
     read from the database: the visit's saved result and details (internal notes too: they
     are part of the draft), the grant draft with its template's current version and its
     checklist marks, and the outstanding matters listed (what each says and whether it is
-    corrected or complied). `matters` (findings, orders): the list the page just read
-    (for a grant when `matters_for_grant`), used instead of reading it again when it is the
-    list of the visit's saved result."""
-    draft = (
-        GrantDraft.objects.filter(visit_id=visit.pk).select_related("template__permit_type").first()
-    )
+    corrected or complied). `matters` (inspections.rules.outstanding_at) and `draft`
+    (saved_grant_draft, None when there is none): what the caller has just read, used
+    instead of reading it again; `matters` only when it is the list of the visit's saved
+    result (a grant's, or this inspection's)."""
+    if draft is _NOT_READ:
+        draft = saved_grant_draft(visit)
     grant = None
     if draft is not None:
         template = draft.template
@@ -66,12 +74,13 @@ def draft_fingerprint(
             # by row: Save draft replaces the rows even when nothing changed).
             "conditions": sorted(
                 [mark.condition_id, mark.condition.clause, mark.condition.text, mark.mark]
-                for mark in draft.conditions.select_related("condition")
+                for mark in draft.conditions.all()
             ),
         }
-    if matters is None or matters_for_grant != (visit.result in GRANT_RESULTS):
-        matters = _matters_shown(visit)
-    findings, orders = matters
+    for_grant = visit.result in GRANT_RESULTS
+    if matters is None or matters.for_grant != for_grant:
+        matters = inspection_rules.outstanding_at(visit, for_grant=for_grant)
+    findings, orders = matters.findings, matters.orders
     shown = {
         "visit": {
             "id": visit.pk,
@@ -109,22 +118,33 @@ def draft_fingerprint(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def draft_unchanged(*, visit, fingerprint: str | None) -> bool:
+def draft_unchanged(
+    *,
+    visit,
+    fingerprint: str | None,
+    matters: inspection_rules.OutstandingAt | None = None,
+    draft=_NOT_READ,
+) -> bool:
     """Whether the visit's draft is still the one `fingerprint` was taken of (False when
-    no fingerprint was given, e.g. a page opened before confirmations carried one)."""
+    no fingerprint was given, e.g. a page opened before confirmations carried one).
+    `matters` and `draft`: see draft_fingerprint."""
     if not fingerprint:
         return False
-    return hmac.compare_digest(draft_fingerprint(visit).encode(), fingerprint.encode())
+    now = draft_fingerprint(visit, matters=matters, draft=draft)
+    return hmac.compare_digest(now.encode(), fingerprint.encode())
 
 
-def arguments_match_draft(*, visit, result: str, failure_reason: str, grant) -> bool:
+def arguments_match_draft(
+    *, visit, result: str, failure_reason: str, grant, draft=_NOT_READ
+) -> bool:
     """Whether what the close was asked to issue is the visit's saved draft: the fingerprint
     binds the page to the saved draft, this binds the close's arguments to it too (a draft
     changed and changed back between the view's read and the lock would otherwise issue
     what the arguments say)."""
     if (visit.result, visit.failure_reason) != (result, failure_reason or ""):
         return False
-    draft = GrantDraft.objects.filter(visit_id=visit.pk).select_related("template").first()
+    if draft is _NOT_READ:
+        draft = saved_grant_draft(visit)
     if grant is None:
         return result not in GRANT_RESULTS
     if draft is None:

@@ -10,6 +10,7 @@ from core.widgets import Textarea
 from inspections import rules
 from inspections.forms import DateInput, DistinctIdsMixin, VisitDraftForm
 from inspections.models import GRANT_RESULTS, FailureReason, InspectionKind
+from occupancy.confirmation import saved_grant_draft
 from occupancy.models import (
     PERMIT_DESCRIPTION_MAX_LENGTH,
     ConditionMark,
@@ -177,15 +178,25 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
 
     @classmethod
     def from_saved_draft(cls, visit, *, user=None) -> "VisitResultForm":
-        """The form bound to what was saved with Save draft, to validate it for the close."""
-        data = {k: ("" if v is None else v) for k, v in cls.initial_from_draft(visit).items()}
-        return cls(data, visit=visit, user=user)
+        """The form bound to what was saved with Save draft, to validate it for the close.
+        The grant draft it was read from stays on the form (`saved_draft`), for the
+        confirmation's fingerprint of the same draft."""
+        draft = saved_grant_draft(visit)
+        data = {k: ("" if v is None else v) for k, v in cls._initial(visit, draft).items()}
+        form = cls(data, visit=visit, user=user)
+        form.saved_draft = draft
+        return form
 
     @classmethod
     def initial_from_draft(cls, visit) -> dict:
         """The saved result and grant draft of the visit, as the form's initial data."""
+        return cls._initial(
+            visit, GrantDraft.objects.filter(visit=visit).select_related("template").first()
+        )
+
+    @staticmethod
+    def _initial(visit, draft) -> dict:
         initial = {"result": visit.result, "failure_reason": visit.failure_reason}
-        draft = GrantDraft.objects.filter(visit=visit).select_related("template").first()
         if draft is not None:
             saved = GrantDetails.of_draft(draft)
             initial.update(
@@ -211,9 +222,10 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
     def clean_portion_of_building(self):
         return (self.cleaned_data.get("portion_of_building") or "").strip()
 
-    def validate_for_close(self) -> bool:
+    def validate_for_close(self, *, matters=None) -> bool:
         """Full validation for Finish and Close (a draft may be incomplete): the field
-        checks, then occupancy.rules.grant_refusals, each refusal at its field."""
+        checks, then occupancy.rules.grant_refusals, each refusal at its field. `matters`:
+        the outstanding matters just read (inspections.rules.outstanding_at), if any."""
         self.is_valid()
         result = self.cleaned_data.get("result")
         if result is None:
@@ -224,6 +236,7 @@ class VisitResultForm(DistinctIdsMixin, forms.Form):
             failure_reason=self.cleaned_data.get("failure_reason", ""),
             grant=self.grant(),
             actor=self.user,
+            matters=matters,
         )
         self.add_refusals(refusals)
         return not self.errors

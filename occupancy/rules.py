@@ -136,16 +136,20 @@ def grant_refusals(
     failure_reason: str = "",
     grant: GrantDetails | None = None,
     actor=None,
+    matters: inspection_rules.OutstandingAt | None = None,
 ) -> dict[str, str]:
     """Why this visit cannot be closed with this result (and, for a grant, these permit
     details): {form field: message}, empty when the close may go ahead. With `actor`, a
-    grant also needs the permission to issue an occupancy permit in the municipality."""
+    grant also needs the permission to issue an occupancy permit in the municipality.
+    `matters`: the outstanding matters the caller has just read (inspections.rules
+    .outstanding_at), counted instead of asked for again."""
     inspection = visit.inspection
     refusals = inspection_rules.result_refusals(
         visit=visit,
         kind=inspection.inspection_type.kind,
         result=result,
         failure_reason=failure_reason,
+        matters=matters,
     )
     if result not in GRANT_RESULTS:
         return refusals

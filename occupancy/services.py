@@ -18,10 +18,11 @@ from core.audit import activity_record, excerpt
 from core.files import DocumentNameTaken, FilesWrittenGuard
 from core.pdf import PdfRenderError
 from core.signing import PERMIT_REASON, REVOCATION_REASON, SigningError, sign_pdf
+from inspections import rules as inspection_rules
 from inspections import services as inspection_services
 from inspections.models import GRANT_RESULTS, Visit
 from inspections.services import VisitError, VisitNotOpen
-from occupancy.confirmation import arguments_match_draft, draft_unchanged
+from occupancy.confirmation import arguments_match_draft, draft_unchanged, saved_grant_draft
 from occupancy.documents import render_permit_pdf, version_stylesheet_key
 from occupancy.exceptions import (
     CloseError,
@@ -82,6 +83,7 @@ def occupancy_permit_issue(
     grant: GrantDetails,
     files: FilesWrittenGuard,
     issued_at: datetime.datetime | None = None,
+    matters: inspection_rules.OutstandingAt | None = None,
 ) -> OccupancyPermit:
     """Issue the occupancy permit of a locked occupancy visit being closed with a grant, at
     `issued_at` (now by default; the close passes the instant it closes the visit at). Runs
@@ -94,7 +96,9 @@ def occupancy_permit_issue(
     Side effects: the next number of the type's sequence taken; the permit PDF rendered
     from the template's current version and a snapshot of the data, stored with its
     SHA-256 (through `files`); one OccupancyPermit; its PermitVerification (the token of
-    the public page it prints); an Activity.
+    the public page it prints); an Activity. `matters`: the grant's outstanding matters as
+    the close read them under the visit lock (inspections.rules.outstanding_at), printed
+    instead of read again.
     """
     template = grant.template
     permit_type = template.permit_type
@@ -116,6 +120,7 @@ def occupancy_permit_issue(
         inspector=actor,
         condition_marks=grant.conditions,
         verification_url=verification_url(verification_token),
+        matters=matters if matters is not None and matters.for_grant else None,
     )
     version = current_template_version(template)
     try:
@@ -291,19 +296,35 @@ def visit_finish_and_close(
         with FilesWrittenGuard() as files, transaction.atomic():
             _bound_close_transaction()
             visit = inspection_services.lock_visit_for_close(visit)
-            if expected_fingerprint is not None and not (
-                draft_unchanged(visit=visit, fingerprint=expected_fingerprint)
-                and arguments_match_draft(
-                    visit=visit, result=result, failure_reason=failure_reason, grant=grant
-                )
-            ):
-                raise DraftChanged(
-                    gettext("Nothing was closed: the draft changed since it was confirmed.")
-                )
+            # Read once under the lock, for the fingerprint, the rules' counts and the
+            # permit's list (issue 16: they were read three times and counted four).
+            matters = inspection_rules.outstanding_at(visit, for_grant=is_grant)
+            if expected_fingerprint is not None:
+                draft = saved_grant_draft(visit)
+                if not (
+                    draft_unchanged(
+                        visit=visit, fingerprint=expected_fingerprint, matters=matters, draft=draft
+                    )
+                    and arguments_match_draft(
+                        visit=visit,
+                        result=result,
+                        failure_reason=failure_reason,
+                        grant=grant,
+                        draft=draft,
+                    )
+                ):
+                    raise DraftChanged(
+                        gettext("Nothing was closed: the draft changed since it was confirmed.")
+                    )
             # The rules, once: grant_refusals starts from inspections' result rules, so
             # visit_close does not count the outstanding matters again.
             refusals = grant_refusals(
-                visit=visit, result=result, failure_reason=failure_reason, grant=grant, actor=actor
+                visit=visit,
+                result=result,
+                failure_reason=failure_reason,
+                grant=grant,
+                actor=actor,
+                matters=matters,
             )
             if refusals:
                 raise GrantRefused(refusals)
@@ -325,6 +346,7 @@ def visit_finish_and_close(
                     grant=grant,
                     files=files,
                     issued_at=closed_at,
+                    matters=matters,
                 )
             if permit is not None and permit.permit_type.kind == PermitKind.GENERAL:
                 application_set_status(
@@ -441,9 +463,7 @@ def permit_template_copy(*, template: OccupancyPermitTemplate, actor) -> Occupan
     return permit_template_save(template=copy, actor=actor)
 
 
-def permit_template_preview(
-    *, body: str, stylesheet: str = "", permit_type, municipality
-) -> bytes:
+def permit_template_preview(*, body: str, stylesheet: str = "", permit_type, municipality) -> bytes:
     """Render a template body and stylesheet with sample data; writes nothing anywhere.
     The stylesheet as typed is cached by its text, not under a saved version's key."""
     return render_permit_pdf(
@@ -475,9 +495,7 @@ def occupancy_permit_revoke(
     try:
         with FilesWrittenGuard() as files, transaction.atomic():
             permit = OccupancyPermit.objects.select_for_update().get(pk=permit.pk)
-            if refusals := revocation_refusals(
-                permit=permit, reason=reason, revoked_on=revoked_on
-            ):
+            if refusals := revocation_refusals(permit=permit, reason=reason, revoked_on=revoked_on):
                 raise RevocationRefused(refusals)
             revocation = OccupancyPermitRevocation(
                 permit=permit, reason=reason, revoked_on=revoked_on, revoked_by=actor

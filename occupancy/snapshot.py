@@ -508,9 +508,12 @@ class PermitSnapshot(_Part):
         inspector,
         condition_marks: dict[int, str] | None = None,
         verification_url: str = "",
+        matters=None,
     ) -> PermitSnapshot:
         """What a permit issued now for this grant prints, in its type's language: the
-        labels are written in it whatever the language of the request that issues it."""
+        labels are written in it whatever the language of the request that issues it.
+        `matters`: the grant's outstanding matters already read (inspections.rules
+        .outstanding_at(visit, for_grant=True)), else read here."""
         application = visit.inspection.application
         language = permit_type.language
         labels = _permit_labels(permit_type, result, language)
@@ -536,7 +539,13 @@ class PermitSnapshot(_Part):
                 inspector_name=person_name(inspector),
                 closed_at=issued_at,
             ),
-            outstanding_matters=OutstandingMatter.of_visit(visit, language=language)
+            outstanding_matters=(
+                OutstandingMatter.of_visit(visit, language=language)
+                if matters is None
+                else OutstandingMatter.of_matters(
+                    findings=matters.findings, orders=matters.orders, language=language
+                )
+            )
             if result == VisitResult.GRANTED_OUTSTANDING
             else (),
             conditions=VerifiedCondition.of_checklist(

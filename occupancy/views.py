@@ -111,10 +111,15 @@ def visit_result(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(inspection.get_absolute_url() + "#result")
 
 
-def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -> HttpResponse:
-    """The draft as saved now, and "Yes, close the inspection" carrying its fingerprint."""
+def _confirmation_page(
+    request, inspection, visit, form, *, status: int = 200, matters=None
+) -> HttpResponse:
+    """The draft as saved now, and "Yes, close the inspection" carrying its fingerprint.
+    `matters`: the outstanding matters the caller has just read for the rules."""
     for_grant = form.is_grant()
-    findings, orders = inspection_queries.outstanding_matters(visit=visit, for_grant=for_grant)
+    if matters is None or matters.for_grant != for_grant:
+        matters = inspection_queries.outstanding_matters(visit=visit, for_grant=for_grant)
+    findings, orders = matters.findings, matters.orders
     return render(
         request,
         "occupancy/visit_confirm.html",
@@ -133,9 +138,7 @@ def _confirmation_page(request, inspection, visit, form, *, status: int = 200) -
             # The checklist as marked, as the permit will list it.
             "conditions": form.verified_conditions(),
             # Of the matters listed above, instead of reading them a second time.
-            "draft_fingerprint": draft_fingerprint(
-                visit, matters=(findings, orders), matters_for_grant=for_grant
-            ),
+            "draft_fingerprint": draft_fingerprint(visit, matters=matters, draft=form.saved_draft),
         },
         status=status,
     )
@@ -149,10 +152,12 @@ def visit_confirm(request: HttpRequest, code: str) -> HttpResponse:
     if visit is None:
         return _already_closed(request, inspection)
     form = VisitResultForm.from_saved_draft(visit, user=request.user)
-    if not form.validate_for_close():
+    # Read once: the rules count them, the page lists them, the fingerprint covers them.
+    matters = inspection_queries.outstanding_matters(visit=visit)
+    if not form.validate_for_close(matters=matters):
         messages.error(request, gettext("The result is not complete yet: see the messages below."))
         return _inspection_page(request, inspection, result_form=form)
-    return _confirmation_page(request, inspection, visit, form)
+    return _confirmation_page(request, inspection, visit, form, matters=matters)
 
 
 def _confirm_again(request, inspection, *, missing: bool) -> HttpResponse:
