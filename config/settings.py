@@ -288,8 +288,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 # Minutes after which a mail attempt a job claimed and never finished is taken as cut off
 # (its worker was killed: OOM, deploy, reboot): Resend is then offered and recover_deliveries
-# queues it again. A live attempt reads its documents and talks SMTP, each step bounded by
-# EMAIL_TIMEOUT, so this must stay well above it, or a slow attempt would be sent twice.
+# queues it again. So is a queued mail with no attempt under way and no job that will run it
+# this long after it was last queued (its job lost; core.models.DeliveryQuerySet.stranded).
+# A live attempt reads its documents and talks SMTP, each step bounded by EMAIL_TIMEOUT, so
+# this must stay well above it, or a slow attempt would be sent twice.
 DELIVERY_ATTEMPT_STALE_MINUTES = env_int("DELIVERY_ATTEMPT_STALE_MINUTES", 15)
 if DELIVERY_ATTEMPT_STALE_MINUTES * 60 < 10 * EMAIL_TIMEOUT:
     raise ImproperlyConfigured(

@@ -92,7 +92,8 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["municipality", "application"]
     readonly_fields = ["municipality", "application", "kind", "recipient", "subject", "body",
                        "attachments", "status", "attempts", "last_error", "queued_at",
-                       "attempt_started_at", "sent_at", "actor", "resend_of"]  # fmt: skip
+                       "last_queued_at", "attempt_started_at", "sent_at", "actor",
+                       "resend_of"]  # fmt: skip
 
 
 @admin.register(RoleGroup)

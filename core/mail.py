@@ -10,11 +10,12 @@ import dataclasses
 import datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.audit import activity_record, excerpt
 from core.jobs import enqueue_after_commit, retry_delay
-from core.models import ATTEMPT_INTERRUPTED, Delivery, DeliveryKind, DeliveryStatus, Municipality
+from core.models import Delivery, DeliveryKind, DeliveryStatus, Municipality
 from core.tasks import delivery_fail, delivery_send
 
 
@@ -71,19 +72,22 @@ def delivery_queue(
 def delivery_resend(*, delivery: Delivery, actor) -> Delivery:
     """Resend: the same message (recipient, subject, body, the same stored documents) as a
     fresh delivery, sent by the job after commit. The original stays as it was (but for
-    an interrupted one, below).
+    a stranded one, below).
 
     Refused with DeliveryError while the delivery is still queued (it may yet be sent: a
-    resend then would mail the applicant twice), unless its attempt was interrupted (claimed
-    longer than DELIVERY_ATTEMPT_STALE_MINUTES ago and never finished: its worker died): the
-    original is then first failed with that reason, so no job takes it up again.
+    resend then would mail the applicant twice), unless no live job will send it
+    (Delivery.objects.stranded(): its attempt was cut off when its worker died, or its job
+    was lost): the original is then first failed with that reason, so no job takes it up
+    again.
     Side effects: one new Delivery; its job enqueued after commit; an Activity
-    (delivery_resend) on the application's history, after a delivery_failed one for an
-    interrupted original.
+    (delivery_resend) on the application's history, after a delivery_failed one for a
+    stranded original.
     """
-    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-    if delivery.is_interrupted:
-        delivery_fail(delivery, ATTEMPT_INTERRUPTED)
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",)).with_stranded().get(pk=delivery.pk)
+    )
+    if delivery.is_stranded:
+        delivery_fail(delivery, delivery.stranded_reason)
         delivery.refresh_from_db()
     if delivery.status == DeliveryStatus.QUEUED:
         raise DeliveryError(
@@ -121,44 +125,51 @@ class DeliveryRecovery:
 
 
 def deliveries_recover(*, older_than: datetime.timedelta | None = None) -> DeliveryRecovery:
-    """Take up the mail whose attempt was cut off (its worker killed mid-attempt: the row
-    stays queued and claimed, and no job will take it again): each delivery whose attempt
-    was claimed more than `older_than` ago (default DELIVERY_ATTEMPT_STALE_MINUTES; 0 when
-    no worker runs) counts that attempt as failed, "interrupted", and is queued for its next
-    one, or failed for good when its attempts are used up, as core.tasks does for a failed
-    send. The worker may have been killed after the SMTP server took the message: the
-    applicant may then get it twice, the price of not losing it.
+    """Take up the mail that no live job will send (Delivery.objects.stranded(), with
+    `older_than`: default DELIVERY_ATTEMPT_STALE_MINUTES; 0 when no worker runs):
 
-    Side effects, per delivery: its last error and claim cleared, the next attempt's job
-    enqueued after commit and an Activity (delivery_requeued); or failed with a
-    delivery_failed Activity.
+    - an attempt cut off (its worker killed mid-attempt: the row stays queued and claimed)
+      counts as failed, "interrupted"; the worker may have been killed after the SMTP
+      server took the message: the applicant may then get it twice, the price of not
+      losing it;
+    - a delivery whose job was lost (never claimed, or lost between a failed attempt and
+      its retry) keeps its attempts and last error: nothing was tried since.
+
+    Each is queued for its next attempt, or failed for good when its attempts are used up,
+    as core.tasks does for a failed send. Its new job makes it live again: a second run
+    takes it up only if that job is lost too.
+    Side effects, per delivery: its claim cleared (and the last error set, when
+    interrupted), last_queued_at set, the next attempt's job enqueued after commit and an
+    Activity (delivery_requeued); or failed with a delivery_failed Activity.
     """
     recovery = DeliveryRecovery()
-    for stale in Delivery.objects.interrupted(older_than=older_than).order_by("id"):
+    for stranded in Delivery.objects.stranded(older_than=older_than).order_by("id"):
         with transaction.atomic():
             delivery = (
                 Delivery.objects.select_for_update(of=("self",))
                 .select_related("application")
-                .filter(pk=stale.pk, attempts=stale.attempts)
-                .interrupted(older_than=older_than)
+                .filter(pk=stranded.pk, attempts=stranded.attempts)
+                .stranded(older_than=older_than)
                 .first()
             )
-            if delivery is None:  # its attempt ended meanwhile, or a Resend took it
+            if delivery is None:  # an attempt claimed or ended it meanwhile, or a Resend
                 continue
+            reason = delivery.stranded_reason
             if retry_delay(delivery.attempts) is None:
-                delivery_fail(delivery, ATTEMPT_INTERRUPTED)
+                delivery_fail(delivery, reason)
                 recovery.failed.append(delivery)
                 continue
-            Delivery.objects.filter(pk=delivery.pk).update(
-                last_error=ATTEMPT_INTERRUPTED, attempt_started_at=None
-            )
+            requeued = {"attempt_started_at": None, "last_queued_at": timezone.now()}
+            if delivery.attempt_started_at:
+                requeued["last_error"] = reason
+            Delivery.objects.filter(pk=delivery.pk).update(**requeued)
             enqueue_after_commit(delivery_send, delivery.pk, attempt=delivery.attempts + 1)
             activity_record(
                 municipality_id=delivery.municipality_id,
                 application=delivery.application,
                 actor=None,
                 verb="delivery_requeued",
-                summary=f"E-mail to {delivery.recipient} queued again: {ATTEMPT_INTERRUPTED}",
+                summary=f"E-mail to {delivery.recipient} queued again: {reason}",
             )
             recovery.requeued.append(delivery)
     return recovery

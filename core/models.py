@@ -10,9 +10,14 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 
 class Province(models.TextChoices):
@@ -300,22 +305,75 @@ class DeliveryStatus(models.TextChoices):
 
 # Stored on the delivery and the history (in English, like every last_error).
 ATTEMPT_INTERRUPTED = "the sending attempt was interrupted (the job worker stopped)"
+JOB_LOST = "no job was left to send it (its job was lost)"
+# The send job's path as the job queue stores it (core.tasks imports this module).
+DELIVERY_SEND_TASK = "core.tasks.delivery_send"
 
 
 def delivery_attempt_stale_after() -> datetime.timedelta:
     """How long after its claim an attempt still without an outcome is taken as abandoned:
-    the worker running it stopped (a live attempt ends far sooner, see settings)."""
+    the worker running it stopped (a live attempt ends far sooner, see settings); and how
+    long a queued delivery may wait for its job to appear or start before it is taken as
+    lost."""
     return datetime.timedelta(minutes=settings.DELIVERY_ATTEMPT_STALE_MINUTES)
 
 
+def _stranded(older_than: datetime.timedelta | None) -> models.Q:
+    """The one rule of a stranded delivery (see DeliveryQuerySet.stranded)."""
+    if older_than is None:
+        older_than = delivery_attempt_stale_after()
+    since = timezone.now() - older_than
+    # A job that will send it: one for its next attempt (delivery_send(pk) is attempt 1,
+    # a retry names attempt=n) that a worker will still take (READY, deferred or not) or
+    # took a moment ago and is about to claim (RUNNING; a worker killed leaves its job
+    # RUNNING for good, and a live one claims the delivery at once). Compared as text:
+    # the same on PostgreSQL (->>) and SQLite (json_extract), and no cast of other jobs'
+    # arguments to a number.
+    live_job = (
+        DBTaskResult.objects.filter(
+            models.Q(status=TaskResultStatus.READY)
+            | models.Q(status=TaskResultStatus.RUNNING, started_at__gt=since),
+            task_path=DELIVERY_SEND_TASK,
+        )
+        .alias(
+            delivery_arg=Cast(KT("args_kwargs__args__0"), models.TextField()),
+            attempt_arg=Coalesce(
+                Cast(KT("args_kwargs__kwargs__attempt"), models.TextField()),
+                models.Value("1", output_field=models.TextField()),
+            ),
+        )
+        .filter(
+            delivery_arg=Cast(models.OuterRef("pk"), models.TextField()),
+            attempt_arg=Cast(models.OuterRef("attempts") + 1, models.TextField()),
+        )
+    )
+    interrupted = models.Q(attempt_started_at__lte=since)
+    unclaimed_a_while = models.Q(attempt_started_at__isnull=True, last_queued_at__lte=since)
+    lost = unclaimed_a_while & ~models.Exists(live_job)
+    return models.Q(status=DeliveryStatus.QUEUED) & (interrupted | lost)
+
+
 class DeliveryQuerySet(models.QuerySet):
-    def interrupted(self, *, older_than: datetime.timedelta | None = None):
-        """Queued deliveries whose attempt was claimed more than `older_than` ago (default:
-        delivery_attempt_stale_after()) and never ended."""
-        if older_than is None:
-            older_than = delivery_attempt_stale_after()
-        return self.filter(
-            status=DeliveryStatus.QUEUED, attempt_started_at__lte=timezone.now() - older_than
+    def stranded(self, *, older_than: datetime.timedelta | None = None):
+        """Queued deliveries that no live job will send (`older_than`: default
+        delivery_attempt_stale_after(); 0 when no worker runs):
+
+        - interrupted: its attempt was claimed more than `older_than` ago and never ended
+          (the worker died mid-attempt);
+        - lost: no attempt under way, queued (or queued again) more than `older_than` ago,
+          and no job for its next attempt is waiting or starting (its job row was deleted;
+          the worker that took it died before the claim; a worker died between a failed
+          attempt and the retry's enqueue; a row older than attempt_started_at).
+
+        Nothing else will ever send such a delivery: recover_deliveries queues it again,
+        and the application's page offers Resend (Delivery.is_stranded)."""
+        return self.filter(_stranded(older_than))
+
+    def with_stranded(self):
+        """Each delivery with `stranded_now` (the rule above, in the same query), which
+        Delivery.is_stranded reads instead of asking the database row by row."""
+        return self.annotate(
+            stranded_now=models.ExpressionWrapper(_stranded(None), models.BooleanField())
         )
 
 
@@ -353,9 +411,13 @@ class Delivery(models.Model):
     # text, in English (the operator's language, like the log).
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    # When its latest job was asked for: when it was queued, when a failed attempt queued
+    # the next, when recover_deliveries queued it again. Its job should exist and start
+    # soon after; long after it, with none, the delivery is stranded (job lost).
+    last_queued_at = models.DateTimeField(_("last queued at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # When the attempt under way was claimed by a job; empty when none is. Still set long
-    # after the claim on a queued delivery: the worker died mid-attempt (is_interrupted).
+    # after the claim on a queued delivery: the worker died mid-attempt (is_stranded).
     attempt_started_at = models.DateTimeField(_("attempt started at"), null=True, blank=True)
     # Who asked for it (the inspector who closed, the clerk who pressed Resend).
     actor = models.ForeignKey(
@@ -418,19 +480,26 @@ class Delivery(models.Model):
     def is_failed(self) -> bool:
         return self.status == DeliveryStatus.FAILED
 
+    @cached_property
+    def is_stranded(self) -> bool:
+        """Queued, and no live job will send it (DeliveryQuerySet.stranded): its attempt was
+        cut off, or its job was lost. Read from with_stranded() when the query asked for it,
+        else from the database for a queued delivery."""
+        if not self.is_queued:
+            return False
+        if hasattr(self, "stranded_now"):
+            return bool(self.stranded_now)  # SQL says NULL, not false, for an empty claim time
+        return type(self).objects.filter(pk=self.pk).stranded().exists()
+
     @property
-    def is_interrupted(self) -> bool:
-        """Queued, but its attempt was claimed too long ago to be alive (see interrupted())."""
-        return (
-            self.is_queued
-            and self.attempt_started_at is not None
-            and self.attempt_started_at <= timezone.now() - delivery_attempt_stale_after()
-        )
+    def stranded_reason(self) -> str:
+        """Why a stranded delivery was not sent, as its last error and history say it."""
+        return ATTEMPT_INTERRUPTED if self.attempt_started_at else JOB_LOST
 
     @property
     def may_be_resent(self) -> bool:
         """Resend is refused only while the mail may still be sent by its own job."""
-        return not self.is_queued or self.is_interrupted
+        return not self.is_queued or self.is_stranded
 
 
 class Profile(models.Model):

@@ -119,8 +119,8 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
     twice at once, for a delivery already sent or being tried does nothing. No lock is held
     while the SMTP server is talked to (settings.EMAIL_TIMEOUT bounds that). The claim
     records its time: an attempt whose worker was killed stays claimed, and once older than
-    DELIVERY_ATTEMPT_STALE_MINUTES it is taken as interrupted (core.mail: Resend,
-    deliveries_recover).
+    DELIVERY_ATTEMPT_STALE_MINUTES it is taken as interrupted (Delivery.objects.stranded(),
+    core.mail: Resend, deliveries_recover); so is a delivery whose job is lost.
     Side effects: the Delivery's attempts, status, last error and sent time; on failure, the
     next attempt enqueued after core.jobs' backoff; an Activity on the application's history
     when it is sent and when it has failed for good.
@@ -157,9 +157,11 @@ def delivery_send(delivery_id: int, attempt: int = 1) -> str:
             return "failed"
         # Recorded before the retry is enqueued: a backend that cannot defer runs it now.
         # Only this attempt's claim: a later one's (recover_deliveries) is left alone.
+        # last_queued_at: a worker killed before the enqueue leaves the delivery unclaimed
+        # with no job; DELIVERY_ATTEMPT_STALE_MINUTES after this it is stranded.
         Delivery.objects.filter(
             pk=delivery_id, status=DeliveryStatus.QUEUED, attempts=attempt
-        ).update(last_error=reason, attempt_started_at=None)
+        ).update(last_error=reason, attempt_started_at=None, last_queued_at=timezone.now())
         retry_later(delivery_send, delivery_id, attempt=attempt)
         return "retrying"
     outcome = {"status": DeliveryStatus.SENT, "sent_at": timezone.now(), "last_error": "",

@@ -597,6 +597,300 @@ def test_the_page_says_an_interrupted_attempt_recovered_will_be_tried_again(
     assert ">Resend</button>" not in page
 
 
+# A mail no job will send: its job lost before any worker claimed it (the job row deleted;
+# the worker that took it killed before the claim; killed between a failed attempt and the
+# retry's enqueue), stuck from before attempt_started_at existed, or whatever else left it
+# queued, unclaimed and without a live job. The job queue is the database's, as in
+# production: what recovery enqueues stays there to be looked at.
+
+
+JOB_LOST = "no job was left to send it (its job was lost)"
+LOST = "Interrupted</span>: no job is left to send it (its job was lost)"
+
+
+def send_jobs(delivery) -> list[tuple[str, dict]]:
+    """The send jobs naming `delivery`, oldest first: (status, arguments)."""
+    jobs = DBTaskResult.objects.filter(task_path="core.tasks.delivery_send")
+    return [
+        (job.status, job.args_kwargs)
+        for job in jobs.order_by("enqueued_at")
+        if job.args_kwargs["args"] == [delivery.pk]
+    ]
+
+
+def minutes_ago(minutes: float) -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(minutes=minutes)
+
+
+def queued_minutes_ago(delivery, minutes: float) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(last_queued_at=minutes_ago(minutes))
+
+
+def job_taken_by_a_worker(job_filter, started_minutes_ago: float) -> None:
+    """A worker took the job (RUNNING) `started_minutes_ago` and has not finished it."""
+    DBTaskResult.objects.filter(**job_filter).update(
+        status="RUNNING", started_at=minutes_ago(started_minutes_ago), worker_ids=["w1"]
+    )
+
+
+def job_row_deleted(application):
+    delivery = queue(application)
+    DBTaskResult.objects.all().delete()  # e.g. by hand, or a restore of another dump
+    queued_minutes_ago(delivery, 20)
+    return delivery
+
+
+def worker_killed_before_the_claim(application):
+    delivery = queue(application)
+    job_taken_by_a_worker({"status": "READY"}, started_minutes_ago=20)
+    queued_minutes_ago(delivery, 20)
+    return delivery
+
+
+def worker_killed_between_a_failed_attempt_and_its_retry(application):
+    # Attempt 1's job claimed, failed, cleared its claim and died before enqueuing attempt 2.
+    delivery = queue(application)
+    job_taken_by_a_worker({"status": "READY"}, started_minutes_ago=21)
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=1, last_error="connection refused")
+    queued_minutes_ago(delivery, 20)
+    return delivery
+
+
+def stuck_from_before_attempt_started_at(application):
+    # Attempt 2 of 5 claimed three days ago, before the claim had a time; no job left.
+    # The migration gave it its first queued time (core 0012).
+    queued = minutes_ago(3 * 24 * 60)
+    return stored_delivery(
+        application, attempts=2, last_error="connection refused",
+        queued_at=queued, last_queued_at=queued,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_mail_its_first_queued_time(municipality_a):
+    """core 0012: a row stuck before it has last_queued_at = queued_at, so that it is found
+    stranded at once, not DELIVERY_ATTEMPT_STALE_MINUTES after the upgrade."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    added = ("core", "0012_delivery_last_queued_at")
+    [before] = executor.loader.graph.node_map[added].parents
+    executor.migrate([before.key])
+    try:
+        old_apps = executor.loader.project_state([before.key]).apps
+        queued = minutes_ago(3 * 24 * 60)
+        old_apps.get_model("core", "Delivery").objects.create(
+            municipality_id=municipality_a.pk, kind="close_documents",
+            recipient="priya@example.com", subject=SUBJECT, body="…",
+            attempts=2, queued_at=queued,
+        )  # fmt: skip
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    stuck = Delivery.objects.get()
+    assert stuck.last_queued_at == queued
+    assert list(Delivery.objects.stranded()) == [stuck]
+
+
+def its_only_job_failed_before_the_claim(application):
+    # The job raised before it claimed the delivery (the database went away): FAILED.
+    delivery = queue(application)
+    DBTaskResult.objects.update(status="FAILED", finished_at=minutes_ago(19))
+    queued_minutes_ago(delivery, 20)
+    return delivery
+
+
+def its_only_job_is_for_an_attempt_already_made(application):
+    # Attempt 1 was made and its retry lost; a stray job for attempt 1 would only skip.
+    delivery = queue(application)
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=1, last_error="connection refused")
+    queued_minutes_ago(delivery, 20)
+    return delivery
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        job_row_deleted,
+        worker_killed_before_the_claim,
+        worker_killed_between_a_failed_attempt_and_its_retry,
+        stuck_from_before_attempt_started_at,
+        its_only_job_failed_before_the_claim,
+        its_only_job_is_for_an_attempt_already_made,
+    ],
+)
+def test_recover_deliveries_queues_a_mail_whose_job_was_lost_once(
+    lost, application_a, clerk, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    settings.DELIVERY_ATTEMPT_STALE_MINUTES = 15
+    delivery = lost(application_a)
+    before = Delivery.objects.get(pk=delivery.pk)
+    jobs_before = send_jobs(delivery)
+    client = client_for(clerk)
+    page = client.get(application_a.get_absolute_url()).content.decode()
+    assert LOST in page
+    assert ">Resend</button>" in page
+    outputs = []
+
+    for _ in range(2):  # the second run finds the first run's job live
+        out = io.StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("recover_deliveries", stdout=out)
+        outputs.append(out.getvalue().splitlines())
+
+    assert outputs == [
+        [f"QUEUED e-mail {delivery.pk} to priya@example.com again",
+         "1 e-mail(s) queued again, 0 failed."],
+        ["0 e-mail(s) queued again, 0 failed."],
+    ]  # fmt: skip
+    after = Delivery.objects.get(pk=delivery.pk)
+    # Nothing was tried since: its attempts and last error stay as they were.
+    assert (after.status, after.attempts, after.last_error, after.attempt_started_at) == (
+        DeliveryStatus.QUEUED, before.attempts, before.last_error, None
+    )  # fmt: skip
+    assert after.last_queued_at > minutes_ago(1)
+    next_attempt = before.attempts + 1
+    assert send_jobs(delivery) == jobs_before + [
+        ("READY", {"args": [delivery.pk], "kwargs": {"attempt": next_attempt}})
+    ]
+    assert history(application_a) == [
+        ("delivery_requeued", f"E-mail to priya@example.com queued again: {JOB_LOST}")
+    ]
+    page = client.get(application_a.get_absolute_url()).content.decode()
+    assert LOST not in page
+    assert ">Resend</button>" not in page  # its job may run any moment now
+    # The job queued is the one that sends it.
+    assert delivery_send.call(delivery.pk, attempt=next_attempt) == "sent"
+    assert len(mail.outbox) == 1
+
+
+def test_recover_deliveries_fails_a_lost_mail_whose_attempts_are_used_up(
+    application_a, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    used_up = stored_delivery(
+        application_a, attempts=5, last_error="connection refused",
+        last_queued_at=minutes_ago(60),
+    )  # fmt: skip
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("recover_deliveries", stdout=out)
+
+    assert "0 e-mail(s) queued again, 1 failed." in out.getvalue()
+    used_up.refresh_from_db()
+    assert (used_up.status, used_up.last_error) == (DeliveryStatus.FAILED, JOB_LOST)
+    assert send_jobs(used_up) == []
+    assert history(application_a) == [
+        ("delivery_failed", f"E-mail to priya@example.com failed after 5 attempts: {JOB_LOST}")
+    ]
+
+
+def test_a_mail_a_live_job_will_send_is_left_alone(
+    application_a, clerk, settings, django_capture_on_commit_callbacks
+):
+    """Queued long ago, each of these has a job that will still send it, or is being sent:
+    recovering one would queue a second job, and Resend would mail the applicant twice."""
+    settings.TASKS = DATABASE_TASKS
+    settings.DELIVERY_ATTEMPT_STALE_MINUTES = 15
+    # Its job waits for a worker (none has run for an hour).
+    waiting = queue(application_a)
+    queued_minutes_ago(waiting, 60)
+    # Attempt 1 failed; its retry, attempt 2, waits out the backoff (run_after ahead).
+    backing_off = stored_delivery(application_a, attempts=1, last_error="connection refused")
+    delivery_send.using(run_after=timezone.now() + datetime.timedelta(hours=2)).enqueue(
+        backing_off.pk, attempt=2
+    )
+    queued_minutes_ago(backing_off, 60)
+    # A worker took its job a moment ago and is about to claim it.
+    starting = queue(application_a)
+    job_taken_by_a_worker({"args_kwargs__args": [starting.pk]}, started_minutes_ago=0.1)
+    queued_minutes_ago(starting, 60)
+    # Being sent now: the worker claimed attempt 1 a minute ago.
+    sending = queue(application_a)
+    job_taken_by_a_worker({"args_kwargs__args": [sending.pk]}, started_minutes_ago=1)
+    Delivery.objects.filter(pk=sending.pk).update(attempts=1, attempt_started_at=minutes_ago(1))
+    queued_minutes_ago(sending, 60)
+    # Queued a moment ago: its job is enqueued after the commit.
+    just_queued = stored_delivery(application_a)
+    jobs = list(DBTaskResult.objects.order_by("id").values())
+    before = everything_of(application_a)
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("recover_deliveries", stdout=out)
+
+    assert out.getvalue().splitlines() == ["0 e-mail(s) queued again, 0 failed."]
+    assert everything_of(application_a) == before
+    assert list(DBTaskResult.objects.order_by("id").values()) == jobs
+    client = client_for(clerk)
+    page = client.get(application_a.get_absolute_url()).content.decode()
+    assert ">Resend</button>" not in page
+    assert "Interrupted" not in page
+    for live in (waiting, backing_off, starting, sending, just_queued):
+        response = resend(client, application_a, live.pk)
+        assert [str(m) for m in response.context["messages"]] == [
+            "The e-mail to priya@example.com is still queued; it will be sent or its failure "
+            "shown here."
+        ]
+    assert everything_of(application_a) == before
+
+
+def test_the_page_offers_resend_for_a_lost_mail_which_fails_it_with_the_reason_first(
+    application_a, clerk, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    settings.DELIVERY_ATTEMPT_STALE_MINUTES = 15
+    lost = job_row_deleted(application_a)
+    client = client_for(clerk)
+
+    page = client.get(application_a.get_absolute_url()).content.decode()
+    assert LOST in page
+    assert ">Resend</button>" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = resend(client, application_a, lost.pk)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "The e-mail to priya@example.com is queued to be sent again."
+    ]
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts, lost.last_error) == (
+        DeliveryStatus.FAILED, 0, JOB_LOST
+    )  # fmt: skip
+    fresh = Delivery.objects.get(resend_of=lost)
+    assert send_jobs(fresh) == [("READY", {"args": [fresh.pk], "kwargs": {}})]
+    assert send_jobs(lost) == []
+    assert history(application_a) == [
+        ("delivery_failed", f"E-mail to priya@example.com failed after 0 attempts: {JOB_LOST}"),
+        ("delivery_resend", f"E-mail to priya@example.com queued again: {SUBJECT}"),
+    ]
+    page = response.content.decode()
+    assert f"Failed</span>: {JOB_LOST}" in page
+    assert LOST not in page
+    # recover_deliveries finds nothing left to do: the original failed, the fresh one's job
+    # is live.
+    out = io.StringIO()
+    call_command("recover_deliveries", stdout=out)
+    assert out.getvalue().splitlines() == ["0 e-mail(s) queued again, 0 failed."]
+
+
+def test_a_failed_attempt_records_when_it_queued_its_retry(application_a, settings):
+    settings.TASKS = DATABASE_TASKS
+    smtp_to(settings, closed_port())
+    delivery = queue(application_a)
+    queued_minutes_ago(delivery, 20)
+
+    assert delivery_send.call(delivery.pk) == "retrying"
+
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.last_error) == (1, "connection refused")
+    assert delivery.last_queued_at > minutes_ago(1)
+    assert not Delivery.objects.filter(pk=delivery.pk).stranded().exists()
+
+
 # The real worker, as production runs it
 
 

@@ -8,9 +8,11 @@ from core.mail import deliveries_recover
 
 class Command(BaseCommand):
     help = (
-        "Take up the e-mail a killed job worker left mid-attempt (still queued, claimed and "
-        "never finished): each is queued for its next attempt, or failed with the reason "
-        "when its attempts are used up. Run before the workers start; safe at any time."
+        "Take up the e-mail that no live job will send: left mid-attempt by a killed job "
+        "worker (still queued, claimed and never finished), or whose job was lost (queued, "
+        "unclaimed, and no job waiting or starting for its next attempt). Each is queued for "
+        "its next attempt, or failed with the reason when its attempts are used up. Run "
+        "before the workers start; safe at any time."
     )
 
     def add_arguments(self, parser):
@@ -18,8 +20,9 @@ class Command(BaseCommand):
             "--grace-minutes",
             type=float,
             default=settings.DELIVERY_ATTEMPT_STALE_MINUTES,
-            help="Attempts claimed more recently may belong to a running worker: left alone "
-            "(default DELIVERY_ATTEMPT_STALE_MINUTES, %(default)s; 0 when no worker runs).",
+            help="Attempts claimed, and mail queued, more recently may belong to a running "
+            "worker or a job about to be enqueued: left alone (default "
+            "DELIVERY_ATTEMPT_STALE_MINUTES, %(default)s; 0 when no worker runs).",
         )
 
     def handle(self, *args, grace_minutes, **options):
