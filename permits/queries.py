@@ -37,8 +37,9 @@ def application_history(*, application, limit: int | None = 100):
 
 def application_deliveries(*, application, limit: int = 50):
     """The e-mails sent (or being sent) about an application, newest first, with their
-    outcome (core.Delivery): one query, whatever their number."""
-    return application.deliveries.order_by("-queued_at", "-id")[:limit]
+    outcome (core.Delivery) and whether a queued one is stranded (its Resend): one query,
+    whatever their number."""
+    return application.deliveries.with_stranded().order_by("-queued_at", "-id")[:limit]
 
 
 def get_application_delivery(application, delivery_id: str) -> Delivery:

@@ -6,6 +6,7 @@ and the inspection view with an open visit full of findings, orders and photos
 (tests/inspections/test_visit_views.py).
 """
 
+import datetime
 import hashlib
 
 import pytest
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import Activity
+from core.models import Activity, Delivery, DeliveryKind
 from demo import builders
 from inspections.models import Finding, Photo, Visit
 from occupancy.models import GrantDraft, OccupancyPermit, OccupancyPermitType
@@ -105,6 +106,34 @@ def test_work_view_query_count_does_not_grow_with_permits_and_history(
     for _ in range(MANY):
         Activity.objects.create(application=application_a, actor=inspector, verb="x", summary="x")
     assert queries(client, path) == one
+
+
+def test_work_view_query_count_does_not_grow_with_queued_deliveries(inspector, application_a):
+    """Each queued e-mail is shown with whether no job will send it (Resend offered): from
+    the list's own query, not one query per e-mail."""
+    client = client_for(inspector)
+    path = application_a.get_absolute_url()
+
+    def queued(minutes_ago):
+        delivery = Delivery.objects.create(
+            municipality=application_a.municipality,
+            application=application_a,
+            kind=DeliveryKind.CLOSE_DOCUMENTS,
+            recipient="priya@example.com",
+            subject="Documents",
+            body="Attached.",
+        )
+        moment = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+        Delivery.objects.filter(pk=delivery.pk).update(queued_at=moment, last_queued_at=moment)
+
+    queued(60)  # its job is gone: stranded
+    one = queries(client, path)
+    for minutes in range(MANY):
+        queued(minutes)
+    response = client.get(path)
+    assert queries(client, path) == one
+    shown = {d.pk: d.is_stranded for d in response.context["deliveries"]}
+    assert len(shown) == MANY + 1 and sum(shown.values()) == MANY + 1 - 15
 
 
 def test_inspection_view_without_open_visit_query_count_does_not_grow_with_history(
