@@ -271,10 +271,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Request bodies (config.middleware.RequestSizeLimitMiddleware refuses a larger one with 413
 # from its Content-Length, before reading it): the photo upload up to PHOTO_MAX_BYTES for
 # each of PHOTOS_PER_REQUEST photos but PHOTO_REQUEST_MAX_BYTES in all, the admin's CSV
-# import IMPORT_MAX_BYTES, anything else REQUEST_MAX_BYTES.
+# import IMPORT_MAX_BYTES, anything else REQUEST_MAX_BYTES. The import's request only stores
+# the file (a job imports it), so its 25 MB fit a city's whole history.
 PHOTOS_PER_REQUEST = 10
 PHOTO_REQUEST_MAX_BYTES = env_int("PHOTO_REQUEST_MAX_BYTES", 100 * 1024 * 1024)
-IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 2_621_440)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

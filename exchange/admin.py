@@ -1,12 +1,23 @@
-"""The admin pages of the exchange app: Import from CSV on the applications list and the BLDS
-download on a municipality. The exchange app sits above core and permits, so it extends their
-admin classes here instead of them reaching up for its views."""
+"""The admin pages of the exchange app: Import from CSV on the applications list, the import
+runs it queues, and the BLDS download on a municipality. The exchange app sits above core and
+permits, so it extends their admin classes here instead of them reaching up for its views."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 
+from core import access
 from core.admin import MunicipalityAdmin
+from core.admin_scoping import ReadOnlyAdmin
 from core.models import Municipality
-from exchange.importing.admin_views import application_import_urls, municipality_export_urls
+from exchange.importing.admin_views import (
+    RUN_VIEW_PERM,
+    application_import_urls,
+    import_run_page,
+    import_run_urls,
+    municipality_export_urls,
+)
+from exchange.models import ImportRun
 from permits.admin import ApplicationAdmin
 from permits.models import Application
 
@@ -23,6 +34,52 @@ class MunicipalityWithExportAdmin(MunicipalityAdmin):
 
     def get_urls(self):
         return [*municipality_export_urls(self), *super().get_urls()]
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    """The import runs, read-only: written by the upload and the job. Seen by whoever may read
+    the municipality's applications (a run has no permissions of its own: the import's are
+    the applications'); queued again or imported by whoever may import (admin_views)."""
+
+    municipality_path = "municipality"
+    list_display = (
+        "queued_at",
+        "municipality",
+        "original_name",
+        "mapping",
+        "dry_run",
+        "status",
+        "rows_read",
+        "applications_created",
+        "applications_updated",
+        "rows_rejected",
+        "uploaded_by",
+    )
+    list_filter = ("status", "dry_run", "municipality")
+    list_select_related = ("municipality", "uploaded_by")
+    search_fields = ("original_name", "sha256")
+
+    def _municipality_ids_for(self, request, action: str) -> list[int] | None:
+        return access.municipality_ids(request.user, RUN_VIEW_PERM)
+
+    def _role_allows(self, request, action: str, obj=None) -> bool:
+        user = request.user
+        if action != "view" or not (user.is_active and user.is_staff):
+            return False
+        if obj is None:
+            return access.can_somewhere(user, RUN_VIEW_PERM)
+        return access.can(user, obj.municipality_id, RUN_VIEW_PERM)
+
+    def get_urls(self):
+        return [*import_run_urls(self), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The run's page: what the job did (the run is never changed here)."""
+        run = self.get_object(request, unquote(object_id))  # 404 outside the user's
+        if request.method != "GET" or not self.has_view_permission(request, run):
+            raise PermissionDenied
+        return import_run_page(request, run=run, model_admin=self)
 
 
 admin.site.unregister(Application)

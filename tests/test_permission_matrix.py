@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from core.models import Activity, Delivery, DeliveryKind, DeliveryStatus, Role
 from demo import builders
+from exchange.models import ImportRun
 from inspections.models import (
     Finding,
     Inspection,
@@ -196,6 +197,7 @@ def _earliest_request_date(w) -> str:
     from scheduling import rules
 
     return rules.earliest_request_date(w.application.municipality).isoformat()
+
 
 # name: (GET allowed to, POST allowed to); None means the method is not accepted (405).
 MATRIX = {
@@ -849,6 +851,7 @@ ADMIN_MODELS = {
     "core.Membership": AdminModel(municipal=ALL),
     "core.Activity": AdminModel(municipal=VIEW, nobody=frozenset({"add", "change", "delete"})),
     "core.Delivery": WORKFLOW,
+    "exchange.ImportRun": WORKFLOW,
     "core.Municipality": AdminModel(municipal=frozenset({"view", "change"})),
     "core.RoleGroup": AdminModel(operator_only=True, nobody=frozenset({"delete"})),
     "core.SigningCertificate": AdminModel(municipal=ALL),
@@ -931,6 +934,10 @@ ADMIN_OBJECT_URLS = {
     "admin:core_municipality_export_blds": ("municipality", "get", None, (200, 404, 200)),
     "admin:auth_user_password_change": ("user", "get", None, (200, 404, 200)),
     "admin:permits_application_import": (None, "get", None, (403, 403, 200)),
+    # POST only (405), once the run is found: Alpha's administrator may see it but not import
+    # (403). Their refused POSTs: tests/exchange/test_import_runs.py.
+    "admin:exchange_importrun_requeue": ("import_run", "get", None, (403, 404, 405)),
+    "admin:exchange_importrun_import": ("import_run", "get", None, (403, 404, 405)),
     # Preview is POST only; a body without the permit's variables is refused (400), without
     # rendering; another municipality's permit type is a 404.
     "admin:occupancy_occupancypermittemplate_preview": (
@@ -992,6 +999,7 @@ class AdminWorld:
     permit_type: object
     user: object
     totp_device: object
+    import_run: object
 
     @property
     def municipality(self):
@@ -1039,6 +1047,7 @@ def _admin_world_rows(municipality_a, municipality_b, inspector, inspector_b):
         permit_type=permit.permit_type,
         user=inspector,
         totp_device=totp_device,
+        import_run=ImportRun.objects.get(municipality=municipality_a),
     )
 
 

@@ -11,6 +11,7 @@ from django.db import close_old_connections
 from django.urls import reverse
 
 from config.middleware import request_size_limit
+from exchange.models import ImportRun
 from inspections.models import Photo
 
 MB = 1024 * 1024
@@ -63,6 +64,14 @@ def test_a_200_mb_photo_upload_is_refused_with_413_before_its_body_is_read(
 
 
 @pytest.mark.django_db
+def test_an_import_over_25_mb_is_refused_with_413_before_its_body_is_read():
+    status, html = post(reverse("admin:permits_application_import"), 27 * MB)
+    assert status.startswith("413")
+    assert "What was sent is 27 MB; at most 26 MB may be sent at once here." in html
+    assert not ImportRun.objects.exists()
+
+
+@pytest.mark.django_db
 def test_any_other_form_refuses_a_body_over_the_small_limit_before_reading_it():
     status, html = post(reverse("login"), 3 * MB)
     assert status.startswith("413")
@@ -74,7 +83,7 @@ def test_each_kind_of_request_has_its_own_limit(settings):
     assert request_size_limit(photos) == settings.PHOTO_REQUEST_MAX_BYTES == 100 * MB
     settings.PHOTO_MAX_BYTES = 5 * MB
     assert request_size_limit(photos) == 51 * MB  # ten photos of 5 MB and the form's fields
-    assert request_size_limit(reverse("admin:permits_application_import")) == 6 * MB
+    assert request_size_limit(reverse("admin:permits_application_import")) == 26 * MB
     assert request_size_limit(reverse("login")) == settings.REQUEST_MAX_BYTES == 2.5 * MB
     assert request_size_limit("/no/such/page") == settings.REQUEST_MAX_BYTES
 

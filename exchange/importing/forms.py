@@ -9,12 +9,13 @@ from core.fields import IdChoiceField
 from core.models import Municipality
 from exchange.importing.mapping import builtin_mappings
 
-# Larger files go through `manage.py import_applications`: a request should not run for
-# minutes. The preview and the import each read the whole file in a request; measured
-# (docs/performance.md, "Import"), 5 MB is about 26,000 rows, 10 to 40 s a pass on a busy
-# two-CPU server. A request-size limit in front of the app refuses a far larger body before
-# reading it; a file under that limit but over this one is refused here, at the field.
-IMPORT_MAX_BYTES = getattr(settings, "IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# The request only stores the file; a job imports it (exchange.importing.runs), so the limit
+# is what one upload may reasonably carry, not what a request could import in time: 25 MB is
+# a city's whole history (about 130,000 rows; a minute or more for the job, several under
+# load). Larger files go through `manage.py import_applications`. The request-size
+# middleware refuses a larger body from its Content-Length before reading it; a file under
+# that bound but over this one is refused here, at the field.
+IMPORT_MAX_BYTES = getattr(settings, "IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 
 
 def megabytes(size: int) -> str:
@@ -36,12 +37,21 @@ class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
     )
+    dry_run = forms.BooleanField(
+        label=_("Check only (dry run)"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "The file is read and checked and you see what the import would do, with nothing "
+            "saved; you can then import it from that page."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = gettext(
-            "UTF-8 CSV (Windows-1252 is read too), at most %(size)s MB. "
-            "Nothing is saved before you confirm the preview."
+            "UTF-8 CSV (Windows-1252 is read too), at most %(size)s MB. It is imported in "
+            "the background: its page shows how far it is and, once done, what it did."
         ) % {"size": megabytes(IMPORT_MAX_BYTES)}
         self.fields["mapping"].choices = [
             (name, f"{name}: {label}") for name, label in builtin_mappings().items()
@@ -60,7 +70,3 @@ class ImportUploadForm(forms.Form):
         if upload.size == 0:
             raise ValidationError(gettext("The file is empty."))
         return upload
-
-
-class ImportConfirmForm(forms.Form):
-    token = forms.RegexField(regex=r"^[A-Za-z0-9_-]{20,64}$", widget=forms.HiddenInput)

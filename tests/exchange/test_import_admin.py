@@ -1,18 +1,20 @@
-"""The admin's CSV import (upload, dry-run preview, import) and the acceptance of issue 9: an
-imported permit is found with the search box and goes through the occupancy workflow."""
+"""The admin's CSV import (upload, then the run's page: a check first, then the import) and
+the acceptance of issue 9: an imported permit is found with the search box and goes through
+the occupancy workflow. The jobs run at once here (tests/conftest.py); tests/exchange/
+test_import_runs.py holds the queue, the run's job and its failures."""
 
-import datetime
 import os
 import re
 
 import pytest
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Activity
-from exchange.importing import admin_views, forms
+from exchange.importing import forms
+from exchange.models import ImportRun, ImportRunStatus
 from inspections.services import inspection_add, visit_start
 from occupancy.models import OccupancyPermit, OccupancyPermitType
 from permits.models import Application, ApplicationStatus
@@ -27,15 +29,29 @@ def upload(data: bytes, name="permits.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="text/csv")
 
 
-def preview(client, municipality, data: bytes, mapping="burlington"):
-    return client.post(
-        IMPORT_URL,
-        {"municipality": municipality.pk, "mapping": mapping, "file": upload(data)},
-    )
+def send(client, municipality, data: bytes, mapping="burlington", *, dry_run: bool, **extra):
+    fields = {"municipality": municipality.pk, "mapping": mapping, "file": upload(data)}
+    if dry_run:
+        fields["dry_run"] = "on"
+    return committed(client.post, IMPORT_URL, fields, **extra)
 
 
-def token_of(page: str) -> str:
-    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+def committed(post, *args, **kwargs):
+    """A POST whose transaction commits, so that what it enqueues after the commit is
+    enqueued (and, with the tests' immediate backend, run)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return post(*args, **kwargs)
+
+
+def check(client, municipality, data: bytes, mapping="burlington"):
+    """Upload for a check (dry run); its job runs once the upload committed: the run's page."""
+    response = send(client, municipality, data, mapping, dry_run=True)
+    assert response.status_code == 302
+    return client.get(response["Location"])
+
+
+def import_button(page: str) -> str:
+    return re.search(r'action="(/admin/exchange/importrun/\d+/import/)"', page).group(1)
 
 
 @pytest.fixture
@@ -54,18 +70,24 @@ def test_import_page_offers_the_form(admin, municipality_a):
     assert '<option value="blds">blds: BLDS core permits dataset' in page
     assert f'<option value="{municipality_a.pk}">Town of Alpha</option>' in page
     assert 'type="file" name="file"' in page
+    assert (
+        'name="dry_run" aria-describedby="id_dry_run_helptext" id="id_dry_run" checked' in page
+    )  # a check first, unless unticked
+    assert "at most 25 MB. It is imported in the background" in page
 
 
-def test_preview_shows_rows_as_saved_and_rejections_and_saves_nothing(admin, municipality_a):
+def test_a_check_shows_rows_as_saved_and_rejections_and_saves_nothing(admin, municipality_a):
     data = burlington_csv(
         burlington_row("24-000001", address="2022 ATKINSON DR.  UNIT 25"),
         burlington_row("24-000002", applied="yesterday"),
     )
 
-    response = preview(admin, municipality_a, data)
+    response = check(admin, municipality_a, data)
 
     page = response.content.decode()
-    assert response.status_code == 200
+    run = ImportRun.objects.get()
+    assert response.request["PATH_INFO"] == f"/admin/exchange/importrun/{run.pk}/change/"
+    assert '<td id="import-run-status">Done</td>' in page
     assert "Dry run, nothing saved. 2 rows read: 1 application would be created" in page
     assert (
         "<td>2</td>\n              <td>create</td>\n              <td>24-000001</td>\n"
@@ -78,66 +100,75 @@ def test_preview_shows_rows_as_saved_and_rejections_and_saves_nothing(admin, mun
     ) in page
     assert 'value="Import now: 1 new, 0 updated"' in page
     assert not Application.objects.exists()
-    assert default_storage.exists(f"imports/{token_of(page)}.csv")
 
 
-def test_confirming_the_preview_imports_and_reports(admin, admin_user, municipality_a):
+def test_importing_the_checked_file_imports_it_and_reports(admin, admin_user, municipality_a):
     data = burlington_csv(burlington_row("24-000001"), burlington_row(""))
-    token = token_of(preview(admin, municipality_a, data).content.decode())
+    checked = check(admin, municipality_a, data).content.decode()
 
-    response = admin.post(IMPORT_URL, {"token": token}, follow=True)
+    response = committed(admin.post, import_button(checked))
 
-    assert response.redirect_chain == [
-        (
-            f"/admin/permits/application/?municipality__id__exact={municipality_a.pk}",
-            302,
-        )
-    ]
-    messages = [str(m) for m in response.context["messages"]]
-    assert messages[0].startswith(
-        "Town of Alpha, permits.csv: 2 rows read: 1 application created, 0 updated"
+    checked_run, run = ImportRun.objects.order_by("pk")
+    assert response["Location"] == f"/admin/exchange/importrun/{run.pk}/change/"
+    page = admin.get(response["Location"]).content.decode()
+    assert "The checked file is queued for import." in page
+    assert (run.dry_run, run.status, run.file.name, run.sha256) == (
+        False,
+        ImportRunStatus.DONE,
+        checked_run.file.name,
+        checked_run.sha256,
     )
-    assert messages[1] == "Not imported: line 3: no permit number (FILENO is empty)."
+    assert "Town of Alpha" in page
+    assert "2 rows read: 1 application created, 0 updated" in page
+    assert ("<tr><td>3</td><td></td><td>no permit number (FILENO is empty)</td></tr>") in page
     application = Application.objects.get()
     assert (application.municipality, application.number) == (municipality_a, "24-000001")
-    assert Activity.objects.get().actor == admin_user
-    assert not default_storage.exists(f"imports/{token}.csv")
+    assert Activity.objects.get(application=application).actor == admin_user
 
-    # The same confirmation again imports nothing twice.
-    response = admin.post(IMPORT_URL, {"token": token}, follow=True)
-    assert [str(m) for m in response.context["messages"]] == [
-        "This preview was already imported or has expired: upload again."
-    ]
+    # The check's button again queues a second import, which finds everything unchanged.
+    committed(admin.post, import_button(checked))
+    assert ImportRun.objects.order_by("pk").last().applications_unchanged == 1
     assert Application.objects.count() == 1
 
 
-def test_a_token_not_of_this_session_imports_nothing(admin, admin_user, municipality_a):
-    preview(admin, municipality_a, burlington_csv(burlington_row()))
-    other = client_for(admin_user)
-    token = token_of(
-        preview(other, municipality_a, burlington_csv(burlington_row())).content.decode()
-    )
+def test_an_unreadable_file_fails_its_run_with_the_reason(admin, municipality_a):
+    page = check(admin, municipality_a, b"PermitNum,Description\n1,x\n").content.decode()
 
-    response = admin.post(IMPORT_URL, {"token": token})
-
-    assert response.status_code == 302
-    assert not Application.objects.exists()
-
-
-def test_an_unreadable_file_is_shown_as_a_form_error(admin, municipality_a):
-    page = preview(admin, municipality_a, b"PermitNum,Description\n1,x\n").content.decode()
+    assert '<td id="import-run-status">Failed</td>' in page
     assert "The file has no column FILENO, ADDRESS, INDATE" in page
     assert "Is it the right mapping?" in page
+    assert "Traceback" not in page
+    assert "Import now" not in page
 
 
-def test_a_file_over_the_size_limit_is_refused(admin, municipality_a, monkeypatch):
+def test_a_file_over_the_size_limit_is_refused_at_the_field(admin, municipality_a, monkeypatch):
     monkeypatch.setattr(forms, "IMPORT_MAX_BYTES", 1024 * 1024)
     data = burlington_csv(*[burlington_row(f"24-{n:06}") for n in range(12_000)])
 
-    page = preview(admin, municipality_a, data).content.decode()
+    page = send(admin, municipality_a, data, dry_run=False).content.decode()
 
     assert f"The file is {forms.megabytes(len(data))} MB; the limit here is 1 MB." in page
+    assert not ImportRun.objects.exists()
     assert not Application.objects.exists()
+
+
+def test_the_field_takes_25_mb_and_refuses_more(admin, municipality_a):
+    assert forms.IMPORT_MAX_BYTES == 25 * 1024 * 1024
+    form = forms.ImportUploadForm()
+    assert "at most 25 MB" in form.fields["file"].help_text
+    over = forms.ImportUploadForm(
+        {"municipality": municipality_a.pk, "mapping": "burlington"},
+        {"file": upload(b"x" * (25 * 1024 * 1024 + 1))},
+    )
+    assert over.errors["file"] == [
+        "The file is 25 MB; the limit here is 25 MB. Split it, or have it imported with "
+        "manage.py import_applications."
+    ]
+    exact = forms.ImportUploadForm(
+        {"municipality": municipality_a.pk, "mapping": "burlington"},
+        {"file": upload(b"x" * (25 * 1024 * 1024))},
+    )
+    assert exact.is_valid(), exact.errors
 
 
 def test_import_page_is_for_staff_with_application_permissions(municipality_a, inspector):
@@ -146,19 +177,12 @@ def test_import_page_is_for_staff_with_application_permissions(municipality_a, i
         assert response.status_code == 302 and "login/?next=" in response["Location"]
     staff = make_user("staff_only", is_staff=True)
     assert client_for(staff).get(IMPORT_URL).status_code == 403
-    response = client_for(staff).post(IMPORT_URL, {"token": "x" * 32})
+    response = send(
+        client_for(staff), municipality_a, burlington_csv(burlington_row()), dry_run=False
+    )
     assert response.status_code == 403
-
-
-def test_stale_uploads_are_removed(admin, municipality_a):
-    old = default_storage.save("imports/old.csv", upload(b"x"))
-    past = (timezone.now() - datetime.timedelta(days=2)).timestamp()
-    os.utime(default_storage.path(old), (past, past))
-
-    preview(admin, municipality_a, burlington_csv(burlington_row()))
-
-    assert not default_storage.exists(old)
-    assert admin_views.PENDING_DIR == "imports"
+    assert not ImportRun.objects.exists()
+    assert not Application.objects.exists()
 
 
 # Acceptance: imported, found, and through the occupancy workflow -----------------------------
@@ -174,9 +198,7 @@ def test_an_imported_permit_is_found_and_gets_its_occupancy_permit(
         pytest.skip(missing)
     first_rows = b"".join(BURLINGTON_CSV.read_bytes().splitlines(keepends=True)[:40])
     admin = client_for(make_user("boss", is_staff=True, is_superuser=True))
-    admin.post(
-        IMPORT_URL, {"token": token_of(preview(admin, municipality_a, first_rows).content.decode())}
-    )
+    send(admin, municipality_a, first_rows, dry_run=False)
     assert Application.objects.filter(municipality=municipality_a).count() == 38  # 39 rows
 
     client = client_for(inspector)

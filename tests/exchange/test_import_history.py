@@ -5,11 +5,9 @@ are still refused."""
 
 import datetime
 import io
-import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
@@ -18,6 +16,7 @@ from exchange.importing.records import DataQualityWarning
 from permits.models import Application
 from tests.conftest import client_for, make_application, make_user
 from tests.exchange.test_import import BURLINGTON_CSV, burlington_csv, burlington_row, run_import
+from tests.exchange.test_import_admin import check, committed, import_button
 
 IMPORT_URL = "/admin/permits/application/import/"
 ODD = "issued date 2022-12-14 is before the applied date 2023-03-17"
@@ -144,22 +143,17 @@ def test_the_command_and_the_dry_run_say_the_warning(burlington, tmp_path):
     assert not Application.objects.exists()
 
 
-def test_the_admin_preview_lists_the_warning_and_the_import_says_it(burlington):
+def test_the_admin_check_lists_the_warning_and_the_import_says_it(burlington):
     admin = client_for(make_user("root", is_staff=True, is_superuser=True))
-    upload = SimpleUploadedFile("permits.csv", burlington_csv(the_odd_row()), "text/csv")
 
-    page = admin.post(
-        IMPORT_URL, {"municipality": burlington.pk, "mapping": "burlington", "file": upload}
-    ).content.decode()
+    page = check(admin, burlington, burlington_csv(the_odd_row())).content.decode()
 
     assert "1 data-quality warning: imported as the file has it" in page
     assert f"<tr><td>2</td><td>22-000251</td><td>{ODD}</td></tr>" in page
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
-    response = admin.post(IMPORT_URL, {"token": token}, follow=True)
-    assert [str(m) for m in response.context["messages"]][1] == (
-        "Imported as the file has them, with a data-quality warning: "
-        f"line 2 (22-000251): {ODD}."
-    )
+    response = committed(admin.post, import_button(page))
+    page = admin.get(response["Location"]).content.decode()
+    assert "1 application with a data-quality warning (kept as the file has it)" in page
+    assert f"<tr><td>2</td><td>22-000251</td><td>{ODD}</td></tr>" in page
     assert Application.objects.get().data_quality_notes == ODD
 
 

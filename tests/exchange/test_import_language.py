@@ -11,7 +11,7 @@ from exchange.importing.services import applications_import
 from permits.models import Application
 from tests.conftest import client_for
 from tests.exchange.test_import import HEADER, burlington_row, run_import
-from tests.exchange.test_import_admin import preview
+from tests.exchange.test_import_admin import check
 
 
 def csv_with_language(column: str, *rows: tuple[str, str]) -> bytes:
@@ -155,7 +155,7 @@ def test_a_mapping_may_name_its_own_language_column(municipality_a, tmp_path):
 def test_the_admin_preview_shows_a_bad_language_as_a_row_not_imported(admin_user, municipality_a):
     data = csv_with_language("Langue", ("24-000001", "fr"), ("24-000002", "Klingon"))
 
-    page = preview(client_for(admin_user), municipality_a, data).content.decode()
+    page = check(client_for(admin_user), municipality_a, data).content.decode()
 
     assert "1 row rejected" in page
     assert "The column Langue gives each application&#x27;s language of correspondence." in page
@@ -175,7 +175,7 @@ def test_the_admin_preview_has_no_language_column_for_a_file_without_one(
     admin_user, municipality_a
 ):
     data = ("\r\n".join([HEADER, burlington_row("24-000001")]) + "\r\n").encode("utf-8")
-    page = preview(client_for(admin_user), municipality_a, data).content.decode()
+    page = check(client_for(admin_user), municipality_a, data).content.decode()
     assert "1 application would be created" in page
     assert "Language of correspondence" not in page
     assert "language of correspondence" not in page

@@ -2,15 +2,14 @@
 whatever its size; line endings and encodings read as before."""
 
 import io
-import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.models import Municipality
 from permits.models import Application
 from tests.conftest import client_for, make_user
 from tests.exchange.test_import import HEADER, burlington_csv, burlington_row, run_import
+from tests.exchange.test_import_admin import check, committed, import_button
 
 IMPORT_URL = "/admin/permits/application/import/"
 
@@ -61,23 +60,15 @@ def test_old_mac_line_endings_and_a_quoted_line_break_are_read(burlington):
     )
 
 
-def test_an_upload_kept_in_a_temporary_file_is_previewed_and_imported(
+def test_an_upload_kept_in_a_temporary_file_is_checked_and_imported(
     burlington, settings, admin_user
 ):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # larger uploads go to a temporary file
     data = burlington_csv(*[burlington_row(f"24-{n:06}") for n in range(50)])
     admin = client_for(make_user("root", is_staff=True, is_superuser=True))
 
-    page = admin.post(
-        IMPORT_URL,
-        {
-            "municipality": burlington.pk,
-            "mapping": "burlington",
-            "file": SimpleUploadedFile("big.csv", data, content_type="text/csv"),
-        },
-    ).content.decode()
+    page = check(admin, burlington, data).content.decode()
     assert "50 applications would be created" in page
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
-    admin.post(IMPORT_URL, {"token": token})
+    committed(admin.post, import_button(page))
 
     assert Application.objects.filter(municipality=burlington).count() == 50

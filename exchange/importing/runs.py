@@ -1,0 +1,255 @@
+"""Import runs: an uploaded CSV file stored, queued, and imported by a job (exchange.tasks),
+outside any web request (issue 16: a city's 20 MB history runs for a minute or more).
+
+Each state change is one function here: `import_run_queue` (the upload), `import_run_execute`
+(the job), `import_run_requeue` (a run whose worker was lost, queued again by an
+administrator), `import_run_import_checked` (a file checked by a dry run, now imported).
+Running a run again is safe: the import is idempotent (an application already imported, as
+the file has it, is "unchanged" and gets no second history entry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from core.audit import activity_record, excerpt
+from core.jobs import enqueue_after_commit
+from core.models import Municipality
+from exchange.importing.mapping import MappingError, load_mapping
+from exchange.importing.reading import ImportFileError
+from exchange.importing.services import ImportReport, applications_import
+from exchange.models import (
+    RUN_STALE_AFTER,
+    SHOWN_ROWS,
+    ImportRun,
+    ImportRunStatus,
+    preview_values,
+)
+
+logger = logging.getLogger(__name__)
+
+RUN_DIR = "imports"
+REASON_MAX_LENGTH = 500
+
+
+class RunNotStale(Exception):
+    """The run is not one whose worker was lost (it finished, or is still alive)."""
+
+
+class RunNotCheckedFile(Exception):
+    """The run is not a finished dry run with applications to import."""
+
+
+def _store(upload) -> tuple[str, str]:
+    """The uploaded file saved under imports/ with a random name; (name, SHA-256)."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = default_storage.save(f"{RUN_DIR}/{secrets.token_urlsafe(24)}.csv", upload)
+    return name, digest.hexdigest()
+
+
+def import_run_queue(
+    *, municipality: Municipality, upload, mapping: str, dry_run: bool, actor
+) -> ImportRun:
+    """Store `upload` and queue its import into `municipality` (a dry run saves nothing).
+
+    Side effects: the file written to the default storage under imports/; an ImportRun
+    (queued) and an Activity on the municipality's trail; after the commit, the job
+    exchange.tasks.import_run_job enqueued. Nothing is imported here.
+    """
+    name, sha256 = _store(upload)
+    try:
+        run = _queue_stored(name, sha256, municipality, upload, mapping, dry_run, actor)
+    except BaseException:
+        default_storage.delete(name)  # no run refers to it
+        raise
+    return run
+
+
+def _queue_stored(name, sha256, municipality, upload, mapping, dry_run, actor) -> ImportRun:
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            municipality=municipality,
+            uploaded_by=actor,
+            file=name,
+            original_name=excerpt(upload.name, 255),
+            size=upload.size,
+            sha256=sha256,
+            mapping=mapping,
+            dry_run=dry_run,
+            language=translation.get_language() or "en",
+        )
+        _record(run, actor, "import_queued", "queued")
+        _enqueue(run)
+    return run
+
+
+def import_run_import_checked(*, run: ImportRun, actor) -> ImportRun:
+    """Import for real the file that the dry run `run` checked: a new run of the same stored
+    file (its SHA-256 unchanged), queued.
+
+    Side effects: an ImportRun (queued) and an Activity; after the commit, its job enqueued.
+    Raises RunNotCheckedFile unless `run` is a finished dry run with applications.
+    """
+    if not run.may_be_imported:
+        raise RunNotCheckedFile
+    with transaction.atomic():
+        new = ImportRun.objects.create(
+            municipality=run.municipality,
+            uploaded_by=actor,
+            file=run.file.name,
+            original_name=run.original_name,
+            size=run.size,
+            sha256=run.sha256,
+            mapping=run.mapping,
+            dry_run=False,
+            language=translation.get_language() or "en",
+        )
+        _record(new, actor, "import_queued", "queued")
+        _enqueue(new)
+    return new
+
+
+def import_run_requeue(*, run: ImportRun, actor) -> None:
+    """Queue again a run left running by a lost worker (ImportRun.is_stale). The import is
+    idempotent, so what its lost worker saved is found unchanged and the rest is imported.
+
+    Side effects: the run back to queued (a conditional UPDATE: of two administrators, one
+    requeues it) and an Activity; after the commit, its job enqueued.
+    Raises RunNotStale when the run is not (any more) stale.
+    """
+    with transaction.atomic():
+        stale_before = timezone.now() - RUN_STALE_AFTER
+        claimed = (
+            ImportRun.objects.filter(pk=run.pk, status=ImportRunStatus.RUNNING)
+            .exclude(progress_at__gte=stale_before)
+            .update(status=ImportRunStatus.QUEUED, started_at=None, progress_at=None)
+        )
+        if not claimed:
+            raise RunNotStale
+        run.refresh_from_db()
+        _record(run, actor, "import_requeued", "queued again after its worker stopped")
+        _enqueue(run)
+
+
+def import_run_execute(run_id: int) -> bool:
+    """Run the import of queued run `run_id` (the job's work); True when this call ran it.
+
+    Claims the run (queued → running, a conditional UPDATE: a job run twice imports once),
+    imports the stored file in the uploader's language, then records the summary, the first
+    rejected rows and warnings, and done; or failed with a reason a person can act on when
+    the file cannot be imported or anything else stops it (the traceback goes to the log).
+
+    Side effects: what applications_import saves (applications and their history, batch by
+    batch, each committed); the run's progress after each batch; its outcome.
+    """
+    now = timezone.now()
+    claimed = ImportRun.objects.filter(pk=run_id, status=ImportRunStatus.QUEUED).update(
+        status=ImportRunStatus.RUNNING, started_at=now, progress_at=now
+    )
+    if not claimed:
+        return False
+    run = ImportRun.objects.select_related("municipality", "uploaded_by").get(pk=run_id)
+    with translation.override(run.language):
+        try:
+            report = _import(run)
+        except (ImportFileError, MappingError) as exc:
+            _fail(run, str(exc))
+        except FileNotFoundError:
+            _fail(run, gettext("The uploaded file is no longer in storage: upload it again."))
+        except Exception:
+            logger.exception("Import run %s stopped on an unexpected error", run_id)
+            _fail(
+                run,
+                gettext(
+                    "The import stopped on an unexpected error; what the batches before it "
+                    "saved stays saved. Tell the operator the run's number (%(number)s): the "
+                    "details are in the server's log."
+                )
+                % {"number": run.pk},
+            )
+        else:
+            _done(run, report)
+    return True
+
+
+def _import(run: ImportRun) -> ImportReport:
+    def progress(done: int, total: int) -> None:
+        ImportRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
+
+    with default_storage.open(run.file.name, "rb") as handle:
+        return applications_import(
+            municipality=run.municipality,
+            data=getattr(handle, "file", handle),  # read line by line, never whole
+            mapping=load_mapping(run.mapping),
+            source_name=run.original_name,
+            actor=run.uploaded_by,
+            dry_run=run.dry_run,
+            progress=progress,
+        )
+
+
+def _done(run: ImportRun, report: ImportReport) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRunStatus.DONE,
+        finished_at=timezone.now(),
+        rows_read=report.rows,
+        applications_created=report.created,
+        applications_updated=report.updated,
+        applications_unchanged=report.unchanged,
+        rows_skipped=report.skipped,
+        rows_merged=report.merged,
+        rows_rejected=len(report.rejected),
+        warned_applications=len({w.number for w in report.warnings}),
+        warnings_count=len(report.warnings),
+        seconds=report.seconds,
+        rejections=[[r.line, r.number, r.reason] for r in report.rejected[:SHOWN_ROWS]],
+        warnings=[[w.line, w.number, w.what] for w in report.warnings[:SHOWN_ROWS]],
+        notes=report.notes,
+        preview=[
+            {
+                "action": row.action,
+                "line": row.line,
+                "changed": row.changed,
+                "values": preview_values(row.application),
+            }
+            for row in report.preview
+        ],
+        language_column=report.language_column,
+        failure_reason="",
+    )
+
+
+def _fail(run: ImportRun, reason: str) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRunStatus.FAILED,
+        finished_at=timezone.now(),
+        failure_reason=excerpt(reason, REASON_MAX_LENGTH),
+    )
+
+
+def _enqueue(run: ImportRun) -> None:
+    # Imported here: the job's module imports this one for its work.
+    from exchange.tasks import import_run_job
+
+    enqueue_after_commit(import_run_job, run.pk)
+
+
+def _record(run: ImportRun, actor, verb: str, what: str) -> None:
+    kind = "check (dry run)" if run.dry_run else "import"
+    activity_record(
+        municipality_id=run.municipality_id,
+        actor=actor,
+        verb=verb,
+        summary=f"CSV {kind} of {run.original_name} (mapping {run.mapping}, "
+        f"SHA-256 {run.sha256[:12]}…), run {run.pk}: {what}",
+    )
