@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Now
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext, pgettext_lazy
@@ -414,7 +414,11 @@ class Delivery(models.Model):
     # When its latest job was asked for: when it was queued, when a failed attempt queued
     # the next, when recover_deliveries queued it again. Its job should exist and start
     # soon after; long after it, with none, the delivery is stranded (job lost).
-    last_queued_at = models.DateTimeField(_("last queued at"), default=timezone.now)
+    # db_default too: the previous release's code, still running during a rolling upgrade
+    # (docs/deploying.md), inserts deliveries without this column.
+    last_queued_at = models.DateTimeField(
+        _("last queued at"), default=timezone.now, db_default=Now()
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # When the attempt under way was claimed by a job; empty when none is. Still set long
     # after the claim on a queued delivery: the worker died mid-attempt (is_stranded).

@@ -193,7 +193,11 @@ class InspectionRequest(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     decline_reason = models.TextField(_("decline reason"), max_length=1000, blank=True)
     # A request no longer needed is cancelled (never deleted): who, when and why.
-    cancel_reason = BoundedTextField(_("reason for cancelling"), max_length=1000, blank=True)
+    # db_default too: the previous release's code, still running during a rolling upgrade
+    # (docs/deploying.md), inserts requests without this column.
+    cancel_reason = BoundedTextField(
+        _("reason for cancelling"), max_length=1000, blank=True, db_default=""
+    )
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -394,3 +394,54 @@ def test_a_database_of_the_previous_release_migrates_forward_unchanged(executor)
     history = admin.get(reverse("admin:core_municipality_history", args=[town.pk]))
     assert history.status_code == 200
     assert "Changed chief building official." in history.content.decode()
+
+
+# A rolling upgrade (docs/deploying.md, Upgrading): servers still on the previous release's
+# code insert rows on the new schema, so a column added as required needs a database default.
+
+
+def _previous_release_model(app, migration, model):
+    """The model as the previous release's code knows it (the state after `migration`)."""
+    state = MigrationExecutor(connection).loader.project_state((app, migration))
+    return state.apps.get_model(app, model)
+
+
+def test_the_previous_release_still_queues_a_mail_on_the_new_schema(municipality_a):
+    before_column = _previous_release_model(
+        "core", "0011_delivery_kind_request_cancelled", "Delivery"
+    )
+    before_column.objects.create(
+        municipality_id=municipality_a.pk,
+        kind="request_confirmed",
+        recipient="a@example.com",
+        subject="Your inspection request",
+        body="Confirmed.",
+    )
+    from core.models import Delivery
+
+    delivery = Delivery.objects.get()
+    assert abs(delivery.last_queued_at - timezone.now()) < datetime.timedelta(minutes=1)
+    assert not Delivery.objects.stranded().exists()  # just queued: its job may still come
+
+
+def test_the_previous_release_still_records_a_request_on_the_new_schema(
+    application_a, occupancy_type_a, clerk
+):
+    from demo import builders
+    from scheduling.models import InspectionRequest
+
+    inspection = builders.inspection(application=application_a, inspection_type=occupancy_type_a)
+    before_columns = _previous_release_model("scheduling", "0005_more_labels", "InspectionRequest")
+    before_columns.objects.create(
+        municipality_id=application_a.municipality_id,
+        application_id=application_a.pk,
+        inspection_type_id=occupancy_type_a.pk,
+        inspection_id=inspection.pk,
+        requested_date=datetime.date(2026, 12, 16),
+        half_day="morning",
+        site_contact_name="Sam Patel",
+        site_contact_phone="905-555-0142",
+        requested_by_id=clerk.pk,
+        code="RQ-ROLLING",
+    )
+    assert InspectionRequest.objects.get(code="RQ-ROLLING").cancel_reason == ""

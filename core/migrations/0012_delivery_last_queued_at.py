@@ -2,6 +2,7 @@
 # When a delivery's latest job was asked for (Delivery.last_queued_at): a queued delivery
 # with no job long after it is stranded (DeliveryQuerySet.stranded).
 
+import django.db.models.functions.datetime
 import django.utils.timezone
 from django.db import migrations, models
 
@@ -24,7 +25,13 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='delivery',
             name='last_queued_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='last queued at'),
+            # db_default: the previous release's code inserts deliveries without it during a
+            # rolling upgrade (docs/deploying.md).
+            field=models.DateTimeField(
+                default=django.utils.timezone.now,
+                db_default=django.db.models.functions.datetime.Now(),
+                verbose_name='last queued at',
+            ),
         ),
         migrations.RunPython(from_queued_at, migrations.RunPython.noop, elidable=True),
     ]

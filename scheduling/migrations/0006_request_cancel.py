@@ -58,7 +58,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='inspectionrequest',
             name='cancel_reason',
-            field=core.text_limits.BoundedTextField(blank=True, max_length=1000, verbose_name='reason for cancelling'),
+            # db_default: the previous release's code inserts requests without it during a
+            # rolling upgrade (docs/deploying.md).
+            field=core.text_limits.BoundedTextField(
+                blank=True, db_default='', max_length=1000, verbose_name='reason for cancelling'
+            ),
         ),
         migrations.AddField(
             model_name='inspectionrequest',
