@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -153,3 +154,25 @@ def test_a_role_changed_or_removed_applies_on_the_next_request(inspector, munici
     Membership.objects.filter(user=inspector).delete()
     response = client.get(page)
     assert access.role_in(response.wsgi_request.user, municipality_a.pk) is None
+
+
+def test_a_password_changed_elsewhere_still_signs_the_session_out(inspector):
+    """The backend loads the password with the user: Django still checks the session's
+    hash of it (from review)."""
+    client = client_for(inspector)
+    page = reverse("permits:application_list")
+    assert client.get(page).status_code == 200
+    inspector.set_password("something else entirely 42")
+    inspector.save()
+    response = client.get(page)
+    assert response.status_code == 302 and "login" in response["Location"]
+    assert SESSION_KEY not in client.session
+
+
+def test_a_superuser_made_ordinary_loses_it_on_the_next_request(admin_user):
+    client = client_for(admin_user)
+    page = reverse("permits:application_list")
+    assert access.is_superuser(client.get(page).wsgi_request.user)
+    admin_user.is_superuser = False
+    admin_user.save()
+    assert not access.is_superuser(client.get(page).wsgi_request.user)
