@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import IdChoiceField
 from core.people import person_name
+from core.text_limits import BoundedCharField
 from core.widgets import Textarea
 from inspections.models import InspectionType
 from scheduling import rules
@@ -147,7 +148,7 @@ class AssignForm(RefusalsMixin, forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.CharField(
+    reason = BoundedCharField(
         label=_("Reason for declining"),
         max_length=DECLINE_REASON_MAX_LENGTH,
         help_text=_("The requester is told, e.g. “The permit is not issued yet”."),
@@ -164,7 +165,7 @@ class CancelForm(forms.Form):
     """Cancel a request, from the Work view's Inspection requests section or Dispatch: the
     reason, and which of the two pages to go back to."""
 
-    reason = forms.CharField(
+    reason = BoundedCharField(
         label=_("Reason for cancelling"),
         max_length=CANCEL_REASON_MAX_LENGTH,
         help_text=_("The requester is told, e.g. “The owner asked to cancel: the work is late”."),

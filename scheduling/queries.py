@@ -179,6 +179,58 @@ def my_day(user, day: datetime.date) -> list[InspectionRequest]:
     return list(_with_details(requests).order_by("position", "half_day", "created_at"))
 
 
+@dataclass
+class BookedDay:
+    """One day of My today's lists after today. `closed` says the day is not a working day
+    where its bookings are: the holiday's name, or "" for a weekend; None on a working day."""
+
+    day: datetime.date
+    closed: str | None
+    requests: list = field(default_factory=list)
+
+
+def my_days_ahead(user, *, today: datetime.date, next_day: datetime.date) -> list[BookedDay]:
+    """The user's open bookings after `today` up to and including `next_day` (their next
+    working day), by day: `next_day` always, and each day between that has bookings.
+
+    A day between is closed where the user inspects (else it would be the next working day),
+    yet may have bookings: the municipality added a Holiday after they were confirmed, and
+    nothing moves them. Leaving them off both lists would hide them until they are overdue;
+    they are listed under their day, said to be closed, to be moved. A booking on `next_day`
+    in a municipality closed that day (an inspector of several towns) is marked
+    `closed_here`."""
+    requests = InspectionRequest.objects.filter(
+        assigned_inspector=user,
+        confirmed_date__gt=today,
+        confirmed_date__lte=next_day,
+        status__in=OPEN_STATUSES,
+    )
+    requests = access.scope(requests, user, perm=INSPECTS)
+    requests = list(
+        _with_details(requests).order_by("confirmed_date", "position", "half_day", "created_at")
+    )
+    by_day = {next_day: BookedDay(day=next_day, closed=None)}
+    for request in requests:
+        by_day.setdefault(request.confirmed_date, BookedDay(request.confirmed_date, None))
+        by_day[request.confirmed_date].requests.append(request)
+    calendars = {}  # one query a municipality of the bookings (its own holidays)
+
+    def calendar(request) -> rules.Calendar:
+        municipality = request.application.municipality
+        if municipality.pk not in calendars:
+            calendars[municipality.pk] = rules.Calendar(municipality)
+        return calendars[municipality.pk]
+
+    for booked in by_day.values():
+        if booked.day == next_day:
+            for request in booked.requests:
+                request.closed_here = not calendar(request).is_business_day(next_day)
+        else:  # closed in every municipality where the user inspects: its holiday, if any
+            names = (calendar(request).holiday_name(booked.day) for request in booked.requests)
+            booked.closed = next((name for name in names if name), "")
+    return sorted(by_day.values(), key=lambda booked: booked.day)
+
+
 def inspecting_municipalities(user) -> list[Municipality]:
     """The municipalities whose business days make the user's next working day on My today:
     those where the user inspects, whose bookings my_day lists. A superuser inspects

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from core import access
 from core.audit import excerpt, in_record_language
 from core.people import person_name
+from core.text_limits import too_long
 from inspections.models import Inspection, InspectionStatus, Visit
 from inspections.services import inspection_add
 from permits.models import Application
@@ -272,12 +273,7 @@ def request_decline(*, request: InspectionRequest, reason: str, actor) -> Inspec
             {"reason": gettext("Give the reason for declining: the requester is told.")}
         )
     if len(reason) > DECLINE_REASON_MAX_LENGTH:
-        raise RequestRefused(
-            {
-                "reason": gettext("The reason may have at most %(count)s characters.")
-                % {"count": DECLINE_REASON_MAX_LENGTH}
-            }
-        )
+        raise RequestRefused({"reason": too_long(DECLINE_REASON_MAX_LENGTH, len(reason))})
     request = _lock(request)
     if request.visit_id is not None:
         raise SchedulingError(
@@ -319,12 +315,7 @@ def request_cancel(*, request: InspectionRequest, reason: str, actor) -> Inspect
             {"reason": gettext("Give the reason for cancelling: the requester is told.")}
         )
     if len(reason) > CANCEL_REASON_MAX_LENGTH:
-        raise RequestRefused(
-            {
-                "reason": gettext("The reason may have at most %(count)s characters.")
-                % {"count": CANCEL_REASON_MAX_LENGTH}
-            }
-        )
+        raise RequestRefused({"reason": too_long(CANCEL_REASON_MAX_LENGTH, len(reason))})
     request = _lock(request)
     if (refusal := rules.cancel_refusal(request=request, user=actor)) is not None:
         raise SchedulingError(refusal)

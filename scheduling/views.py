@@ -221,13 +221,16 @@ def request_cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def my_today(request: HttpRequest) -> HttpResponse:
-    """The inspector's day in their order, their next working day's list and what is
-    overdue."""
+    """The inspector's day in their order, their next working day's list (after any day
+    between that is closed yet has bookings, to be moved) and what is overdue."""
     if not access.can_somewhere(request.user, queries.INSPECTS):
         raise PermissionDenied("My today is for inspectors.")
     today = rules.today()
     next_day = rules.next_working_day(
         municipalities=queries.inspecting_municipalities(request.user), after=today
+    )
+    *closed_days, next_booked = queries.my_days_ahead(
+        request.user, today=today, next_day=next_day
     )
     new_token = request.session.pop(NEW_CALENDAR_TOKEN, None)
     return render(
@@ -235,10 +238,11 @@ def my_today(request: HttpRequest) -> HttpResponse:
         "scheduling/my_today.html",
         {
             "today": today,
+            "closed_days": closed_days,
             "next_day": next_day,
             "next_day_is_tomorrow": next_day == today + datetime.timedelta(days=1),
             "today_requests": queries.my_day(request.user, today),
-            "next_day_requests": queries.my_day(request.user, next_day),
+            "next_day_requests": next_booked.requests,
             "overdue_requests": queries.my_overdue(request.user, today),
             "has_calendar": queries.has_calendar_feed(request.user),
             "new_calendar_url": request.build_absolute_uri(

@@ -215,6 +215,11 @@ def test_request_decline_needs_a_reason_and_is_final(occupancy_request, inspecto
     assert refused.value.refusals == {
         "reason": "Give the reason for declining: the requester is told."
     }
+    with pytest.raises(RequestRefused) as refused:
+        services.request_decline(request=occupancy_request, reason="x" * 1001, actor=clerk)
+    assert refused.value.refusals == {
+        "reason": "Keep this to at most 1,000 characters (it has 1,001)."
+    }
     services.request_decline(
         request=occupancy_request, reason="The permit is not issued yet.", actor=clerk
     )

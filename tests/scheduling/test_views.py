@@ -158,6 +158,26 @@ def test_decline_without_a_reason_is_refused_at_the_field(occupancy_request, cle
     assert occupancy_request.status == RequestStatus.DECLINED
 
 
+def test_a_too_long_decline_reason_is_refused_at_the_field_with_the_limit(
+    occupancy_request, clerk
+):
+    client = client_for(clerk)
+    help_id = f"decline_{occupancy_request.code}_reason_help"
+    assert (
+        f'<div class="form-text" id="{help_id}">The requester is told, e.g. “The permit is not '
+        "issued yet”. Up to 1,000 characters.</div>"
+    ) in client.get(reverse("scheduling:dispatch")).content.decode()
+    url = reverse("scheduling:request_decline", args=[occupancy_request.code])
+    before = tables_digest()
+    response = client.post(url, {"reason": "x" * 1001})
+    assert response.status_code == 400
+    assert (
+        f'<div class="invalid-feedback" id="decline_{occupancy_request.code}_reason_error">'
+        "Keep this to at most 1,000 characters (it has 1,001).</div>"
+    ) in response.content.decode()
+    assert tables_digest() == before
+
+
 def test_login_lands_an_inspector_on_my_today_and_a_clerk_on_the_list(inspector, clerk):
     assert client_for(inspector).get("/start").url == reverse("scheduling:my_today")
     assert client_for(clerk).get("/start").url == reverse("permits:application_list")
@@ -357,3 +377,132 @@ def test_my_today_names_the_next_working_day_in_french(
     with translation.override(translation.get_language()):
         page = client_for(inspector).get(reverse("scheduling:my_today"))
     assert next_day_heading(page) == "Prochain jour ouvrable, lundi 21 décembre (1)"
+
+
+def section_of(page, section_id: str) -> str:
+    html = page.content.decode()
+    start = html.index(f'<section class="mb-4" id="{section_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_my_today_lists_bookings_on_a_day_closed_after_they_were_confirmed(
+    application_a, occupancy_type_a, framing_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+    from scheduling.models import Holiday
+
+    # Confirmed for Friday; then the town closes Friday (nothing refuses or moves them).
+    friday = [
+        book(application_a, kind, inspector, clerk, FRIDAY)
+        for kind in (occupancy_type_a, framing_type_a)
+    ]
+    Holiday.objects.create(
+        municipality=application_a.municipality, date=FRIDAY, name="Civic closure"
+    )
+    monkeypatch.setattr(rules, "today", lambda: THURSDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    # Before: the next list became Monday's and Friday's bookings were on no list until
+    # they were overdue.
+    html = page.content.decode()
+    assert [f'id="request-{r.code}"' in html for r in friday] == [True, True]
+    assert page.context["next_day"] == datetime.date(2026, 12, 21)
+    [closed] = page.context["closed_days"]
+    assert (closed.day, closed.closed) == (FRIDAY, "Civic closure")
+    assert {r.code for r in closed.requests} == {r.code for r in friday}
+    section = section_of(page, "closed-2026-12-18")
+    assert (
+        '<h2 class="h4 text-danger" id="closed-2026-12-18-heading">'
+        "Friday December 18 — Civic closure, a holiday: move these bookings (2)</h2>"
+    ) in section
+    for request in friday:
+        assert f'id="request-{request.code}"' in section
+        assert request.inspection.get_absolute_url() in section
+    # Monday keeps its own heading.
+    assert next_day_heading(page) == "Next working day, Monday December 21 (0)"
+    assert page.context["next_day_requests"] == []
+
+
+def test_my_today_names_a_closed_day_in_french(
+    french, application_a, occupancy_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+    from scheduling.models import Holiday
+
+    book(application_a, occupancy_type_a, inspector, clerk, FRIDAY)
+    Holiday.objects.create(
+        municipality=application_a.municipality, date=FRIDAY, name="Fermeture municipale"
+    )
+    Profile.objects.create(user=inspector, language="fr-ca")
+    monkeypatch.setattr(rules, "today", lambda: THURSDAY)
+    with translation.override(translation.get_language()):
+        page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert (
+        "vendredi 18 décembre — Fermeture municipale, jour férié : déplacez ces réservations (1)"
+    ) in section_of(page, "closed-2026-12-18")
+
+
+def test_my_today_without_closed_days_lists_none(
+    application_a, occupancy_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+
+    booked = book(application_a, occupancy_type_a, inspector, clerk, THURSDAY)
+    monkeypatch.setattr(rules, "today", lambda: WEDNESDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert page.context["closed_days"] == []
+    assert [r.code for r in page.context["next_day_requests"]] == [booked.code]
+    assert "move these bookings" not in page.content.decode()
+    assert "move this booking" not in page.content.decode()
+
+
+def test_my_today_marks_a_next_day_booking_in_a_town_closed_that_day(
+    application_a, application_b, occupancy_type_a, inspector, clerk, monkeypatch
+):
+    from core.models import Membership, Role
+    from demo import builders
+    from scheduling import rules
+    from scheduling.models import Holiday
+    from tests.conftest import make_user
+
+    # An inspector of Alpha and Beta: Beta closes Friday, Alpha works, so Friday is their
+    # next working day; the Beta booking is on it, marked to be moved.
+    Membership.objects.create(
+        user=inspector, municipality=application_b.municipality, role=Role.INSPECTOR
+    )
+    clerk_b = make_user("clerk_b", application_b.municipality, Role.CLERK)
+    type_b = builders.inspection_type(municipality=application_b.municipality, name="Final")
+    in_alpha = book(application_a, occupancy_type_a, inspector, clerk, FRIDAY)
+    in_beta = book(application_b, type_b, inspector, clerk_b, FRIDAY)
+    Holiday.objects.create(
+        municipality=application_b.municipality, date=FRIDAY, name="Civic closure"
+    )
+    monkeypatch.setattr(rules, "today", lambda: THURSDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    assert page.context["closed_days"] == []
+    assert {r.code for r in page.context["next_day_requests"]} == {in_alpha.code, in_beta.code}
+    assert next_day_heading(page) == "Tomorrow, Friday December 18 (2)"
+    html = page.content.decode()
+    note = "Its municipality is closed that day: move this booking."
+    beta_card = html[html.index(f'id="request-{in_beta.code}"') :]
+    alpha_card = html[html.index(f'id="request-{in_alpha.code}"') :]
+    assert note in beta_card[: beta_card.index("</article>")]
+    assert note not in alpha_card[: alpha_card.index("</article>")]
+
+
+def test_my_today_lists_a_weekend_booking_before_the_next_working_day(
+    application_a, occupancy_type_a, inspector, clerk, monkeypatch
+):
+    from scheduling import rules
+
+    # Booking refuses weekends; a row changed by hand (or before that rule) may still be on one.
+    booked = book(application_a, occupancy_type_a, inspector, clerk, FRIDAY)
+    saturday = datetime.date(2026, 12, 19)
+    InspectionRequest.objects.filter(pk=booked.pk).update(confirmed_date=saturday)
+    monkeypatch.setattr(rules, "today", lambda: FRIDAY)
+    page = client_for(inspector).get(reverse("scheduling:my_today"))
+    section = section_of(page, "closed-2026-12-19")
+    assert (
+        "Saturday December 19 — not a working day: move these bookings (1)</h2>" in section
+    )
+    assert f'id="request-{booked.code}"' in section
+    assert next_day_heading(page) == "Next working day, Monday December 21 (0)"
