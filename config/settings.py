@@ -307,6 +307,12 @@ TASKS = {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Finished jobs (successful or failed) are kept this many days, then deleted by
+# `manage.py prune_job_results` (nightly, threshold-verify): a failed job's traceback stays
+# long enough to be investigated, and the job table does not grow for ever.
+JOB_RESULTS_KEEP_DAYS = env_int("JOB_RESULTS_KEEP_DAYS", 30)
+if JOB_RESULTS_KEEP_DAYS < 1:
+    raise ImproperlyConfigured(f"JOB_RESULTS_KEEP_DAYS={JOB_RESULTS_KEEP_DAYS} must be at least 1.")
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -328,7 +328,10 @@ def _stranded(older_than: datetime.timedelta | None) -> models.Q:
     # took a moment ago and is about to claim (RUNNING; a worker killed leaves its job
     # RUNNING for good, and a live one claims the delivery at once). Compared as text:
     # the same on PostgreSQL (->>) and SQLite (json_extract), and no cast of other jobs'
-    # arguments to a number.
+    # arguments to a number. The live-job index (core 0013: task_path, only READY and
+    # RUNNING rows) serves it on PostgreSQL, which proves each branch of the OR within the
+    # index's condition: the time does not grow with the finished jobs kept. Keep every
+    # branch to READY or RUNNING, or this reads them all again.
     live_job = (
         DBTaskResult.objects.filter(
             models.Q(status=TaskResultStatus.READY)

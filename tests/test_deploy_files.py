@@ -61,7 +61,12 @@ def test_every_unit_parses_and_runs_real_management_commands():
         "threshold-recover.service": ["recover_documents", "recover_deliveries"],
         "threshold-web.service": [],
         "threshold-worker.service": ["db_worker"],
-        "threshold-verify.service": ["recover_documents", "recover_deliveries", "verify_records"],
+        "threshold-verify.service": [
+            "recover_documents",
+            "recover_deliveries",
+            "prune_job_results",
+            "verify_records",
+        ],
     }
     for commands in run.values():
         assert set(commands) <= known
