@@ -47,6 +47,11 @@ class RunNotCheckedFile(Exception):
     """The run is not a finished dry run with applications to import."""
 
 
+class StoredFileChanged(Exception):
+    """The stored file is not the one uploaded (its size or SHA-256 differs from the run's):
+    replaced in storage since, so importing it would import what nobody checked."""
+
+
 def _store(upload) -> tuple[str, str]:
     """The uploaded file saved under imports/ with a random name; (name, SHA-256)."""
     digest = hashlib.sha256()
@@ -145,7 +150,8 @@ def import_run_execute(run_id: int) -> bool:
     """Run the import of queued run `run_id` (the job's work); True when this call ran it.
 
     Claims the run (queued → running, a conditional UPDATE: a job run twice imports once),
-    imports the stored file in the uploader's language, then records the summary, the first
+    checks that the stored file is still the one uploaded (its size and SHA-256), imports it
+    in the uploader's language, then records the summary, the first
     rejected rows and warnings, and done; or failed with a reason a person can act on when
     the file cannot be imported or anything else stops it (the traceback goes to the log).
 
@@ -166,6 +172,8 @@ def import_run_execute(run_id: int) -> bool:
             _fail(run, str(exc))
         except FileNotFoundError:
             _fail(run, gettext("The uploaded file is no longer in storage: upload it again."))
+        except StoredFileChanged:
+            _fail(run, gettext("The stored file is not the one checked: upload it again."))
         except Exception:
             logger.exception("Import run %s stopped on an unexpected error", run_id)
             _fail(
@@ -187,6 +195,7 @@ def _import(run: ImportRun) -> ImportReport:
         ImportRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
 
     with default_storage.open(run.file.name, "rb") as handle:
+        _check_stored(handle, run)
         return applications_import(
             municipality=run.municipality,
             data=getattr(handle, "file", handle),  # read line by line, never whole
@@ -196,6 +205,20 @@ def _import(run: ImportRun) -> ImportReport:
             dry_run=run.dry_run,
             progress=progress,
         )
+
+
+def _check_stored(handle, run: ImportRun) -> None:
+    """Raise StoredFileChanged unless `handle` holds the bytes the run recorded (size and
+    SHA-256): "Import now" imports the file its dry run checked, not whatever has been put
+    under its name since. Read in chunks, never whole (a file of 25 MB); left at its start."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in handle.chunks():  # from the start
+        digest.update(chunk)
+        size += len(chunk)
+    if size != run.size or digest.hexdigest() != run.sha256:
+        raise StoredFileChanged
+    handle.seek(0)
 
 
 def _done(run: ImportRun, report: ImportReport) -> None:

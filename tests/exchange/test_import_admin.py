@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
@@ -129,6 +130,26 @@ def test_importing_the_checked_file_imports_it_and_reports(admin, admin_user, mu
     committed(admin.post, import_button(checked))
     assert ImportRun.objects.order_by("pk").last().applications_unchanged == 1
     assert Application.objects.count() == 1
+
+
+def test_a_file_replaced_in_storage_after_its_check_is_not_imported(admin, municipality_a):
+    checked = check(admin, municipality_a, burlington_csv(burlington_row("24-000001")))
+    checked_run = ImportRun.objects.get()
+    # Someone with access to the storage puts other bytes under the checked file's name.
+    with open(default_storage.path(checked_run.file.name), "wb") as stored:
+        stored.write(burlington_csv(burlington_row("24-000666")))
+
+    response = committed(admin.post, import_button(checked.content.decode()))
+
+    run = ImportRun.objects.get(dry_run=False)
+    assert response["Location"] == f"/admin/exchange/importrun/{run.pk}/change/"
+    assert (run.status, run.failure_reason) == (
+        ImportRunStatus.FAILED,
+        "The stored file is not the one checked: upload it again.",
+    )
+    page = admin.get(response["Location"]).content.decode()
+    assert "The stored file is not the one checked: upload it again." in page
+    assert not Application.objects.exists()
 
 
 def test_an_unreadable_file_fails_its_run_with_the_reason(admin, municipality_a):
