@@ -13,9 +13,38 @@ from django.db import migrations
 
 INDEX = "core_dbtaskresult_live_task_path_idx"
 TABLE = "django_tasks_database_dbtaskresult"
+COLUMNS = "(task_path) WHERE status IN ('READY', 'RUNNING')"
+
+
+def create_index(apps, schema_editor):
+    """On PostgreSQL CONCURRENTLY: a plain CREATE INDEX would hold up every enqueue and
+    claim of the job table while it builds, during a rolling upgrade whose old servers
+    keep serving (docs/deploying.md). A concurrent build that failed leaves an invalid
+    index of that name: dropped and built again."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON {TABLE} {COLUMNS}")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indisvalid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE c.relname = %s",
+            [INDEX],
+        )
+        found = cursor.fetchone()
+        if found is not None and not found[0]:
+            cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}")
+        cursor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON {TABLE} {COLUMNS}")
+
+
+def drop_index(apps, schema_editor):
+    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
+    # CREATE INDEX CONCURRENTLY cannot run in a transaction.
+    atomic = False
 
     dependencies = [
         ("core", "0012_delivery_last_queued_at"),
@@ -23,11 +52,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(
-            sql=(
-                f"CREATE INDEX IF NOT EXISTS {INDEX} ON {TABLE} (task_path) "
-                "WHERE status IN ('READY', 'RUNNING')"
-            ),
-            reverse_sql=f"DROP INDEX IF EXISTS {INDEX}",
-        ),
+        migrations.RunPython(create_index, drop_index),
     ]
