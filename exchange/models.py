@@ -101,6 +101,16 @@ class ImportRun(models.Model):
     language_column = models.CharField(_("language column"), max_length=100, blank=True)
     # Why it failed, said so the person who uploaded can act; never a traceback (the log).
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
+    # On a dry run: the run that imported its file ("Import now"), set once by a conditional
+    # UPDATE, so that a second click finds it instead of importing the file again.
+    imported_as = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checked_by",
+        verbose_name=_("imported as"),
+    )
 
     class Meta:
         ordering = ["-queued_at", "-id"]
@@ -141,8 +151,10 @@ class ImportRun(models.Model):
 
     @property
     def may_be_imported(self) -> bool:
-        """A checked file (a dry run done) may be imported for real from its page."""
-        return self.dry_run and self.is_done and self.applications > 0
+        """A checked file (a dry run done, not imported yet) may be imported from its page."""
+        return (
+            self.dry_run and self.is_done and self.applications > 0 and self.imported_as_id is None
+        )
 
     @property
     def applications(self) -> int:

@@ -25,6 +25,7 @@ from core import access
 from exchange.exporting import blds_zip
 from exchange.importing.forms import ImportUploadForm
 from exchange.importing.runs import (
+    RunAlreadyImported,
     RunNotCheckedFile,
     RunNotStale,
     import_run_import_checked,
@@ -178,6 +179,11 @@ def import_run_import_view(request: HttpRequest, *, object_id: str, model_admin)
         return HttpResponseNotAllowed(["POST"])
     try:
         new = import_run_import_checked(run=run, actor=request.user)
+    except RunAlreadyImported as already:
+        messages.warning(
+            request, gettext("This checked file was imported already: here is its import.")
+        )
+        return HttpResponseRedirect(run_url(already.imported_as))
     except RunNotCheckedFile:
         messages.error(request, gettext("Only a finished check (dry run) can be imported."))
         return HttpResponseRedirect(run_url(run))

@@ -47,6 +47,14 @@ class RunNotCheckedFile(Exception):
     """The run is not a finished dry run with applications to import."""
 
 
+class RunAlreadyImported(Exception):
+    """The dry run's file was imported already, by the run `imported_as`."""
+
+    def __init__(self, imported_as: ImportRun):
+        super().__init__(imported_as.pk)
+        self.imported_as = imported_as
+
+
 class StoredFileChanged(Exception):
     """The stored file is not the one uploaded (its size or SHA-256 differs from the run's):
     replaced in storage since, so importing it would import what nobody checked."""
@@ -102,11 +110,28 @@ def import_run_import_checked(*, run: ImportRun, actor) -> ImportRun:
     """Import for real the file that the dry run `run` checked: a new run of the same stored
     file (its SHA-256 unchanged), queued.
 
-    Side effects: an ImportRun (queued) and an Activity; after the commit, its job enqueued.
-    Raises RunNotCheckedFile unless `run` is a finished dry run with applications.
+    Side effects: an ImportRun (queued), recorded on `run` as its `imported_as` (a
+    conditional UPDATE in the same transaction: of two clicks, one imports), and an
+    Activity; after the commit, its job enqueued.
+    Raises RunAlreadyImported when the file was imported already (by this click's twin);
+    RunNotCheckedFile unless `run` is a finished dry run with applications.
     """
+    if run.imported_as_id is not None:
+        raise RunAlreadyImported(run.imported_as)
     if not run.may_be_imported:
         raise RunNotCheckedFile
+    try:
+        return _import_checked(run, actor)
+    except _LostTheRace:
+        run.refresh_from_db(fields=["imported_as"])
+        raise RunAlreadyImported(run.imported_as) from None
+
+
+class _LostTheRace(Exception):
+    """Another request recorded its import first: this one's run is rolled back."""
+
+
+def _import_checked(run: ImportRun, actor) -> ImportRun:
     with transaction.atomic():
         new = ImportRun.objects.create(
             municipality=run.municipality,
@@ -119,6 +144,11 @@ def import_run_import_checked(*, run: ImportRun, actor) -> ImportRun:
             dry_run=False,
             language=translation.get_language() or "en",
         )
+        recorded = ImportRun.objects.filter(pk=run.pk, imported_as__isnull=True).update(
+            imported_as=new
+        )
+        if not recorded:
+            raise _LostTheRace  # rolls `new` back, and its job is never enqueued
         _record(new, actor, "import_queued", "queued")
         _enqueue(new)
     return new

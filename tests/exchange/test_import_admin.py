@@ -126,10 +126,25 @@ def test_importing_the_checked_file_imports_it_and_reports(admin, admin_user, mu
     assert (application.municipality, application.number) == (municipality_a, "24-000001")
     assert Activity.objects.get(application=application).actor == admin_user
 
-    # The check's button again queues a second import, which finds everything unchanged.
-    committed(admin.post, import_button(checked))
-    assert ImportRun.objects.order_by("pk").last().applications_unchanged == 1
+    # The check's page now links to its import and offers no button.
+    checked_page = admin.get(f"/admin/exchange/importrun/{checked_run.pk}/change/").content
+    assert f'href="/admin/exchange/importrun/{run.pk}/change/">Imported by run' in (
+        checked_page.decode()
+    )
+    assert "Import now" not in checked_page.decode()
+    # A second click (the page of the check left open, a double click) imports nothing
+    # again: it leads to the import the first one queued.
+    before = list(ImportRun.objects.order_by("pk").values())
+
+    again = committed(admin.post, import_button(checked), follow=True)
+
+    assert again.redirect_chain == [(f"/admin/exchange/importrun/{run.pk}/change/", 302)]
+    assert [str(m) for m in again.context["messages"]] == [
+        "This checked file was imported already: here is its import."
+    ]
+    assert list(ImportRun.objects.order_by("pk").values()) == before
     assert Application.objects.count() == 1
+    assert Activity.objects.filter(verb="import_queued").count() == 2  # the check's, the import's
 
 
 def test_a_file_replaced_in_storage_after_its_check_is_not_imported(admin, municipality_a):

@@ -22,7 +22,7 @@ from exchange.tasks import import_run_job
 from permits.models import Application
 from tests.conftest import client_for
 from tests.exchange.test_import import burlington_csv, burlington_row
-from tests.exchange.test_import_admin import committed, send
+from tests.exchange.test_import_admin import check, committed, send
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 GOOD_AND_BAD = burlington_csv(
@@ -286,3 +286,19 @@ def test_a_run_still_making_progress_is_not_queued_again(admin, municipality_a, 
     ]
     assert list(ImportRun.objects.values()) == before
     assert DBTaskResult.objects.count() == 1
+
+
+def test_of_two_imports_of_one_check_racing_one_is_queued(admin, admin_user, municipality_a):
+    check(admin, municipality_a, GOOD_AND_BAD)
+    checked = ImportRun.objects.get()
+    # Two requests read the check before either imported it: the second holds a stale copy.
+    stale_copy = ImportRun.objects.get(pk=checked.pk)
+    first = runs.import_run_import_checked(run=checked, actor=admin_user)
+
+    with pytest.raises(runs.RunAlreadyImported) as raised:
+        runs.import_run_import_checked(run=stale_copy, actor=admin_user)
+
+    assert raised.value.imported_as == first
+    assert list(ImportRun.objects.filter(dry_run=False)) == [first]
+    assert ImportRun.objects.get(pk=checked.pk).imported_as == first
+    assert Activity.objects.filter(verb="import_queued").count() == 2  # the check's, one import
