@@ -10,8 +10,8 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.models import Municipality
 from exchange.importing.records import DataQualityWarning, Rejection
@@ -101,6 +101,9 @@ class ImportRun(models.Model):
     language_column = models.CharField(_("language column"), max_length=100, blank=True)
     # Why it failed, said so the person who uploaded can act; never a traceback (the log).
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
+    # Each claim by a job adds one: a worker writes its progress and outcome only while the
+    # run is still its attempt, so one superseded by "Queue it again" changes nothing.
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
     # On a dry run: the run that imported its file ("Import now"), set once by a conditional
     # UPDATE, so that a second click finds it instead of importing the file again.
     imported_as = models.OneToOneField(
@@ -160,9 +163,16 @@ class ImportRun(models.Model):
     def applications(self) -> int:
         return self.applications_created + self.applications_updated + self.applications_unchanged
 
+    @property
+    def was_resumed(self) -> bool:
+        """Imported by a second attempt, after its first worker was lost."""
+        return self.attempt > 1
+
     def summary(self) -> str:
-        """The summary the import gave, in the active language."""
-        return import_summary(
+        """The summary the import gave, in the active language; a resumed import says that
+        what its earlier attempt saved is counted as unchanged (its counts are the last
+        pass's: the created applications of the first one are not added)."""
+        summary = import_summary(
             ImportCounts(
                 dry_run=self.dry_run,
                 rows=self.rows_read,
@@ -176,6 +186,12 @@ class ImportRun(models.Model):
                 seconds=self.seconds,
             )
         )
+        if self.was_resumed and not self.dry_run:
+            summary += " " + gettext(
+                "This import was resumed after its worker stopped: the applications saved "
+                "before are counted as unchanged."
+            )
+        return summary
 
     def shown_rejections(self) -> list[Rejection]:
         return [Rejection(*row) for row in self.rejections]

@@ -16,6 +16,7 @@ import secrets
 
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -53,6 +54,10 @@ class RunAlreadyImported(Exception):
     def __init__(self, imported_as: ImportRun):
         super().__init__(imported_as.pk)
         self.imported_as = imported_as
+
+
+class RunSuperseded(Exception):
+    """The run was queued again and claimed by another attempt: this worker's is over."""
 
 
 class StoredFileChanged(Exception):
@@ -179,7 +184,8 @@ def import_run_requeue(*, run: ImportRun, actor) -> None:
 def import_run_execute(run_id: int) -> bool:
     """Run the import of queued run `run_id` (the job's work); True when this call ran it.
 
-    Claims the run (queued → running, a conditional UPDATE: a job run twice imports once),
+    Claims the run (queued → running, a conditional UPDATE: a job run twice imports once;
+    the claim counts an attempt, and this worker writes only while the run is its attempt),
     checks that the stored file is still the one uploaded (its size and SHA-256), imports it
     in the uploader's language, then records the summary, the first
     rejected rows and warnings, and done; or failed with a reason a person can act on when
@@ -190,7 +196,7 @@ def import_run_execute(run_id: int) -> bool:
     """
     now = timezone.now()
     claimed = ImportRun.objects.filter(pk=run_id, status=ImportRunStatus.QUEUED).update(
-        status=ImportRunStatus.RUNNING, started_at=now, progress_at=now
+        status=ImportRunStatus.RUNNING, started_at=now, progress_at=now, attempt=F("attempt") + 1
     )
     if not claimed:
         return False
@@ -198,6 +204,8 @@ def import_run_execute(run_id: int) -> bool:
     with translation.override(run.language):
         try:
             report = _import(run)
+        except RunSuperseded:
+            logger.warning("Import run %s: attempt %s superseded, stopped", run_id, run.attempt)
         except (ImportFileError, MappingError) as exc:
             _fail(run, str(exc))
         except FileNotFoundError:
@@ -222,7 +230,8 @@ def import_run_execute(run_id: int) -> bool:
 
 def _import(run: ImportRun) -> ImportReport:
     def progress(done: int, total: int) -> None:
-        ImportRun.objects.filter(pk=run.pk).update(progress_at=timezone.now())
+        if not _this_attempt(run).update(progress_at=timezone.now()):
+            raise RunSuperseded  # stops the import after the batch it committed
 
     with default_storage.open(run.file.name, "rb") as handle:
         _check_stored(handle, run)
@@ -251,8 +260,15 @@ def _check_stored(handle, run: ImportRun) -> None:
     handle.seek(0)
 
 
+def _this_attempt(run: ImportRun):
+    """The run, while it is still running as this worker's attempt: its writes go through
+    this, so those of a worker superseded by "Queue it again" (stalled, not dead) change
+    nothing."""
+    return ImportRun.objects.filter(pk=run.pk, status=ImportRunStatus.RUNNING, attempt=run.attempt)
+
+
 def _done(run: ImportRun, report: ImportReport) -> None:
-    ImportRun.objects.filter(pk=run.pk).update(
+    _this_attempt(run).update(
         status=ImportRunStatus.DONE,
         finished_at=timezone.now(),
         rows_read=report.rows,
@@ -283,7 +299,7 @@ def _done(run: ImportRun, report: ImportReport) -> None:
 
 
 def _fail(run: ImportRun, reason: str) -> None:
-    ImportRun.objects.filter(pk=run.pk).update(
+    _this_attempt(run).update(
         status=ImportRunStatus.FAILED,
         finished_at=timezone.now(),
         failure_reason=excerpt(reason, REASON_MAX_LENGTH),

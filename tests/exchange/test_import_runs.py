@@ -239,7 +239,7 @@ def test_a_run_whose_worker_was_lost_is_queued_again_and_finishes_what_is_missin
     )
     lost_at = timezone.now() - RUN_STALE_AFTER - datetime.timedelta(minutes=1)
     ImportRun.objects.filter(pk=run.pk).update(
-        status=ImportRunStatus.RUNNING, started_at=lost_at, progress_at=lost_at
+        status=ImportRunStatus.RUNNING, started_at=lost_at, progress_at=lost_at, attempt=1
     )
     page = run_page(admin, run)
     assert "no sign of progress for more than 10 minutes" in page
@@ -263,6 +263,12 @@ def test_a_run_whose_worker_was_lost_is_queued_again_and_finishes_what_is_missin
         1,
     )
     assert Application.objects.filter(municipality=municipality_a).count() == 2
+    assert run.attempt == 2
+    # The second pass counts what the first saved as unchanged, and says why.
+    assert (
+        "This import was resumed after its worker stopped: the applications saved before are "
+        "counted as unchanged." in run_page(admin, run)
+    )
     # Its first job, still in the queue, finds it done and does nothing.
     assert import_run_job.call(run.pk) is False
 
@@ -302,3 +308,64 @@ def test_of_two_imports_of_one_check_racing_one_is_queued(admin, admin_user, mun
     assert list(ImportRun.objects.filter(dry_run=False)) == [first]
     assert ImportRun.objects.get(pk=checked.pk).imported_as == first
     assert Activity.objects.filter(verb="import_queued").count() == 2  # the check's, one import
+
+
+def supersede(run):
+    """What "Queue it again" and a second worker's claim do to a run while its first worker
+    is stalled (not dead): the run is running again, as the next attempt."""
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRunStatus.RUNNING, attempt=run.attempt + 1, progress_at=timezone.now()
+    )
+
+
+@pytest.mark.parametrize("outcome", ["done", "failed"])
+def test_a_superseded_attempts_outcome_changes_nothing(
+    admin, municipality_a, settings, monkeypatch, outcome
+):
+    run = queued_run(admin, municipality_a, settings=settings, dry_run=True)
+    real_import = runs.applications_import
+
+    def stalled_then_finishing(**kwargs):
+        supersede(ImportRun.objects.get(pk=run.pk))
+        if outcome == "failed":
+            raise ZeroDivisionError("division by zero")
+        kwargs["progress"] = None  # its batches' progress is the next test's
+        return real_import(**kwargs)
+
+    monkeypatch.setattr(runs, "applications_import", stalled_then_finishing)
+    import_run_job.call(run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.attempt, run.finished_at, run.rows_read, run.failure_reason) == (
+        ImportRunStatus.RUNNING,
+        2,
+        None,
+        0,
+        "",
+    )
+
+
+def test_a_superseded_attempt_stops_at_its_next_progress(
+    admin, municipality_a, settings, monkeypatch
+):
+    run = queued_run(admin, municipality_a, settings=settings)
+    batches = []
+
+    def stalled_import(*, progress, **kwargs):
+        progress(500, 1000)
+        batches.append(1)
+        supersede(ImportRun.objects.get(pk=run.pk))
+        progress(1000, 1000)
+        batches.append(2)  # never reached
+
+    monkeypatch.setattr(runs, "applications_import", stalled_import)
+    import_run_job.call(run.pk)
+
+    assert batches == [1]
+    run.refresh_from_db()
+    assert (run.status, run.attempt, run.finished_at, run.failure_reason) == (
+        ImportRunStatus.RUNNING,
+        2,
+        None,
+        "",
+    )
