@@ -5,6 +5,7 @@ permits, so it extends their admin classes here instead of them reaching up for 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext, pgettext_lazy
 
 from core import access
 from core.admin import MunicipalityAdmin
@@ -49,7 +50,7 @@ class ImportRunAdmin(ReadOnlyAdmin):
         "original_name",
         "mapping",
         "dry_run",
-        "status",
+        "status_shown",
         "rows_read",
         "applications_created",
         "applications_updated",
@@ -59,6 +60,18 @@ class ImportRunAdmin(ReadOnlyAdmin):
     list_filter = ("status", "dry_run", "municipality")
     list_select_related = ("municipality", "uploaded_by")
     search_fields = ("original_name", "sha256")
+
+    def get_queryset(self, request):
+        # Whether each run is stale, in the same query (the list's column, the run's page).
+        return super().get_queryset(request).with_stale()
+
+    @admin.display(description=pgettext_lazy("import run", "status"), ordering="status")
+    def status_shown(self, run: ImportRun) -> str:
+        if run.is_stale:
+            return gettext("%(status)s: stopped, queue it again from its page") % {
+                "status": run.get_status_display()
+            }
+        return run.get_status_display()
 
     def _municipality_ids_for(self, request, action: str) -> list[int] | None:
         return access.municipality_ids(request.user, RUN_VIEW_PERM)

@@ -9,9 +9,13 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from core.models import Municipality
 from exchange.importing.records import DataQualityWarning, Rejection
@@ -47,6 +51,45 @@ class ImportRunStatus(models.TextChoices):
     RUNNING = "running", pgettext_lazy("import status", "Running")
     DONE = "done", pgettext_lazy("import status", "Done")
     FAILED = "failed", pgettext_lazy("import status", "Failed")
+
+
+# The job that imports a run (exchange.tasks.import_run_job), named: the tasks import this.
+IMPORT_RUN_TASK = "exchange.tasks.import_run_job"
+
+
+def _stale() -> models.Q:
+    """The one rule of a stale run, whose import nothing will finish: running but silent for
+    RUN_STALE_AFTER (its worker was lost), or queued that long with no live job for it (the
+    job was never enqueued, or lost: a queue cleared, a database restored)."""
+    since = timezone.now() - RUN_STALE_AFTER
+    # A live job, as core.models._stranded finds one for a delivery: READY (a worker will
+    # take it) or RUNNING since a moment (a worker took it and is about to claim the run; a
+    # worker killed leaves its job RUNNING for good). Its argument compared as text, the
+    # same on PostgreSQL and SQLite; served by the live-job index (core 0013: task_path,
+    # only READY and RUNNING rows), so keep each branch to READY or RUNNING.
+    live_job = (
+        DBTaskResult.objects.filter(
+            models.Q(status=TaskResultStatus.READY)
+            | models.Q(status=TaskResultStatus.RUNNING, started_at__gt=since),
+            task_path=IMPORT_RUN_TASK,
+        )
+        .alias(run_arg=Cast(KT("args_kwargs__args__0"), models.TextField()))
+        .filter(run_arg=Cast(models.OuterRef("pk"), models.TextField()))
+    )
+    silent = models.Q(status=ImportRunStatus.RUNNING) & ~models.Q(progress_at__gte=since)
+    lost = models.Q(status=ImportRunStatus.QUEUED, queued_at__lte=since) & ~models.Exists(live_job)
+    return silent | lost
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def stale(self):
+        """Runs that nothing will finish: offered "Queue it again" (ImportRun.is_stale)."""
+        return self.filter(_stale())
+
+    def with_stale(self):
+        """Each run with `stale_now` (the rule above, in the same query), which
+        ImportRun.is_stale reads instead of asking the database run by run."""
+        return self.annotate(stale_now=models.ExpressionWrapper(_stale(), models.BooleanField()))
 
 
 class ImportRun(models.Model):
@@ -115,6 +158,8 @@ class ImportRun(models.Model):
         verbose_name=_("imported as"),
     )
 
+    objects = ImportRunQuerySet.as_manager()
+
     class Meta:
         ordering = ["-queued_at", "-id"]
         verbose_name = _("import run")
@@ -146,11 +191,18 @@ class ImportRun(models.Model):
 
     @property
     def is_stale(self) -> bool:
-        """Running, and silent for longer than a live import ever is: its worker was lost."""
-        if self.status != ImportRunStatus.RUNNING:
+        """Nothing will finish it (the rule _stale): running and silent for longer than a live
+        import ever is, or queued that long with no live job. Read from `stale_now` when the
+        run was loaded with_stale()."""
+        if "stale_now" in self.__dict__:
+            return bool(self.stale_now)
+        if self.is_finished:
             return False
-        last = self.progress_at or self.started_at
-        return last is None or last < timezone.now() - RUN_STALE_AFTER
+        return ImportRun.objects.filter(pk=self.pk).stale().exists()
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == ImportRunStatus.RUNNING
 
     @property
     def may_be_imported(self) -> bool:

@@ -27,7 +27,6 @@ from exchange.importing.mapping import MappingError, load_mapping
 from exchange.importing.reading import ImportFileError
 from exchange.importing.services import ImportReport, applications_import
 from exchange.models import (
-    RUN_STALE_AFTER,
     SHOWN_ROWS,
     ImportRun,
     ImportRunStatus,
@@ -160,24 +159,24 @@ def _import_checked(run: ImportRun, actor) -> ImportRun:
 
 
 def import_run_requeue(*, run: ImportRun, actor) -> None:
-    """Queue again a run left running by a lost worker (ImportRun.is_stale). The import is
-    idempotent, so what its lost worker saved is found unchanged and the rest is imported.
+    """Queue again a stale run (ImportRun.is_stale): left running by a lost worker, or
+    queued with no live job. The import is idempotent, so what a lost worker saved is found
+    unchanged and the rest is imported; a worker only stalled is fenced by the attempt.
 
     Side effects: the run back to queued (a conditional UPDATE: of two administrators, one
     requeues it) and an Activity; after the commit, its job enqueued.
     Raises RunNotStale when the run is not (any more) stale.
     """
     with transaction.atomic():
-        stale_before = timezone.now() - RUN_STALE_AFTER
         claimed = (
-            ImportRun.objects.filter(pk=run.pk, status=ImportRunStatus.RUNNING)
-            .exclude(progress_at__gte=stale_before)
+            ImportRun.objects.filter(pk=run.pk)
+            .stale()
             .update(status=ImportRunStatus.QUEUED, started_at=None, progress_at=None)
         )
         if not claimed:
             raise RunNotStale
         run.refresh_from_db()
-        _record(run, actor, "import_requeued", "queued again after its worker stopped")
+        _record(run, actor, "import_requeued", "queued again: no worker was importing it")
         _enqueue(run)
 
 

@@ -369,3 +369,37 @@ def test_a_superseded_attempt_stops_at_its_next_progress(
         None,
         "",
     )
+
+
+def test_a_run_queued_whose_job_was_lost_is_shown_stale_and_queued_again(
+    admin, municipality_a, settings
+):
+    run = queued_run(admin, municipality_a, settings=settings)
+    long_ago = timezone.now() - RUN_STALE_AFTER - datetime.timedelta(minutes=1)
+    ImportRun.objects.filter(pk=run.pk).update(queued_at=long_ago)
+    requeue = reverse("admin:exchange_importrun_requeue", args=[run.pk])
+    listing = reverse("admin:exchange_importrun_changelist")
+
+    # Waiting long, but its job is still in the queue (workers busy): not stale.
+    assert "Queue it again" not in run_page(admin, run)
+    assert "stopped, queue it again" not in admin.get(listing).content.decode()
+    committed(admin.post, requeue)
+    assert DBTaskResult.objects.count() == 1
+
+    # Its job lost (a queue cleared, a database restored from before it).
+    DBTaskResult.objects.all().delete()
+    page = run_page(admin, run)
+    assert "no job is queued for it" in page and "Queue it again" in page
+    assert "http-equiv" not in page
+    assert "Queued: stopped, queue it again from its page" in admin.get(listing).content.decode()
+
+    response = committed(admin.post, requeue, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == ["The import is queued again."]
+    [job] = DBTaskResult.objects.all()
+    assert (job.args_kwargs["args"], job.status) == ([run.pk], "READY")
+    assert "Queue it again" not in run_page(admin, run)
+    import_run_job.call(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.attempt, run.applications_created) == (ImportRunStatus.DONE, 1, 2)
+    assert "resumed" not in run.summary()  # its first claim: nothing was saved before
