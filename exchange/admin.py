@@ -4,6 +4,7 @@ permits, so it extends their admin classes here instead of them reaching up for 
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext, pgettext_lazy
 
@@ -37,6 +38,17 @@ class MunicipalityWithExportAdmin(MunicipalityAdmin):
         return [*municipality_export_urls(self), *super().get_urls()]
 
 
+class ImportRunChangeList(ChangeList):
+    # The list shows counts, never what a run kept to show on its page: its JSON (up to
+    # 200 rejected rows, 200 warnings and a preview each) is left unread.
+    def get_queryset(self, request, exclude_parameters=None):
+        return (
+            super()
+            .get_queryset(request, exclude_parameters)
+            .defer("rejections", "warnings", "notes", "preview")
+        )
+
+
 @admin.register(ImportRun)
 class ImportRunAdmin(ReadOnlyAdmin):
     """The import runs, read-only: written by the upload and the job. Seen by whoever may read
@@ -60,6 +72,9 @@ class ImportRunAdmin(ReadOnlyAdmin):
     list_filter = ("status", "dry_run", "municipality")
     list_select_related = ("municipality", "uploaded_by")
     search_fields = ("original_name", "sha256")
+
+    def get_changelist(self, request, **kwargs):
+        return ImportRunChangeList
 
     def get_queryset(self, request):
         # Whether each run is stale, in the same query (the list's column, the run's page).

@@ -9,6 +9,8 @@ import logging
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -403,3 +405,19 @@ def test_a_run_queued_whose_job_was_lost_is_shown_stale_and_queued_again(
     run.refresh_from_db()
     assert (run.status, run.attempt, run.applications_created) == (ImportRunStatus.DONE, 1, 2)
     assert "resumed" not in run.summary()  # its first claim: nothing was saved before
+
+
+def test_the_run_list_does_not_read_what_each_run_kept_to_show(admin, municipality_a, settings):
+    run = queued_run(admin, municipality_a, settings=settings)
+    import_run_job.call(run.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        listing = admin.get(reverse("admin:exchange_importrun_changelist")).content.decode()
+
+    assert "permits.csv" in listing
+    run_queries = [q["sql"] for q in queries if "exchange_importrun" in q["sql"]]
+    assert run_queries
+    for column in ("rejections", "warnings", "notes", "preview"):
+        assert not any(f'"exchange_importrun"."{column}"' in sql for sql in run_queries)
+    # The run's own page reads them.
+    assert "<tr><td>5</td><td>24-000003</td><td>INDATE" in run_page(admin, run)
