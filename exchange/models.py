@@ -1,8 +1,9 @@
 """An import run: one CSV file uploaded in the admin, imported by a job (exchange.tasks), and
 what the import said (the same summary, rejected rows and warnings the import reports).
 
-The upload only stores the file and queues the run: an import of 25 MB runs for a minute or
-more, longer than a web request may hold a server worker (issue 16).
+The upload only stores the file and queues the run: an import of 20 MB runs for about 3.5
+minutes on PostgreSQL (docs/performance.md), longer than a web request may hold a server
+worker (issue 16).
 """
 
 import datetime

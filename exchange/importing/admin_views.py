@@ -3,7 +3,8 @@ the import run's page) and the BLDS open-data download of a municipality.
 
 The upload stores the file (private, under imports/ in the default storage) and queues an
 import run; a job imports it (exchange.importing.runs), never the request: a 25 MB file runs
-for a minute or more. The run's page says how far it is and, once done, what the import did.
+for minutes (208 s for 20 MB, docs/performance.md). The run's page says how far it is and,
+once done, what the import did.
 """
 
 from django.contrib import messages

@@ -11,8 +11,8 @@ from exchange.importing.mapping import builtin_mappings
 
 # The request only stores the file; a job imports it (exchange.importing.runs), so the limit
 # is what one upload may reasonably carry, not what a request could import in time: 25 MB is
-# a city's whole history (about 130,000 rows; a minute or more for the job, several under
-# load). Larger files go through `manage.py import_applications`. The request-size
+# a city's whole history (about 130,000 rows; 20 MB took the job 208 s on PostgreSQL,
+# docs/performance.md). Larger files go through `manage.py import_applications`. The request-size
 # middleware refuses a larger body from its Content-Length before reading it; a file under
 # that bound but over this one is refused here, at the field.
 IMPORT_MAX_BYTES = getattr(settings, "IMPORT_MAX_BYTES", 25 * 1024 * 1024)

@@ -1,5 +1,5 @@
 """Import runs: an uploaded CSV file stored, queued, and imported by a job (exchange.tasks),
-outside any web request (issue 16: a city's 20 MB history runs for a minute or more).
+outside any web request (issue 16: a city's 20 MB history runs for 208 s, docs/performance.md).
 
 Each state change is one function here: `import_run_queue` (the upload), `import_run_execute`
 (the job), `import_run_requeue` (a run whose worker was lost, queued again by an
