@@ -318,35 +318,42 @@ def delivery_attempt_stale_after() -> datetime.timedelta:
     return datetime.timedelta(minutes=settings.DELIVERY_ATTEMPT_STALE_MINUTES)
 
 
+def live_jobs(task_path: str, *, running_since: datetime.datetime):
+    """The jobs of `task_path` a worker will still run, with their first argument as text
+    (`first_arg`): READY (a worker will take it, deferred or not) or RUNNING since
+    `running_since` (a worker took it a moment ago and is about to claim its work; a worker
+    killed leaves its job RUNNING for good). The one rule of a live job, for every record
+    whose job may be lost (a Delivery, exchange's ImportRun).
+
+    Arguments compared as text: the same on PostgreSQL (->>) and SQLite (json_extract), and
+    no cast of other jobs' arguments to a number. The live-job index (core 0013: task_path,
+    only READY and RUNNING rows) serves it on PostgreSQL, which proves each branch of the OR
+    within the index's condition: the time does not grow with the finished jobs kept. Keep
+    every branch to READY or RUNNING, or this reads them all again."""
+    return DBTaskResult.objects.filter(
+        models.Q(status=TaskResultStatus.READY)
+        | models.Q(status=TaskResultStatus.RUNNING, started_at__gt=running_since),
+        task_path=task_path,
+    ).alias(first_arg=Cast(KT("args_kwargs__args__0"), models.TextField()))
+
+
 def _stranded(older_than: datetime.timedelta | None) -> models.Q:
     """The one rule of a stranded delivery (see DeliveryQuerySet.stranded)."""
     if older_than is None:
         older_than = delivery_attempt_stale_after()
     since = timezone.now() - older_than
     # A job that will send it: one for its next attempt (delivery_send(pk) is attempt 1,
-    # a retry names attempt=n) that a worker will still take (READY, deferred or not) or
-    # took a moment ago and is about to claim (RUNNING; a worker killed leaves its job
-    # RUNNING for good, and a live one claims the delivery at once). Compared as text:
-    # the same on PostgreSQL (->>) and SQLite (json_extract), and no cast of other jobs'
-    # arguments to a number. The live-job index (core 0013: task_path, only READY and
-    # RUNNING rows) serves it on PostgreSQL, which proves each branch of the OR within the
-    # index's condition: the time does not grow with the finished jobs kept. Keep every
-    # branch to READY or RUNNING, or this reads them all again.
+    # a retry names attempt=n), compared as text (see live_jobs).
     live_job = (
-        DBTaskResult.objects.filter(
-            models.Q(status=TaskResultStatus.READY)
-            | models.Q(status=TaskResultStatus.RUNNING, started_at__gt=since),
-            task_path=DELIVERY_SEND_TASK,
-        )
+        live_jobs(DELIVERY_SEND_TASK, running_since=since)
         .alias(
-            delivery_arg=Cast(KT("args_kwargs__args__0"), models.TextField()),
             attempt_arg=Coalesce(
                 Cast(KT("args_kwargs__kwargs__attempt"), models.TextField()),
                 models.Value("1", output_field=models.TextField()),
             ),
         )
         .filter(
-            delivery_arg=Cast(models.OuterRef("pk"), models.TextField()),
+            first_arg=Cast(models.OuterRef("pk"), models.TextField()),
             attempt_arg=Cast(models.OuterRef("attempts") + 1, models.TextField()),
         )
     )

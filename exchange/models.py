@@ -10,15 +10,12 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
-from core.models import Municipality
+from core.models import Municipality, live_jobs
 from exchange.importing.records import DataQualityWarning, Rejection
 from exchange.importing.services import ImportCounts, PreviewRow, import_summary
 from permits.models import Application
@@ -63,19 +60,9 @@ def _stale() -> models.Q:
     RUN_STALE_AFTER (its worker was lost), or queued that long with no live job for it (the
     job was never enqueued, or lost: a queue cleared, a database restored)."""
     since = timezone.now() - RUN_STALE_AFTER
-    # A live job, as core.models._stranded finds one for a delivery: READY (a worker will
-    # take it) or RUNNING since a moment (a worker took it and is about to claim the run; a
-    # worker killed leaves its job RUNNING for good). Its argument compared as text, the
-    # same on PostgreSQL and SQLite; served by the live-job index (core 0013: task_path,
-    # only READY and RUNNING rows), so keep each branch to READY or RUNNING.
-    live_job = (
-        DBTaskResult.objects.filter(
-            models.Q(status=TaskResultStatus.READY)
-            | models.Q(status=TaskResultStatus.RUNNING, started_at__gt=since),
-            task_path=IMPORT_RUN_TASK,
-        )
-        .alias(run_arg=Cast(KT("args_kwargs__args__0"), models.TextField()))
-        .filter(run_arg=Cast(models.OuterRef("pk"), models.TextField()))
+    # A live job for it (core.models.live_jobs: READY, or RUNNING since a moment).
+    live_job = live_jobs(IMPORT_RUN_TASK, running_since=since).filter(
+        first_arg=Cast(models.OuterRef("pk"), models.TextField())
     )
     silent = models.Q(status=ImportRunStatus.RUNNING) & ~models.Q(progress_at__gte=since)
     lost = models.Q(status=ImportRunStatus.QUEUED, queued_at__lte=since) & ~models.Exists(live_job)
