@@ -258,6 +258,17 @@ def request_move(
     return request
 
 
+def _told_reason(reason: str, *, missing: str, limit: int) -> str:
+    """The reason a requester is told (a decline's, a cancel's), trimmed; RequestRefused at
+    "reason" when it is blank (`missing`) or longer than `limit`."""
+    reason = reason.strip()
+    if not reason:
+        raise RequestRefused({"reason": missing})
+    if len(reason) > limit:
+        raise RequestRefused({"reason": too_long(limit, len(reason))})
+    return reason
+
+
 @transaction.atomic
 def request_decline(*, request: InspectionRequest, reason: str, actor) -> InspectionRequest:
     """Decline a request (not confirmed, or confirmed and no longer possible) with a reason
@@ -267,13 +278,11 @@ def request_decline(*, request: InspectionRequest, reason: str, actor) -> Inspec
     Side effects: the request Declined with its reason; an Activity; the requester e-mailed
     after the commit.
     """
-    reason = reason.strip()
-    if not reason:
-        raise RequestRefused(
-            {"reason": gettext("Give the reason for declining: the requester is told.")}
-        )
-    if len(reason) > DECLINE_REASON_MAX_LENGTH:
-        raise RequestRefused({"reason": too_long(DECLINE_REASON_MAX_LENGTH, len(reason))})
+    reason = _told_reason(
+        reason,
+        missing=gettext("Give the reason for declining: the requester is told."),
+        limit=DECLINE_REASON_MAX_LENGTH,
+    )
     request = _lock(request)
     if request.visit_id is not None:
         raise SchedulingError(
@@ -309,13 +318,11 @@ def request_cancel(*, request: InspectionRequest, reason: str, actor) -> Inspect
     Activity; the requester e-mailed after the commit. The inspection it named stays: a new
     request of the type visits it.
     """
-    reason = reason.strip()
-    if not reason:
-        raise RequestRefused(
-            {"reason": gettext("Give the reason for cancelling: the requester is told.")}
-        )
-    if len(reason) > CANCEL_REASON_MAX_LENGTH:
-        raise RequestRefused({"reason": too_long(CANCEL_REASON_MAX_LENGTH, len(reason))})
+    reason = _told_reason(
+        reason,
+        missing=gettext("Give the reason for cancelling: the requester is told."),
+        limit=CANCEL_REASON_MAX_LENGTH,
+    )
     request = _lock(request)
     if (refusal := rules.cancel_refusal(request=request, user=actor)) is not None:
         raise SchedulingError(refusal)
