@@ -10,6 +10,7 @@ from core import pages
 from core.mail import DeliveryError, delivery_resend
 from permits.forms import ApplicationSearchForm
 from permits.queries import application_search, get_application, get_application_delivery
+from permits.result_rows import result_rows
 from permits.search import ApplicationResults
 from permits.sections import RESEND
 
@@ -35,6 +36,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page,
+            "rows": result_rows(page.object_list),
             "query": query,
             "is_filtered": bool(filters),
             "querystring_base": urlencode(filters) + "&" if filters else "",
