@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from core.migration_operations import AlterLabels
 
 
 class Migration(migrations.Migration):
@@ -16,312 +17,316 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name='activity',
-            options={'ordering': ['-at', '-id'], 'verbose_name': 'activity', 'verbose_name_plural': 'activities'},
-        ),
-        migrations.AlterModelOptions(
-            name='delivery',
-            options={'ordering': ['-queued_at', '-id'], 'verbose_name': 'delivery', 'verbose_name_plural': 'deliveries'},
-        ),
-        migrations.AlterModelOptions(
-            name='documentsignature',
-            options={'ordering': ['-signed_at'], 'verbose_name': 'document signature', 'verbose_name_plural': 'document signatures'},
-        ),
-        migrations.AlterModelOptions(
-            name='membership',
-            options={'ordering': ['municipality__name', 'user__username'], 'verbose_name': 'membership', 'verbose_name_plural': 'memberships'},
-        ),
-        migrations.AlterModelOptions(
-            name='municipality',
-            options={'ordering': ['name'], 'verbose_name': 'municipality', 'verbose_name_plural': 'municipalities'},
-        ),
-        migrations.AlterModelOptions(
-            name='rolegroup',
-            options={'ordering': ['role'], 'verbose_name': 'role group', 'verbose_name_plural': 'role groups'},
-        ),
-        migrations.AlterModelOptions(
-            name='signingcertificate',
-            options={'ordering': ['municipality__name'], 'verbose_name': 'signing certificate', 'verbose_name_plural': 'signing certificates'},
-        ),
-        migrations.AlterField(
-            model_name='activity',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='actor'),
-        ),
-        migrations.AlterField(
-            model_name='activity',
-            name='application',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='permits.application', verbose_name='application'),
-        ),
-        migrations.AlterField(
-            model_name='activity',
-            name='at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='at'),
-        ),
-        migrations.AlterField(
-            model_name='activity',
-            name='changes',
-            field=models.JSONField(blank=True, default=dict, verbose_name='changes'),
-        ),
-        migrations.AlterField(
-            model_name='activity',
-            name='municipality',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='activity',
-            name='summary',
-            field=models.CharField(max_length=300, verbose_name='summary'),
-        ),
-        migrations.AlterField(
-            model_name='activity',
-            name='verb',
-            field=models.CharField(max_length=60, verbose_name='verb'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='application',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='permits.application', verbose_name='application'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='attachments',
-            field=models.JSONField(blank=True, default=list, verbose_name='attachments'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, verbose_name='attempts'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='body',
-            field=models.TextField(verbose_name='body'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='kind',
-            field=models.CharField(choices=[('close_documents', 'Documents of a closed visit'), ('request_confirmed', 'Inspection request confirmed'), ('request_moved', 'Inspection request moved'), ('request_declined', 'Inspection request declined'), ('request_result', 'Result of a requested inspection')], max_length=30, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='last_error',
-            field=models.CharField(blank=True, max_length=300, verbose_name='last error'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='queued_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='queued at'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='recipient',
-            field=models.EmailField(max_length=254, verbose_name='recipient'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='resend_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resends', to='core.delivery', verbose_name='resend of'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='sent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='sent at'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='delivery',
-            name='subject',
-            field=models.CharField(max_length=300, verbose_name='subject'),
-        ),
-        migrations.AlterField(
-            model_name='documentsignature',
-            name='certificate_sha256',
-            field=models.CharField(max_length=64, verbose_name='certificate sha256'),
-        ),
-        migrations.AlterField(
-            model_name='documentsignature',
-            name='certificate_subject',
-            field=models.CharField(max_length=500, verbose_name='certificate subject'),
-        ),
-        migrations.AlterField(
-            model_name='documentsignature',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='documentsignature',
-            name='signed_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='signed at'),
-        ),
-        migrations.AlterField(
-            model_name='documentsignature',
-            name='signer_common_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='signer common name'),
-        ),
-        migrations.AlterField(
-            model_name='documentsignature',
-            name='signer_organisation',
-            field=models.CharField(blank=True, max_length=200, verbose_name='signer organisation'),
-        ),
-        migrations.AlterField(
-            model_name='documentsignature',
-            name='unsigned_length',
-            field=models.PositiveIntegerField(verbose_name='unsigned length'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('inspector', 'Inspector'), ('clerk', 'Clerk'), ('viewer', 'Viewer'), ('chief_building_official', 'Chief building official'), ('municipal_admin', 'Municipal administrator')], max_length=30, verbose_name='role'),
-        ),
-        migrations.AlterField(
-            model_name='membership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='chief_building_official',
-            field=models.CharField(blank=True, max_length=200, verbose_name='chief building official'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='chief_building_official_title',
-            field=models.CharField(blank=True, default='Chief Building Official', max_length=200, verbose_name='chief building official title'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='city',
-            field=models.CharField(blank=True, max_length=100, verbose_name='city'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='department_name',
-            field=models.CharField(default='Building Department', max_length=200, verbose_name='department name'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='email',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='email'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='letterhead_logo',
-            field=models.ImageField(blank=True, upload_to='logos/', verbose_name='letterhead logo'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='name',
-            field=models.CharField(max_length=200, unique=True, verbose_name='name'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='phone',
-            field=models.CharField(blank=True, max_length=40, verbose_name='phone'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='postal_code',
-            field=models.CharField(blank=True, max_length=10, verbose_name='postal code'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='province',
-            field=models.CharField(choices=[('AB', 'Alberta'), ('BC', 'British Columbia'), ('MB', 'Manitoba'), ('NB', 'New Brunswick'), ('NL', 'Newfoundland and Labrador'), ('NS', 'Nova Scotia'), ('NT', 'Northwest Territories'), ('NU', 'Nunavut'), ('ON', 'Ontario'), ('PE', 'Prince Edward Island'), ('QC', 'Quebec'), ('SK', 'Saskatchewan'), ('YT', 'Yukon')], default='ON', max_length=2, verbose_name='province'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='slug',
-            field=models.SlugField(max_length=60, unique=True, verbose_name='slug'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='street_address',
-            field=models.CharField(blank=True, max_length=200, verbose_name='street address'),
-        ),
-        migrations.AlterField(
-            model_name='municipality',
-            name='website',
-            field=models.URLField(blank=True, verbose_name='website'),
-        ),
-        migrations.AlterField(
-            model_name='profile',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='rolegroup',
-            name='group',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='role', to='auth.group', verbose_name='group'),
-        ),
-        migrations.AlterField(
-            model_name='rolegroup',
-            name='role',
-            field=models.CharField(choices=[('inspector', 'Inspector'), ('clerk', 'Clerk'), ('viewer', 'Viewer'), ('chief_building_official', 'Chief building official'), ('municipal_admin', 'Municipal administrator')], max_length=30, unique=True, verbose_name='role'),
-        ),
-        migrations.AlterField(
-            model_name='signingcertificate',
-            name='common_name',
-            field=models.CharField(blank=True, editable=False, max_length=200, verbose_name='common name'),
-        ),
-        migrations.AlterField(
-            model_name='signingcertificate',
-            name='issuer',
-            field=models.CharField(editable=False, max_length=500, verbose_name='issuer'),
-        ),
-        migrations.AlterField(
-            model_name='signingcertificate',
-            name='municipality',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='signing_certificate', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='signingcertificate',
-            name='organisation',
-            field=models.CharField(blank=True, editable=False, max_length=200, verbose_name='organisation'),
-        ),
-        migrations.AlterField(
-            model_name='signingcertificate',
-            name='subject',
-            field=models.CharField(editable=False, max_length=500, verbose_name='subject'),
-        ),
-        migrations.AlterField(
-            model_name='signingcertificate',
-            name='uploaded_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='uploaded at'),
-        ),
-        migrations.AlterField(
-            model_name='signingcertificate',
-            name='uploaded_by',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
+        AlterLabels(
+            [
+                migrations.AlterModelOptions(
+                    name='activity',
+                    options={'ordering': ['-at', '-id'], 'verbose_name': 'activity', 'verbose_name_plural': 'activities'},
+                ),
+                migrations.AlterModelOptions(
+                    name='delivery',
+                    options={'ordering': ['-queued_at', '-id'], 'verbose_name': 'delivery', 'verbose_name_plural': 'deliveries'},
+                ),
+                migrations.AlterModelOptions(
+                    name='documentsignature',
+                    options={'ordering': ['-signed_at'], 'verbose_name': 'document signature', 'verbose_name_plural': 'document signatures'},
+                ),
+                migrations.AlterModelOptions(
+                    name='membership',
+                    options={'ordering': ['municipality__name', 'user__username'], 'verbose_name': 'membership', 'verbose_name_plural': 'memberships'},
+                ),
+                migrations.AlterModelOptions(
+                    name='municipality',
+                    options={'ordering': ['name'], 'verbose_name': 'municipality', 'verbose_name_plural': 'municipalities'},
+                ),
+                migrations.AlterModelOptions(
+                    name='rolegroup',
+                    options={'ordering': ['role'], 'verbose_name': 'role group', 'verbose_name_plural': 'role groups'},
+                ),
+                migrations.AlterModelOptions(
+                    name='signingcertificate',
+                    options={'ordering': ['municipality__name'], 'verbose_name': 'signing certificate', 'verbose_name_plural': 'signing certificates'},
+                ),
+                migrations.AlterField(
+                    model_name='activity',
+                    name='actor',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='actor'),
+                ),
+                migrations.AlterField(
+                    model_name='activity',
+                    name='application',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='permits.application', verbose_name='application'),
+                ),
+                migrations.AlterField(
+                    model_name='activity',
+                    name='at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='at'),
+                ),
+                migrations.AlterField(
+                    model_name='activity',
+                    name='changes',
+                    field=models.JSONField(blank=True, default=dict, verbose_name='changes'),
+                ),
+                migrations.AlterField(
+                    model_name='activity',
+                    name='municipality',
+                    field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='activity',
+                    name='summary',
+                    field=models.CharField(max_length=300, verbose_name='summary'),
+                ),
+                migrations.AlterField(
+                    model_name='activity',
+                    name='verb',
+                    field=models.CharField(max_length=60, verbose_name='verb'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='actor',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='application',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='permits.application', verbose_name='application'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='attachments',
+                    field=models.JSONField(blank=True, default=list, verbose_name='attachments'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='attempts',
+                    field=models.PositiveSmallIntegerField(default=0, verbose_name='attempts'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='body',
+                    field=models.TextField(verbose_name='body'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='kind',
+                    field=models.CharField(choices=[('close_documents', 'Documents of a closed visit'), ('request_confirmed', 'Inspection request confirmed'), ('request_moved', 'Inspection request moved'), ('request_declined', 'Inspection request declined'), ('request_result', 'Result of a requested inspection')], max_length=30, verbose_name='kind'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='last_error',
+                    field=models.CharField(blank=True, max_length=300, verbose_name='last error'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='queued_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='queued at'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='recipient',
+                    field=models.EmailField(max_length=254, verbose_name='recipient'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='resend_of',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resends', to='core.delivery', verbose_name='resend of'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='sent_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='sent at'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='status',
+                    field=models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='delivery',
+                    name='subject',
+                    field=models.CharField(max_length=300, verbose_name='subject'),
+                ),
+                migrations.AlterField(
+                    model_name='documentsignature',
+                    name='certificate_sha256',
+                    field=models.CharField(max_length=64, verbose_name='certificate sha256'),
+                ),
+                migrations.AlterField(
+                    model_name='documentsignature',
+                    name='certificate_subject',
+                    field=models.CharField(max_length=500, verbose_name='certificate subject'),
+                ),
+                migrations.AlterField(
+                    model_name='documentsignature',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='documentsignature',
+                    name='signed_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='signed at'),
+                ),
+                migrations.AlterField(
+                    model_name='documentsignature',
+                    name='signer_common_name',
+                    field=models.CharField(blank=True, max_length=200, verbose_name='signer common name'),
+                ),
+                migrations.AlterField(
+                    model_name='documentsignature',
+                    name='signer_organisation',
+                    field=models.CharField(blank=True, max_length=200, verbose_name='signer organisation'),
+                ),
+                migrations.AlterField(
+                    model_name='documentsignature',
+                    name='unsigned_length',
+                    field=models.PositiveIntegerField(verbose_name='unsigned length'),
+                ),
+                migrations.AlterField(
+                    model_name='membership',
+                    name='created_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='membership',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='membership',
+                    name='role',
+                    field=models.CharField(choices=[('inspector', 'Inspector'), ('clerk', 'Clerk'), ('viewer', 'Viewer'), ('chief_building_official', 'Chief building official'), ('municipal_admin', 'Municipal administrator')], max_length=30, verbose_name='role'),
+                ),
+                migrations.AlterField(
+                    model_name='membership',
+                    name='user',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='chief_building_official',
+                    field=models.CharField(blank=True, max_length=200, verbose_name='chief building official'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='chief_building_official_title',
+                    field=models.CharField(blank=True, default='Chief Building Official', max_length=200, verbose_name='chief building official title'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='city',
+                    field=models.CharField(blank=True, max_length=100, verbose_name='city'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='created_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='department_name',
+                    field=models.CharField(default='Building Department', max_length=200, verbose_name='department name'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='email',
+                    field=models.EmailField(blank=True, max_length=254, verbose_name='email'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='letterhead_logo',
+                    field=models.ImageField(blank=True, upload_to='logos/', verbose_name='letterhead logo'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='name',
+                    field=models.CharField(max_length=200, unique=True, verbose_name='name'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='phone',
+                    field=models.CharField(blank=True, max_length=40, verbose_name='phone'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='postal_code',
+                    field=models.CharField(blank=True, max_length=10, verbose_name='postal code'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='province',
+                    field=models.CharField(choices=[('AB', 'Alberta'), ('BC', 'British Columbia'), ('MB', 'Manitoba'), ('NB', 'New Brunswick'), ('NL', 'Newfoundland and Labrador'), ('NS', 'Nova Scotia'), ('NT', 'Northwest Territories'), ('NU', 'Nunavut'), ('ON', 'Ontario'), ('PE', 'Prince Edward Island'), ('QC', 'Quebec'), ('SK', 'Saskatchewan'), ('YT', 'Yukon')], default='ON', max_length=2, verbose_name='province'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='slug',
+                    field=models.SlugField(max_length=60, unique=True, verbose_name='slug'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='street_address',
+                    field=models.CharField(blank=True, max_length=200, verbose_name='street address'),
+                ),
+                migrations.AlterField(
+                    model_name='municipality',
+                    name='website',
+                    field=models.URLField(blank=True, verbose_name='website'),
+                ),
+                migrations.AlterField(
+                    model_name='profile',
+                    name='user',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                ),
+                migrations.AlterField(
+                    model_name='rolegroup',
+                    name='group',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='role', to='auth.group', verbose_name='group'),
+                ),
+                migrations.AlterField(
+                    model_name='rolegroup',
+                    name='role',
+                    field=models.CharField(choices=[('inspector', 'Inspector'), ('clerk', 'Clerk'), ('viewer', 'Viewer'), ('chief_building_official', 'Chief building official'), ('municipal_admin', 'Municipal administrator')], max_length=30, unique=True, verbose_name='role'),
+                ),
+                migrations.AlterField(
+                    model_name='signingcertificate',
+                    name='common_name',
+                    field=models.CharField(blank=True, editable=False, max_length=200, verbose_name='common name'),
+                ),
+                migrations.AlterField(
+                    model_name='signingcertificate',
+                    name='issuer',
+                    field=models.CharField(editable=False, max_length=500, verbose_name='issuer'),
+                ),
+                migrations.AlterField(
+                    model_name='signingcertificate',
+                    name='municipality',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='signing_certificate', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='signingcertificate',
+                    name='organisation',
+                    field=models.CharField(blank=True, editable=False, max_length=200, verbose_name='organisation'),
+                ),
+                migrations.AlterField(
+                    model_name='signingcertificate',
+                    name='subject',
+                    field=models.CharField(editable=False, max_length=500, verbose_name='subject'),
+                ),
+                migrations.AlterField(
+                    model_name='signingcertificate',
+                    name='uploaded_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='uploaded at'),
+                ),
+                migrations.AlterField(
+                    model_name='signingcertificate',
+                    name='uploaded_by',
+                    field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
+                ),
+            ]
         ),
     ]

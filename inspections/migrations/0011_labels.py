@@ -7,6 +7,7 @@ import django.utils.timezone
 import inspections.models
 from django.conf import settings
 from django.db import migrations, models
+from core.migration_operations import AlterLabels
 
 
 class Migration(migrations.Migration):
@@ -19,322 +20,326 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name='defaultinspection',
-            options={'ordering': ['municipality', 'work_type', 'inspection_type__display_order'], 'verbose_name': 'default inspection', 'verbose_name_plural': 'default inspections'},
-        ),
-        migrations.AlterModelOptions(
-            name='finding',
-            options={'ordering': ['discovery_date', 'created_at', 'id'], 'verbose_name': 'finding', 'verbose_name_plural': 'findings'},
-        ),
-        migrations.AlterModelOptions(
-            name='inspection',
-            options={'ordering': ['application', 'inspection_type__display_order', 'created_at'], 'verbose_name': 'inspection', 'verbose_name_plural': 'inspections'},
-        ),
-        migrations.AlterModelOptions(
-            name='inspectiontype',
-            options={'ordering': ['municipality', 'display_order', 'name'], 'verbose_name': 'inspection type', 'verbose_name_plural': 'inspection types'},
-        ),
-        migrations.AlterModelOptions(
-            name='order',
-            options={'ordering': ['created_at', 'id'], 'verbose_name': 'order', 'verbose_name_plural': 'orders'},
-        ),
-        migrations.AlterModelOptions(
-            name='photo',
-            options={'ordering': ['uploaded_at', 'id'], 'verbose_name': 'photo', 'verbose_name_plural': 'photos'},
-        ),
-        migrations.AlterModelOptions(
-            name='visit',
-            options={'ordering': ['inspection', '-sequence'], 'permissions': [('record_visit', 'Can record a visit: findings, orders, photos and the result'), ('close_visit', 'Can finish and close a visit')], 'verbose_name': 'visit', 'verbose_name_plural': 'visits'},
-        ),
-        migrations.AlterField(
-            model_name='defaultinspection',
-            name='inspection_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='defaults', to='inspections.inspectiontype', verbose_name='inspection type'),
-        ),
-        migrations.AlterField(
-            model_name='defaultinspection',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='default_inspections', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='defaultinspection',
-            name='work_type',
-            field=models.CharField(choices=[('new', 'New construction'), ('addition', 'Addition'), ('alteration', 'Alteration / renovation'), ('change_of_use', 'Change of use'), ('demolition', 'Demolition'), ('accessory', 'Accessory structure'), ('plumbing', 'Plumbing'), ('hvac', 'Heating, ventilation, air conditioning'), ('septic', 'On-site sewage system'), ('other', 'Other')], max_length=20, verbose_name='work type'),
-        ),
-        migrations.AlterField(
-            model_name='finding',
-            name='code',
-            field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='finding',
-            name='corrected_on_visit',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrected_findings', to='inspections.visit', verbose_name='corrected on visit'),
-        ),
-        migrations.AlterField(
-            model_name='finding',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='finding',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='finding',
-            name='description',
-            field=core.text_limits.BoundedTextField(max_length=5000, verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='finding',
-            name='discovery_date',
-            field=models.DateField(default=django.utils.timezone.localdate, verbose_name='discovery date'),
-        ),
-        migrations.AlterField(
-            model_name='finding',
-            name='visit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='findings', to='inspections.visit', verbose_name='visit'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='application',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='permits.application', verbose_name='application'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='assigned_inspector',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_inspections', to=settings.AUTH_USER_MODEL, verbose_name='assigned inspector'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='cancelled_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='cancelled at'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='cancelled_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='cancelled by'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='code',
-            field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='inspection_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='inspections.inspectiontype', verbose_name='inspection type'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='status',
-            field=models.CharField(choices=[('not_started', 'Not started'), ('in_progress', 'Visit in progress'), ('revisit_required', 'Not passed – new visit required'), ('closed', 'Closed'), ('cancelled', 'Cancelled'), ('follow_up', 'Follow-up of outstanding matters')], default='not_started', max_length=20, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='inspection',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
-        ),
-        migrations.AlterField(
-            model_name='inspectiontype',
-            name='display_order',
-            field=models.PositiveSmallIntegerField(default=100, verbose_name='display order'),
-        ),
-        migrations.AlterField(
-            model_name='inspectiontype',
-            name='kind',
-            field=models.CharField(choices=[('general', 'General'), ('occupancy', 'Occupancy')], default='general', max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='inspectiontype',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspection_types', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='inspectiontype',
-            name='name',
-            field=models.CharField(max_length=100, verbose_name='name'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='code',
-            field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='complied_on_visit',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complied_orders', to='inspections.visit', verbose_name='complied on visit'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='description',
-            field=core.text_limits.BoundedTextField(max_length=5000, verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='findings',
-            field=models.ManyToManyField(blank=True, related_name='orders', to='inspections.finding', verbose_name='findings'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='issued_to',
-            field=models.CharField(help_text='Name, role and contact of the person the order is issued to.', max_length=300, verbose_name='issued to'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='order_type',
-            field=models.CharField(choices=[('order_to_comply', 'Order to Comply'), ('order_not_to_cover', 'Order Not to Cover'), ('order_to_uncover', 'Order to Uncover'), ('stop_work', 'Stop Work Order'), ('unsafe_building', 'Unsafe Building Order'), ('emergency', 'Emergency Order')], max_length=30, verbose_name='order type'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='visit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='inspections.visit', verbose_name='visit'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='code',
-            field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='description',
-            field=models.CharField(max_length=500, verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='finding',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='photos', to='inspections.finding', verbose_name='finding'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='height',
-            field=models.PositiveIntegerField(default=0, verbose_name='height'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='image',
-            field=models.ImageField(upload_to=inspections.models.photo_upload_to, verbose_name='image'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='taken_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='taken at'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='thumbnail',
-            field=models.ImageField(upload_to=inspections.models.thumbnail_upload_to, verbose_name='thumbnail'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='uploaded_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded at'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='uploaded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='visit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='photos', to='inspections.visit', verbose_name='visit'),
-        ),
-        migrations.AlterField(
-            model_name='photo',
-            name='width',
-            field=models.PositiveIntegerField(default=0, verbose_name='width'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='closed at'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='closed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='closed_visits', to=settings.AUTH_USER_MODEL, verbose_name='closed by'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='failure_reason',
-            field=models.CharField(blank=True, choices=[('information_required', 'Information required'), ('deficiencies', 'Deficiencies'), ('order_issued', 'Order issued')], max_length=30, verbose_name='failure reason'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='inspection',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='inspections.inspection', verbose_name='inspection'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='internal_notes',
-            field=core.text_limits.BoundedTextField(blank=True, help_text='Staff only: never printed on a document or exported.', max_length=5000, verbose_name='internal notes'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='report_pdf',
-            field=models.FileField(blank=True, upload_to='reports/%Y/', verbose_name='report pdf'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='report_sha256',
-            field=models.CharField(blank=True, max_length=64, verbose_name='report sha256'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='result',
-            field=models.CharField(blank=True, choices=[('granted_full', 'Granted and fully completed'), ('granted_outstanding', 'Granted, but outstanding matters'), ('not_granted', 'Not granted'), ('passed', 'Passed'), ('failed', 'Failed (Not substantially complete)')], max_length=30, verbose_name='result'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='sequence',
-            field=models.PositiveSmallIntegerField(verbose_name='sequence'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='site_conditions',
-            field=core.text_limits.BoundedTextField(blank=True, max_length=2000, verbose_name='site conditions'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='started_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='started at'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='started_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='started_visits', to=settings.AUTH_USER_MODEL, verbose_name='started by'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='status',
-            field=models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='visit',
-            name='visit_type',
-            field=models.CharField(choices=[('on_site', 'On-site'), ('communication_only', 'Communication only'), ('follow_up', 'Follow-up of outstanding matters')], default='on_site', max_length=20, verbose_name='visit type'),
+        AlterLabels(
+            [
+                migrations.AlterModelOptions(
+                    name='defaultinspection',
+                    options={'ordering': ['municipality', 'work_type', 'inspection_type__display_order'], 'verbose_name': 'default inspection', 'verbose_name_plural': 'default inspections'},
+                ),
+                migrations.AlterModelOptions(
+                    name='finding',
+                    options={'ordering': ['discovery_date', 'created_at', 'id'], 'verbose_name': 'finding', 'verbose_name_plural': 'findings'},
+                ),
+                migrations.AlterModelOptions(
+                    name='inspection',
+                    options={'ordering': ['application', 'inspection_type__display_order', 'created_at'], 'verbose_name': 'inspection', 'verbose_name_plural': 'inspections'},
+                ),
+                migrations.AlterModelOptions(
+                    name='inspectiontype',
+                    options={'ordering': ['municipality', 'display_order', 'name'], 'verbose_name': 'inspection type', 'verbose_name_plural': 'inspection types'},
+                ),
+                migrations.AlterModelOptions(
+                    name='order',
+                    options={'ordering': ['created_at', 'id'], 'verbose_name': 'order', 'verbose_name_plural': 'orders'},
+                ),
+                migrations.AlterModelOptions(
+                    name='photo',
+                    options={'ordering': ['uploaded_at', 'id'], 'verbose_name': 'photo', 'verbose_name_plural': 'photos'},
+                ),
+                migrations.AlterModelOptions(
+                    name='visit',
+                    options={'ordering': ['inspection', '-sequence'], 'permissions': [('record_visit', 'Can record a visit: findings, orders, photos and the result'), ('close_visit', 'Can finish and close a visit')], 'verbose_name': 'visit', 'verbose_name_plural': 'visits'},
+                ),
+                migrations.AlterField(
+                    model_name='defaultinspection',
+                    name='inspection_type',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='defaults', to='inspections.inspectiontype', verbose_name='inspection type'),
+                ),
+                migrations.AlterField(
+                    model_name='defaultinspection',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='default_inspections', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='defaultinspection',
+                    name='work_type',
+                    field=models.CharField(choices=[('new', 'New construction'), ('addition', 'Addition'), ('alteration', 'Alteration / renovation'), ('change_of_use', 'Change of use'), ('demolition', 'Demolition'), ('accessory', 'Accessory structure'), ('plumbing', 'Plumbing'), ('hvac', 'Heating, ventilation, air conditioning'), ('septic', 'On-site sewage system'), ('other', 'Other')], max_length=20, verbose_name='work type'),
+                ),
+                migrations.AlterField(
+                    model_name='finding',
+                    name='code',
+                    field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
+                ),
+                migrations.AlterField(
+                    model_name='finding',
+                    name='corrected_on_visit',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrected_findings', to='inspections.visit', verbose_name='corrected on visit'),
+                ),
+                migrations.AlterField(
+                    model_name='finding',
+                    name='created_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='finding',
+                    name='created_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+                ),
+                migrations.AlterField(
+                    model_name='finding',
+                    name='description',
+                    field=core.text_limits.BoundedTextField(max_length=5000, verbose_name='description'),
+                ),
+                migrations.AlterField(
+                    model_name='finding',
+                    name='discovery_date',
+                    field=models.DateField(default=django.utils.timezone.localdate, verbose_name='discovery date'),
+                ),
+                migrations.AlterField(
+                    model_name='finding',
+                    name='visit',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='findings', to='inspections.visit', verbose_name='visit'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='application',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='permits.application', verbose_name='application'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='assigned_inspector',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_inspections', to=settings.AUTH_USER_MODEL, verbose_name='assigned inspector'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='cancelled_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='cancelled at'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='cancelled_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='cancelled by'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='code',
+                    field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='created_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='created_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='inspection_type',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='inspections.inspectiontype', verbose_name='inspection type'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='status',
+                    field=models.CharField(choices=[('not_started', 'Not started'), ('in_progress', 'Visit in progress'), ('revisit_required', 'Not passed – new visit required'), ('closed', 'Closed'), ('cancelled', 'Cancelled'), ('follow_up', 'Follow-up of outstanding matters')], default='not_started', max_length=20, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='inspection',
+                    name='updated_at',
+                    field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectiontype',
+                    name='display_order',
+                    field=models.PositiveSmallIntegerField(default=100, verbose_name='display order'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectiontype',
+                    name='kind',
+                    field=models.CharField(choices=[('general', 'General'), ('occupancy', 'Occupancy')], default='general', max_length=20, verbose_name='kind'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectiontype',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspection_types', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectiontype',
+                    name='name',
+                    field=models.CharField(max_length=100, verbose_name='name'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='code',
+                    field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='complied_on_visit',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complied_orders', to='inspections.visit', verbose_name='complied on visit'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='created_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='created_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='description',
+                    field=core.text_limits.BoundedTextField(max_length=5000, verbose_name='description'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='findings',
+                    field=models.ManyToManyField(blank=True, related_name='orders', to='inspections.finding', verbose_name='findings'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='issued_to',
+                    field=models.CharField(help_text='Name, role and contact of the person the order is issued to.', max_length=300, verbose_name='issued to'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='order_type',
+                    field=models.CharField(choices=[('order_to_comply', 'Order to Comply'), ('order_not_to_cover', 'Order Not to Cover'), ('order_to_uncover', 'Order to Uncover'), ('stop_work', 'Stop Work Order'), ('unsafe_building', 'Unsafe Building Order'), ('emergency', 'Emergency Order')], max_length=30, verbose_name='order type'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='visit',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='inspections.visit', verbose_name='visit'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='code',
+                    field=models.CharField(default=core.codes.new_code, editable=False, max_length=16, unique=True, verbose_name='code'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='description',
+                    field=models.CharField(max_length=500, verbose_name='description'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='finding',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='photos', to='inspections.finding', verbose_name='finding'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='height',
+                    field=models.PositiveIntegerField(default=0, verbose_name='height'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='image',
+                    field=models.ImageField(upload_to=inspections.models.photo_upload_to, verbose_name='image'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='taken_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='taken at'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='thumbnail',
+                    field=models.ImageField(upload_to=inspections.models.thumbnail_upload_to, verbose_name='thumbnail'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='uploaded_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded at'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='uploaded_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='visit',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='photos', to='inspections.visit', verbose_name='visit'),
+                ),
+                migrations.AlterField(
+                    model_name='photo',
+                    name='width',
+                    field=models.PositiveIntegerField(default=0, verbose_name='width'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='closed_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='closed at'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='closed_by',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='closed_visits', to=settings.AUTH_USER_MODEL, verbose_name='closed by'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='failure_reason',
+                    field=models.CharField(blank=True, choices=[('information_required', 'Information required'), ('deficiencies', 'Deficiencies'), ('order_issued', 'Order issued')], max_length=30, verbose_name='failure reason'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='inspection',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='inspections.inspection', verbose_name='inspection'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='internal_notes',
+                    field=core.text_limits.BoundedTextField(blank=True, help_text='Staff only: never printed on a document or exported.', max_length=5000, verbose_name='internal notes'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='report_pdf',
+                    field=models.FileField(blank=True, upload_to='reports/%Y/', verbose_name='report pdf'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='report_sha256',
+                    field=models.CharField(blank=True, max_length=64, verbose_name='report sha256'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='result',
+                    field=models.CharField(blank=True, choices=[('granted_full', 'Granted and fully completed'), ('granted_outstanding', 'Granted, but outstanding matters'), ('not_granted', 'Not granted'), ('passed', 'Passed'), ('failed', 'Failed (Not substantially complete)')], max_length=30, verbose_name='result'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='sequence',
+                    field=models.PositiveSmallIntegerField(verbose_name='sequence'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='site_conditions',
+                    field=core.text_limits.BoundedTextField(blank=True, max_length=2000, verbose_name='site conditions'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='started_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='started at'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='started_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='started_visits', to=settings.AUTH_USER_MODEL, verbose_name='started by'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='status',
+                    field=models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='visit',
+                    name='visit_type',
+                    field=models.CharField(choices=[('on_site', 'On-site'), ('communication_only', 'Communication only'), ('follow_up', 'Follow-up of outstanding matters')], default='on_site', max_length=20, verbose_name='visit type'),
+                ),
+            ]
         ),
     ]

@@ -6,6 +6,7 @@ import django.utils.timezone
 import occupancy.models
 from django.conf import settings
 from django.db import migrations, models
+from core.migration_operations import AlterLabels
 
 
 # Issue 18: the language of a permit type and of an issued permit (English, French or
@@ -23,93 +24,97 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name="grantdraft",
-            options={"verbose_name": "grant draft", "verbose_name_plural": "grant drafts"},
-        ),
-        migrations.AlterModelOptions(
-            name="grantdraftcondition",
-            options={
-                "verbose_name": "grant draft condition",
-                "verbose_name_plural": "grant draft conditions",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="occupancycondition",
-            options={
-                "ordering": ["permit_type", "display_order", "id"],
-                "verbose_name": "occupancy condition",
-                "verbose_name_plural": "occupancy conditions",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="occupancypermit",
-            options={
-                "ordering": ["-issued_at"],
-                "permissions": [
-                    ("issue_occupancypermit", "Can issue occupancy permits"),
-                    ("revoke_occupancypermit", "Can revoke occupancy permits"),
-                ],
-                "verbose_name": "occupancy permit",
-                "verbose_name_plural": "occupancy permits",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="occupancypermitrevocation",
-            options={
-                "ordering": ["-created_at"],
-                "verbose_name": "occupancy permit revocation",
-                "verbose_name_plural": "occupancy permit revocations",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="occupancypermittemplate",
-            options={
-                "ordering": ["municipality", "name"],
-                "permissions": [
-                    ("manage_templates", "Can manage permit types, permit templates and checklists")
-                ],
-                "verbose_name": "occupancy permit template",
-                "verbose_name_plural": "occupancy permit templates",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="occupancypermittemplateversion",
-            options={
-                "ordering": ["template", "-version"],
-                "verbose_name": "occupancy permit template version",
-                "verbose_name_plural": "occupancy permit template versions",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="occupancypermittype",
-            options={
-                "ordering": ["municipality", "name"],
-                "verbose_name": "occupancy permit type",
-                "verbose_name_plural": "occupancy permit types",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="permitnumbersequence",
-            options={
-                "verbose_name": "permit number sequence",
-                "verbose_name_plural": "permit number sequences",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="permitverification",
-            options={
-                "verbose_name": "permit verification",
-                "verbose_name_plural": "permit verifications",
-            },
-        ),
-        migrations.AlterModelOptions(
-            name="verificationlookup",
-            options={
-                "ordering": ["-looked_up_at"],
-                "verbose_name": "verification lookup",
-                "verbose_name_plural": "verification lookups",
-            },
+        AlterLabels(
+            [
+                migrations.AlterModelOptions(
+                    name="grantdraft",
+                    options={"verbose_name": "grant draft", "verbose_name_plural": "grant drafts"},
+                ),
+                migrations.AlterModelOptions(
+                    name="grantdraftcondition",
+                    options={
+                        "verbose_name": "grant draft condition",
+                        "verbose_name_plural": "grant draft conditions",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="occupancycondition",
+                    options={
+                        "ordering": ["permit_type", "display_order", "id"],
+                        "verbose_name": "occupancy condition",
+                        "verbose_name_plural": "occupancy conditions",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="occupancypermit",
+                    options={
+                        "ordering": ["-issued_at"],
+                        "permissions": [
+                            ("issue_occupancypermit", "Can issue occupancy permits"),
+                            ("revoke_occupancypermit", "Can revoke occupancy permits"),
+                        ],
+                        "verbose_name": "occupancy permit",
+                        "verbose_name_plural": "occupancy permits",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="occupancypermitrevocation",
+                    options={
+                        "ordering": ["-created_at"],
+                        "verbose_name": "occupancy permit revocation",
+                        "verbose_name_plural": "occupancy permit revocations",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="occupancypermittemplate",
+                    options={
+                        "ordering": ["municipality", "name"],
+                        "permissions": [
+                            ("manage_templates", "Can manage permit types, permit templates and checklists")
+                        ],
+                        "verbose_name": "occupancy permit template",
+                        "verbose_name_plural": "occupancy permit templates",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="occupancypermittemplateversion",
+                    options={
+                        "ordering": ["template", "-version"],
+                        "verbose_name": "occupancy permit template version",
+                        "verbose_name_plural": "occupancy permit template versions",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="occupancypermittype",
+                    options={
+                        "ordering": ["municipality", "name"],
+                        "verbose_name": "occupancy permit type",
+                        "verbose_name_plural": "occupancy permit types",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="permitnumbersequence",
+                    options={
+                        "verbose_name": "permit number sequence",
+                        "verbose_name_plural": "permit number sequences",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="permitverification",
+                    options={
+                        "verbose_name": "permit verification",
+                        "verbose_name_plural": "permit verifications",
+                    },
+                ),
+                migrations.AlterModelOptions(
+                    name="verificationlookup",
+                    options={
+                        "ordering": ["-looked_up_at"],
+                        "verbose_name": "verification lookup",
+                        "verbose_name_plural": "verification lookups",
+                    },
+                ),
+            ]
         ),
         migrations.AddField(
             model_name="occupancypermit",
@@ -140,589 +145,593 @@ class Migration(migrations.Migration):
                 verbose_name="language",
             ),
         ),
-        migrations.AlterField(
-            model_name="grantdraft",
-            name="description",
-            field=core.text_limits.BoundedTextField(
-                blank=True, max_length=2000, verbose_name="description"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="grantdraft",
-            name="expires_on",
-            field=models.DateField(blank=True, null=True, verbose_name="expires on"),
-        ),
-        migrations.AlterField(
-            model_name="grantdraft",
-            name="granted_on",
-            field=models.DateField(blank=True, null=True, verbose_name="granted on"),
-        ),
-        migrations.AlterField(
-            model_name="grantdraft",
-            name="portion_of_building",
-            field=models.CharField(blank=True, max_length=300, verbose_name="portion of building"),
-        ),
-        migrations.AlterField(
-            model_name="grantdraft",
-            name="template",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="occupancy.occupancypermittemplate",
-                verbose_name="template",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="grantdraft",
-            name="updated_at",
-            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
-        ),
-        migrations.AlterField(
-            model_name="grantdraft",
-            name="visit",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="grant_draft",
-                to="inspections.visit",
-                verbose_name="visit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="grantdraftcondition",
-            name="condition",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="occupancy.occupancycondition",
-                verbose_name="condition",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="grantdraftcondition",
-            name="draft",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="conditions",
-                to="occupancy.grantdraft",
-                verbose_name="draft",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="grantdraftcondition",
-            name="mark",
-            field=models.CharField(
-                choices=[
-                    ("met", "Met"),
-                    ("not_applicable", "Not applicable"),
-                    ("not_met", "Not met"),
-                ],
-                max_length=20,
-                verbose_name="mark",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancycondition",
-            name="clause",
-            field=models.CharField(
-                help_text="e.g. Div. C 1.3.3.4.(4)(d)", max_length=60, verbose_name="clause"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancycondition",
-            name="display_order",
-            field=models.PositiveSmallIntegerField(default=100, verbose_name="display order"),
-        ),
-        migrations.AlterField(
-            model_name="occupancycondition",
-            name="permit_type",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="conditions",
-                to="occupancy.occupancypermittype",
-                verbose_name="permit type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancycondition",
-            name="text",
-            field=models.CharField(
-                help_text="The condition, as the inspector checks it.",
-                max_length=400,
-                verbose_name="text",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="application",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="occupancy_permits",
-                to="permits.application",
-                verbose_name="application",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="description",
-            field=core.text_limits.BoundedTextField(max_length=2000, verbose_name="description"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="expires_on",
-            field=models.DateField(blank=True, null=True, verbose_name="expires on"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="granted_on",
-            field=models.DateField(verbose_name="granted on"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="issued_at",
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="issued at"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="issued_by",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="issued by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="municipality",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="occupancy_permits",
-                to="core.municipality",
-                verbose_name="municipality",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="number",
-            field=models.CharField(max_length=60, verbose_name="number"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="pdf",
-            field=models.FileField(upload_to="occupancy/%Y/", verbose_name="pdf"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="pdf_sha256",
-            field=models.CharField(max_length=64, verbose_name="pdf sha256"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="permit_type",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="permits",
-                to="occupancy.occupancypermittype",
-                verbose_name="permit type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="portion_of_building",
-            field=models.CharField(blank=True, max_length=300, verbose_name="portion of building"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="result",
-            field=models.CharField(
-                choices=[
-                    ("granted_full", "Granted and fully completed"),
-                    ("granted_outstanding", "Granted, but outstanding matters"),
-                    ("not_granted", "Not granted"),
-                    ("passed", "Passed"),
-                    ("failed", "Failed (Not substantially complete)"),
-                ],
-                max_length=30,
-                verbose_name="result",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="snapshot",
-            field=models.JSONField(
-                help_text="Everything printed on the permit, as issued.", verbose_name="snapshot"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="status",
-            field=models.CharField(
-                choices=[("issued", "Issued"), ("revoked", "Revoked")],
-                default="issued",
-                max_length=10,
-                verbose_name="status",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="template_version",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="permits",
-                to="occupancy.occupancypermittemplateversion",
-                verbose_name="template version",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermit",
-            name="visit",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="occupancy_permit",
-                to="inspections.visit",
-                verbose_name="visit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermitrevocation",
-            name="created_at",
-            field=models.DateTimeField(
-                default=django.utils.timezone.now, verbose_name="created at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermitrevocation",
-            name="notice_pdf",
-            field=models.FileField(upload_to="revocations/%Y/", verbose_name="notice pdf"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermitrevocation",
-            name="notice_sha256",
-            field=models.CharField(max_length=64, verbose_name="notice sha256"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermitrevocation",
-            name="permit",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="revocation",
-                to="occupancy.occupancypermit",
-                verbose_name="permit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermitrevocation",
-            name="reason",
-            field=core.text_limits.BoundedTextField(max_length=5000, verbose_name="reason"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermitrevocation",
-            name="revoked_by",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="revoked by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermitrevocation",
-            name="revoked_on",
-            field=models.DateField(verbose_name="revoked on"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplate",
-            name="body",
-            field=models.TextField(
-                help_text="HTML in the Django template language; its print CSS goes in the stylesheet.",
-                max_length=250000,
-                verbose_name="body",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplate",
-            name="municipality",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="occupancy_permit_templates",
-                to="core.municipality",
-                verbose_name="municipality",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplate",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplate",
-            name="permit_type",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="templates",
-                to="occupancy.occupancypermittype",
-                verbose_name="permit type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplate",
-            name="stylesheet",
-            field=models.TextField(
-                blank=True,
-                help_text="Print CSS for this template (WeasyPrint): @page, fonts, layout. Images only as data: URIs; no @import.",
-                max_length=250000,
-                verbose_name="stylesheet",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplate",
-            name="updated_at",
-            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplate",
-            name="version",
-            field=models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplateversion",
-            name="body",
-            field=models.TextField(max_length=250000, verbose_name="body"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplateversion",
-            name="created_at",
-            field=models.DateTimeField(
-                default=django.utils.timezone.now, verbose_name="created at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplateversion",
-            name="created_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="created by",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplateversion",
-            name="stylesheet",
-            field=models.TextField(blank=True, max_length=250000, verbose_name="stylesheet"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplateversion",
-            name="template",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="versions",
-                to="occupancy.occupancypermittemplate",
-                verbose_name="template",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittemplateversion",
-            name="version",
-            field=models.PositiveIntegerField(verbose_name="version"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("general", "General (full occupancy)"),
-                    ("partial", "Partial occupancy"),
-                    ("temporary", "Temporary occupancy"),
-                ],
-                default="general",
-                max_length=20,
-                verbose_name="kind",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="municipality",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="occupancy_permit_types",
-                to="core.municipality",
-                verbose_name="municipality",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="name",
-            field=models.CharField(max_length=100, verbose_name="name"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="needs_expiry_date",
-            field=models.BooleanField(default=False, verbose_name="needs expiry date"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="needs_portion_of_building",
-            field=models.BooleanField(default=False, verbose_name="needs portion of building"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="number_format",
-            field=models.CharField(
-                default="{prefix}-{year}-{seq:04}", max_length=60, verbose_name="number format"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="prefix",
-            field=models.CharField(default="OCC", max_length=20, verbose_name="prefix"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="restart_each_year",
-            field=models.BooleanField(default=True, verbose_name="restart each year"),
-        ),
-        migrations.AlterField(
-            model_name="occupancypermittype",
-            name="sequence_key",
-            field=models.SlugField(
-                default="occupancy",
-                help_text="Types with the same key share one sequence of numbers.",
-                max_length=40,
-                verbose_name="sequence key",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="permitnumbersequence",
-            name="key",
-            field=models.SlugField(max_length=40, verbose_name="key"),
-        ),
-        migrations.AlterField(
-            model_name="permitnumbersequence",
-            name="last_value",
-            field=models.PositiveIntegerField(default=0, verbose_name="last value"),
-        ),
-        migrations.AlterField(
-            model_name="permitnumbersequence",
-            name="municipality",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="core.municipality",
-                verbose_name="municipality",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="permitnumbersequence",
-            name="year",
-            field=models.PositiveSmallIntegerField(
-                help_text="0 for sequences that never restart.", verbose_name="year"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="permitverification",
-            name="created_at",
-            field=models.DateTimeField(
-                default=django.utils.timezone.now, verbose_name="created at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="permitverification",
-            name="permit",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="verification",
-                to="occupancy.occupancypermit",
-                verbose_name="permit",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="permitverification",
-            name="token",
-            field=models.CharField(
-                default=occupancy.models.new_verification_token,
-                max_length=64,
-                unique=True,
-                verbose_name="token",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="requiredinspection",
-            name="inspection_type",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="required_before_occupancy",
-                to="inspections.inspectiontype",
-                verbose_name="inspection type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="requiredinspection",
-            name="municipality",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="required_inspections",
-                to="core.municipality",
-                verbose_name="municipality",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="requiredinspection",
-            name="work_type",
-            field=models.CharField(
-                choices=[
-                    ("new", "New construction"),
-                    ("addition", "Addition"),
-                    ("alteration", "Alteration / renovation"),
-                    ("change_of_use", "Change of use"),
-                    ("demolition", "Demolition"),
-                    ("accessory", "Accessory structure"),
-                    ("plumbing", "Plumbing"),
-                    ("hvac", "Heating, ventilation, air conditioning"),
-                    ("septic", "On-site sewage system"),
-                    ("other", "Other"),
-                ],
-                max_length=20,
-                verbose_name="work type",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="verificationlookup",
-            name="looked_up_at",
-            field=models.DateTimeField(
-                db_index=True, default=django.utils.timezone.now, verbose_name="looked up at"
-            ),
-        ),
-        migrations.AlterField(
-            model_name="verificationlookup",
-            name="outcome",
-            field=models.CharField(
-                choices=[
-                    ("valid", "Valid"),
-                    ("revoked", "Revoked"),
-                    ("expired", "Expired"),
-                    ("not_found", "Unknown address"),
-                ],
-                max_length=20,
-                verbose_name="outcome",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="verificationlookup",
-            name="permit",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="Empty when the address matched no permit.",
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="verification_lookups",
-                to="occupancy.occupancypermit",
-                verbose_name="permit",
-            ),
+        AlterLabels(
+            [
+                migrations.AlterField(
+                    model_name="grantdraft",
+                    name="description",
+                    field=core.text_limits.BoundedTextField(
+                        blank=True, max_length=2000, verbose_name="description"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraft",
+                    name="expires_on",
+                    field=models.DateField(blank=True, null=True, verbose_name="expires on"),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraft",
+                    name="granted_on",
+                    field=models.DateField(blank=True, null=True, verbose_name="granted on"),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraft",
+                    name="portion_of_building",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="portion of building"),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraft",
+                    name="template",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="occupancy.occupancypermittemplate",
+                        verbose_name="template",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraft",
+                    name="updated_at",
+                    field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraft",
+                    name="visit",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grant_draft",
+                        to="inspections.visit",
+                        verbose_name="visit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraftcondition",
+                    name="condition",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="occupancy.occupancycondition",
+                        verbose_name="condition",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraftcondition",
+                    name="draft",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conditions",
+                        to="occupancy.grantdraft",
+                        verbose_name="draft",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="grantdraftcondition",
+                    name="mark",
+                    field=models.CharField(
+                        choices=[
+                            ("met", "Met"),
+                            ("not_applicable", "Not applicable"),
+                            ("not_met", "Not met"),
+                        ],
+                        max_length=20,
+                        verbose_name="mark",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancycondition",
+                    name="clause",
+                    field=models.CharField(
+                        help_text="e.g. Div. C 1.3.3.4.(4)(d)", max_length=60, verbose_name="clause"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancycondition",
+                    name="display_order",
+                    field=models.PositiveSmallIntegerField(default=100, verbose_name="display order"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancycondition",
+                    name="permit_type",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conditions",
+                        to="occupancy.occupancypermittype",
+                        verbose_name="permit type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancycondition",
+                    name="text",
+                    field=models.CharField(
+                        help_text="The condition, as the inspector checks it.",
+                        max_length=400,
+                        verbose_name="text",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="application",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="occupancy_permits",
+                        to="permits.application",
+                        verbose_name="application",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="description",
+                    field=core.text_limits.BoundedTextField(max_length=2000, verbose_name="description"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="expires_on",
+                    field=models.DateField(blank=True, null=True, verbose_name="expires on"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="granted_on",
+                    field=models.DateField(verbose_name="granted on"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="issued_at",
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="issued at"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="issued_by",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="issued by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="municipality",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="occupancy_permits",
+                        to="core.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="number",
+                    field=models.CharField(max_length=60, verbose_name="number"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="pdf",
+                    field=models.FileField(upload_to="occupancy/%Y/", verbose_name="pdf"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="pdf_sha256",
+                    field=models.CharField(max_length=64, verbose_name="pdf sha256"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="permit_type",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="permits",
+                        to="occupancy.occupancypermittype",
+                        verbose_name="permit type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="portion_of_building",
+                    field=models.CharField(blank=True, max_length=300, verbose_name="portion of building"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="result",
+                    field=models.CharField(
+                        choices=[
+                            ("granted_full", "Granted and fully completed"),
+                            ("granted_outstanding", "Granted, but outstanding matters"),
+                            ("not_granted", "Not granted"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed (Not substantially complete)"),
+                        ],
+                        max_length=30,
+                        verbose_name="result",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="snapshot",
+                    field=models.JSONField(
+                        help_text="Everything printed on the permit, as issued.", verbose_name="snapshot"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="status",
+                    field=models.CharField(
+                        choices=[("issued", "Issued"), ("revoked", "Revoked")],
+                        default="issued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="template_version",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="permits",
+                        to="occupancy.occupancypermittemplateversion",
+                        verbose_name="template version",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermit",
+                    name="visit",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="occupancy_permit",
+                        to="inspections.visit",
+                        verbose_name="visit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermitrevocation",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermitrevocation",
+                    name="notice_pdf",
+                    field=models.FileField(upload_to="revocations/%Y/", verbose_name="notice pdf"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermitrevocation",
+                    name="notice_sha256",
+                    field=models.CharField(max_length=64, verbose_name="notice sha256"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermitrevocation",
+                    name="permit",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revocation",
+                        to="occupancy.occupancypermit",
+                        verbose_name="permit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermitrevocation",
+                    name="reason",
+                    field=core.text_limits.BoundedTextField(max_length=5000, verbose_name="reason"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermitrevocation",
+                    name="revoked_by",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="revoked by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermitrevocation",
+                    name="revoked_on",
+                    field=models.DateField(verbose_name="revoked on"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplate",
+                    name="body",
+                    field=models.TextField(
+                        help_text="HTML in the Django template language; its print CSS goes in the stylesheet.",
+                        max_length=250000,
+                        verbose_name="body",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplate",
+                    name="municipality",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="occupancy_permit_templates",
+                        to="core.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplate",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplate",
+                    name="permit_type",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="templates",
+                        to="occupancy.occupancypermittype",
+                        verbose_name="permit type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplate",
+                    name="stylesheet",
+                    field=models.TextField(
+                        blank=True,
+                        help_text="Print CSS for this template (WeasyPrint): @page, fonts, layout. Images only as data: URIs; no @import.",
+                        max_length=250000,
+                        verbose_name="stylesheet",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplate",
+                    name="updated_at",
+                    field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplate",
+                    name="version",
+                    field=models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplateversion",
+                    name="body",
+                    field=models.TextField(max_length=250000, verbose_name="body"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplateversion",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplateversion",
+                    name="created_by",
+                    field=models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplateversion",
+                    name="stylesheet",
+                    field=models.TextField(blank=True, max_length=250000, verbose_name="stylesheet"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplateversion",
+                    name="template",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="occupancy.occupancypermittemplate",
+                        verbose_name="template",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittemplateversion",
+                    name="version",
+                    field=models.PositiveIntegerField(verbose_name="version"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="kind",
+                    field=models.CharField(
+                        choices=[
+                            ("general", "General (full occupancy)"),
+                            ("partial", "Partial occupancy"),
+                            ("temporary", "Temporary occupancy"),
+                        ],
+                        default="general",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="municipality",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="occupancy_permit_types",
+                        to="core.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="name",
+                    field=models.CharField(max_length=100, verbose_name="name"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="needs_expiry_date",
+                    field=models.BooleanField(default=False, verbose_name="needs expiry date"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="needs_portion_of_building",
+                    field=models.BooleanField(default=False, verbose_name="needs portion of building"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="number_format",
+                    field=models.CharField(
+                        default="{prefix}-{year}-{seq:04}", max_length=60, verbose_name="number format"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="prefix",
+                    field=models.CharField(default="OCC", max_length=20, verbose_name="prefix"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="restart_each_year",
+                    field=models.BooleanField(default=True, verbose_name="restart each year"),
+                ),
+                migrations.AlterField(
+                    model_name="occupancypermittype",
+                    name="sequence_key",
+                    field=models.SlugField(
+                        default="occupancy",
+                        help_text="Types with the same key share one sequence of numbers.",
+                        max_length=40,
+                        verbose_name="sequence key",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="permitnumbersequence",
+                    name="key",
+                    field=models.SlugField(max_length=40, verbose_name="key"),
+                ),
+                migrations.AlterField(
+                    model_name="permitnumbersequence",
+                    name="last_value",
+                    field=models.PositiveIntegerField(default=0, verbose_name="last value"),
+                ),
+                migrations.AlterField(
+                    model_name="permitnumbersequence",
+                    name="municipality",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="permitnumbersequence",
+                    name="year",
+                    field=models.PositiveSmallIntegerField(
+                        help_text="0 for sequences that never restart.", verbose_name="year"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="permitverification",
+                    name="created_at",
+                    field=models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="permitverification",
+                    name="permit",
+                    field=models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification",
+                        to="occupancy.occupancypermit",
+                        verbose_name="permit",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="permitverification",
+                    name="token",
+                    field=models.CharField(
+                        default=occupancy.models.new_verification_token,
+                        max_length=64,
+                        unique=True,
+                        verbose_name="token",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="requiredinspection",
+                    name="inspection_type",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="required_before_occupancy",
+                        to="inspections.inspectiontype",
+                        verbose_name="inspection type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="requiredinspection",
+                    name="municipality",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="required_inspections",
+                        to="core.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="requiredinspection",
+                    name="work_type",
+                    field=models.CharField(
+                        choices=[
+                            ("new", "New construction"),
+                            ("addition", "Addition"),
+                            ("alteration", "Alteration / renovation"),
+                            ("change_of_use", "Change of use"),
+                            ("demolition", "Demolition"),
+                            ("accessory", "Accessory structure"),
+                            ("plumbing", "Plumbing"),
+                            ("hvac", "Heating, ventilation, air conditioning"),
+                            ("septic", "On-site sewage system"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="work type",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="verificationlookup",
+                    name="looked_up_at",
+                    field=models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="looked up at"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="verificationlookup",
+                    name="outcome",
+                    field=models.CharField(
+                        choices=[
+                            ("valid", "Valid"),
+                            ("revoked", "Revoked"),
+                            ("expired", "Expired"),
+                            ("not_found", "Unknown address"),
+                        ],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="verificationlookup",
+                    name="permit",
+                    field=models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when the address matched no permit.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification_lookups",
+                        to="occupancy.occupancypermit",
+                        verbose_name="permit",
+                    ),
+                ),
+            ]
         ),
         migrations.AddConstraint(
             model_name="occupancypermit",

@@ -5,6 +5,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
+from core.migration_operations import AlterLabels
 
 
 class Migration(migrations.Migration):
@@ -15,148 +16,152 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name='application',
-            options={'ordering': ['-last_activity_at'], 'verbose_name': 'application', 'verbose_name_plural': 'applications'},
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='applicant_email',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='applicant email'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='applicant_name',
-            field=models.CharField(max_length=200, verbose_name='applicant name'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='applicant_phone',
-            field=models.CharField(blank=True, max_length=40, verbose_name='applicant phone'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='applied_on',
-            field=models.DateField(default=django.utils.timezone.localdate, verbose_name='applied on'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='city',
-            field=models.CharField(max_length=100, verbose_name='city'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='completed_on',
-            field=models.DateField(blank=True, null=True, verbose_name='completed on'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='data_quality_notes',
-            field=models.CharField(blank=True, default='', max_length=500, verbose_name='data quality notes'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='description',
-            field=core.text_limits.BoundedTextField(max_length=4000, verbose_name='description'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='last_activity_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='last activity at'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='legal_description',
-            field=core.text_limits.BoundedTextField(blank=True, max_length=2000, verbose_name='legal description'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='number',
-            field=models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$', 'Use letters, digits, dots, dashes or underscores (at most 40 characters).')], verbose_name='number'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='occupied_on',
-            field=models.DateField(blank=True, null=True, verbose_name='occupied on'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='other_numbers',
-            field=models.TextField(blank=True, default='', editable=False, verbose_name='other numbers'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='owner_email',
-            field=models.EmailField(blank=True, max_length=254, verbose_name='owner email'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='owner_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='owner name'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='owner_phone',
-            field=models.CharField(blank=True, max_length=40, verbose_name='owner phone'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='permit_issued_on',
-            field=models.DateField(blank=True, null=True, verbose_name='permit issued on'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='postal_code',
-            field=models.CharField(blank=True, max_length=10, verbose_name='postal code'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='province',
-            field=models.CharField(choices=[('AB', 'Alberta'), ('BC', 'British Columbia'), ('MB', 'Manitoba'), ('NB', 'New Brunswick'), ('NL', 'Newfoundland and Labrador'), ('NS', 'Nova Scotia'), ('NT', 'Northwest Territories'), ('NU', 'Nunavut'), ('ON', 'Ontario'), ('PE', 'Prince Edward Island'), ('QC', 'Quebec'), ('SK', 'Saskatchewan'), ('YT', 'Yukon')], default='ON', max_length=2, verbose_name='province'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='roll_number',
-            field=models.CharField(blank=True, max_length=40, verbose_name='roll number'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='search_text',
-            field=models.TextField(default='', editable=False, verbose_name='search text'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='status',
-            field=models.CharField(choices=[('submitted', 'Submitted'), ('in_review', 'In review'), ('permit_issued', 'Permit issued'), ('construction_started', 'Construction started'), ('occupied', 'Occupied'), ('finished', 'Finished'), ('closed', 'Closed')], default='submitted', max_length=30, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='street_address',
-            field=models.CharField(max_length=200, verbose_name='street address'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='unit',
-            field=models.CharField(blank=True, max_length=20, verbose_name='unit'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
-        ),
-        migrations.AlterField(
-            model_name='application',
-            name='work_type',
-            field=models.CharField(choices=[('new', 'New construction'), ('addition', 'Addition'), ('alteration', 'Alteration / renovation'), ('change_of_use', 'Change of use'), ('demolition', 'Demolition'), ('accessory', 'Accessory structure'), ('plumbing', 'Plumbing'), ('hvac', 'Heating, ventilation, air conditioning'), ('septic', 'On-site sewage system'), ('other', 'Other')], default='new', max_length=20, verbose_name='work type'),
+        AlterLabels(
+            [
+                migrations.AlterModelOptions(
+                    name='application',
+                    options={'ordering': ['-last_activity_at'], 'verbose_name': 'application', 'verbose_name_plural': 'applications'},
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='applicant_email',
+                    field=models.EmailField(blank=True, max_length=254, verbose_name='applicant email'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='applicant_name',
+                    field=models.CharField(max_length=200, verbose_name='applicant name'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='applicant_phone',
+                    field=models.CharField(blank=True, max_length=40, verbose_name='applicant phone'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='applied_on',
+                    field=models.DateField(default=django.utils.timezone.localdate, verbose_name='applied on'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='city',
+                    field=models.CharField(max_length=100, verbose_name='city'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='completed_on',
+                    field=models.DateField(blank=True, null=True, verbose_name='completed on'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='created_at',
+                    field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='data_quality_notes',
+                    field=models.CharField(blank=True, default='', max_length=500, verbose_name='data quality notes'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='description',
+                    field=core.text_limits.BoundedTextField(max_length=4000, verbose_name='description'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='last_activity_at',
+                    field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='last activity at'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='legal_description',
+                    field=core.text_limits.BoundedTextField(blank=True, max_length=2000, verbose_name='legal description'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='number',
+                    field=models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$', 'Use letters, digits, dots, dashes or underscores (at most 40 characters).')], verbose_name='number'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='occupied_on',
+                    field=models.DateField(blank=True, null=True, verbose_name='occupied on'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='other_numbers',
+                    field=models.TextField(blank=True, default='', editable=False, verbose_name='other numbers'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='owner_email',
+                    field=models.EmailField(blank=True, max_length=254, verbose_name='owner email'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='owner_name',
+                    field=models.CharField(blank=True, max_length=200, verbose_name='owner name'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='owner_phone',
+                    field=models.CharField(blank=True, max_length=40, verbose_name='owner phone'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='permit_issued_on',
+                    field=models.DateField(blank=True, null=True, verbose_name='permit issued on'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='postal_code',
+                    field=models.CharField(blank=True, max_length=10, verbose_name='postal code'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='province',
+                    field=models.CharField(choices=[('AB', 'Alberta'), ('BC', 'British Columbia'), ('MB', 'Manitoba'), ('NB', 'New Brunswick'), ('NL', 'Newfoundland and Labrador'), ('NS', 'Nova Scotia'), ('NT', 'Northwest Territories'), ('NU', 'Nunavut'), ('ON', 'Ontario'), ('PE', 'Prince Edward Island'), ('QC', 'Quebec'), ('SK', 'Saskatchewan'), ('YT', 'Yukon')], default='ON', max_length=2, verbose_name='province'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='roll_number',
+                    field=models.CharField(blank=True, max_length=40, verbose_name='roll number'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='search_text',
+                    field=models.TextField(default='', editable=False, verbose_name='search text'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='status',
+                    field=models.CharField(choices=[('submitted', 'Submitted'), ('in_review', 'In review'), ('permit_issued', 'Permit issued'), ('construction_started', 'Construction started'), ('occupied', 'Occupied'), ('finished', 'Finished'), ('closed', 'Closed')], default='submitted', max_length=30, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='street_address',
+                    field=models.CharField(max_length=200, verbose_name='street address'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='unit',
+                    field=models.CharField(blank=True, max_length=20, verbose_name='unit'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='updated_at',
+                    field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+                ),
+                migrations.AlterField(
+                    model_name='application',
+                    name='work_type',
+                    field=models.CharField(choices=[('new', 'New construction'), ('addition', 'Addition'), ('alteration', 'Alteration / renovation'), ('change_of_use', 'Change of use'), ('demolition', 'Demolition'), ('accessory', 'Accessory structure'), ('plumbing', 'Plumbing'), ('hvac', 'Heating, ventilation, air conditioning'), ('septic', 'On-site sewage system'), ('other', 'Other')], default='new', max_length=20, verbose_name='work type'),
+                ),
+            ]
         ),
     ]

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from core.migration_operations import AlterLabels
 
 
 class Migration(migrations.Migration):
@@ -12,71 +13,75 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name='holiday',
-            options={'ordering': ['municipality', 'date'], 'verbose_name': 'holiday', 'verbose_name_plural': 'holidays'},
-        ),
-        migrations.AlterModelOptions(
-            name='inspectionrequest',
-            options={'ordering': ['confirmed_date', 'position', 'requested_date', 'created_at'], 'permissions': [('request_inspection', 'Can request an inspection'), ('dispatch', 'Can dispatch inspection requests: confirm, move and decline them')], 'verbose_name': 'inspection request', 'verbose_name_plural': 'inspection requests'},
-        ),
-        migrations.AlterModelOptions(
-            name='inspectorcapacity',
-            options={'ordering': ['municipality', 'user__username'], 'verbose_name': 'inspector capacity', 'verbose_name_plural': 'inspector capacities'},
-        ),
-        migrations.AlterField(
-            model_name='holiday',
-            name='date',
-            field=models.DateField(verbose_name='date'),
-        ),
-        migrations.AlterField(
-            model_name='holiday',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holidays', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='holiday',
-            name='name',
-            field=models.CharField(max_length=100, verbose_name='name'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='access_notes',
-            field=models.TextField(blank=True, max_length=1000, verbose_name='access notes'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='half_day',
-            field=models.CharField(choices=[('morning', 'Morning'), ('afternoon', 'Afternoon')], default='morning', max_length=10, verbose_name='half day'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='requested_date',
-            field=models.DateField(verbose_name='requested date'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='status',
-            field=models.CharField(choices=[('requested', 'Requested'), ('confirmed', 'Confirmed'), ('declined', 'Declined'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='requested', max_length=10, verbose_name='status'),
-        ),
-        migrations.AlterField(
-            model_name='inspectorcapacity',
-            name='inspections_per_day',
-            field=models.PositiveSmallIntegerField(default=8, verbose_name='inspections per day'),
-        ),
-        migrations.AlterField(
-            model_name='inspectorcapacity',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inspector_capacities', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='inspectorcapacity',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inspector_capacities', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='schedulingsettings',
-            name='municipality',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='scheduling_settings', to='core.municipality', verbose_name='municipality'),
+        AlterLabels(
+            [
+                migrations.AlterModelOptions(
+                    name='holiday',
+                    options={'ordering': ['municipality', 'date'], 'verbose_name': 'holiday', 'verbose_name_plural': 'holidays'},
+                ),
+                migrations.AlterModelOptions(
+                    name='inspectionrequest',
+                    options={'ordering': ['confirmed_date', 'position', 'requested_date', 'created_at'], 'permissions': [('request_inspection', 'Can request an inspection'), ('dispatch', 'Can dispatch inspection requests: confirm, move and decline them')], 'verbose_name': 'inspection request', 'verbose_name_plural': 'inspection requests'},
+                ),
+                migrations.AlterModelOptions(
+                    name='inspectorcapacity',
+                    options={'ordering': ['municipality', 'user__username'], 'verbose_name': 'inspector capacity', 'verbose_name_plural': 'inspector capacities'},
+                ),
+                migrations.AlterField(
+                    model_name='holiday',
+                    name='date',
+                    field=models.DateField(verbose_name='date'),
+                ),
+                migrations.AlterField(
+                    model_name='holiday',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holidays', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='holiday',
+                    name='name',
+                    field=models.CharField(max_length=100, verbose_name='name'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='access_notes',
+                    field=models.TextField(blank=True, max_length=1000, verbose_name='access notes'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='half_day',
+                    field=models.CharField(choices=[('morning', 'Morning'), ('afternoon', 'Afternoon')], default='morning', max_length=10, verbose_name='half day'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='requested_date',
+                    field=models.DateField(verbose_name='requested date'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='status',
+                    field=models.CharField(choices=[('requested', 'Requested'), ('confirmed', 'Confirmed'), ('declined', 'Declined'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='requested', max_length=10, verbose_name='status'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectorcapacity',
+                    name='inspections_per_day',
+                    field=models.PositiveSmallIntegerField(default=8, verbose_name='inspections per day'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectorcapacity',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inspector_capacities', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectorcapacity',
+                    name='user',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inspector_capacities', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                ),
+                migrations.AlterField(
+                    model_name='schedulingsettings',
+                    name='municipality',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='scheduling_settings', to='core.municipality', verbose_name='municipality'),
+                ),
+            ]
         ),
     ]

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from core.migration_operations import AlterLabels
 
 
 class Migration(migrations.Migration):
@@ -17,78 +18,82 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name='calendarfeed',
-            options={'verbose_name': 'calendar feed', 'verbose_name_plural': 'calendar feeds'},
-        ),
-        migrations.AlterField(
-            model_name='calendarfeed',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='calendarfeed',
-            name='token_sha256',
-            field=models.CharField(max_length=64, unique=True, verbose_name='token sha256'),
-        ),
-        migrations.AlterField(
-            model_name='calendarfeed',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='calendar_feed', to=settings.AUTH_USER_MODEL, verbose_name='user'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='application',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspection_requests', to='permits.application', verbose_name='application'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='assigned_inspector',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='inspection_requests', to=settings.AUTH_USER_MODEL, verbose_name='assigned inspector'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='confirmed_date',
-            field=models.DateField(blank=True, null=True, verbose_name='confirmed date'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='decline_reason',
-            field=models.TextField(blank=True, max_length=1000, verbose_name='decline reason'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='done_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='done at'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='inspection_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inspections.inspectiontype', verbose_name='inspection type'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality', verbose_name='municipality'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='requested_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
-        ),
-        migrations.AlterField(
-            model_name='inspectionrequest',
-            name='visit',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='inspections.visit', verbose_name='visit'),
+        AlterLabels(
+            [
+                migrations.AlterModelOptions(
+                    name='calendarfeed',
+                    options={'verbose_name': 'calendar feed', 'verbose_name_plural': 'calendar feeds'},
+                ),
+                migrations.AlterField(
+                    model_name='calendarfeed',
+                    name='created_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='calendarfeed',
+                    name='token_sha256',
+                    field=models.CharField(max_length=64, unique=True, verbose_name='token sha256'),
+                ),
+                migrations.AlterField(
+                    model_name='calendarfeed',
+                    name='user',
+                    field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='calendar_feed', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='application',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspection_requests', to='permits.application', verbose_name='application'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='assigned_inspector',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='inspection_requests', to=settings.AUTH_USER_MODEL, verbose_name='assigned inspector'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='confirmed_date',
+                    field=models.DateField(blank=True, null=True, verbose_name='confirmed date'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='created_at',
+                    field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='decline_reason',
+                    field=models.TextField(blank=True, max_length=1000, verbose_name='decline reason'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='done_at',
+                    field=models.DateTimeField(blank=True, null=True, verbose_name='done at'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='inspection_type',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inspections.inspectiontype', verbose_name='inspection type'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='municipality',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.municipality', verbose_name='municipality'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='requested_by',
+                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='updated_at',
+                    field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+                ),
+                migrations.AlterField(
+                    model_name='inspectionrequest',
+                    name='visit',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='inspections.visit', verbose_name='visit'),
+                ),
+            ]
         ),
     ]
