@@ -144,6 +144,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
     )
+    # Prepared statements: PostgreSQL planned every query of every page again (the Work
+    # view's joins cost more to plan than to run). With server-side binding, psycopg
+    # prepares a statement the fifth time a connection runs it, and the kept connection
+    # (conn_max_age) reuses it on later requests: half the database's CPU on the Work view,
+    # two thirds on the inspection view (docs/performance.md, "Fifth pass"). Django turns
+    # them off by default for transaction-pooling PgBouncer before 1.21; such a deployment
+    # sets DATABASE_PREPARED_STATEMENTS=0 (docs/deploying.md).
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 # Finish and Close on PostgreSQL (occupancy.services, SET LOCAL in its transaction): how long
 # a close waits for a lock (the permit number, held by another close of the municipality for
 # one render and its commit) before it says "Another close is in progress", and how long one

@@ -43,6 +43,7 @@ UNSET = {
     "LOG_FORMAT",
     "SENTRY_DSN",
     "BEHIND_TLS_PROXY",
+    "DATABASE_PREPARED_STATEMENTS",
 }
 
 
@@ -351,11 +352,15 @@ def test_healthz_is_503_within_the_bound_when_the_queue_table_does_not_answer(db
     assert "statement timeout" in caplog.text
 
 
-def connect_timeout(**env):
+def database_options(**env) -> dict:
     code = "import config.settings as s; print(s.DATABASES['default']['OPTIONS'])"
     result = run([sys.executable, "-c", code], **THREE_VARIABLES | env)
     assert result.returncode == 0, result.stderr
-    return ast.literal_eval(result.stdout.strip())["connect_timeout"]
+    return ast.literal_eval(result.stdout.strip())
+
+
+def connect_timeout(**env):
+    return database_options(**env)["connect_timeout"]
 
 
 def test_a_new_database_connection_is_bounded_on_postgresql():
@@ -363,6 +368,46 @@ def test_a_new_database_connection_is_bounded_on_postgresql():
     assert connect_timeout(DATABASE_CONNECT_TIMEOUT="3") == 3
     url = THREE_VARIABLES["DATABASE_URL"] + "?connect_timeout=9"
     assert str(connect_timeout(DATABASE_URL=url)) == "9"  # the URL's own wins
+
+
+def test_postgresql_statements_are_prepared_unless_the_deployment_turns_them_off():
+    """Prepared statements are on by default; a transaction-pooling PgBouncer before 1.21
+    cannot carry them, so DATABASE_PREPARED_STATEMENTS=0 turns them off (docs/deploying.md)."""
+    options = database_options()
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    options = database_options(DATABASE_PREPARED_STATEMENTS="0")
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options  # Django's default: None, never prepared
+
+
+@pytest.mark.postgres
+@ON_POSTGRESQL
+def test_a_query_run_again_on_a_kept_connection_is_prepared_once_and_reused(db):
+    """What the setting is for: the fifth run of the same statement on a connection is
+    prepared, and later requests on that connection run it without planning it again."""
+    from permits.models import Application
+
+    def run_lookup():
+        list(Application.objects.filter(number="BP-NONE-0").values_list("pk"))
+
+    def prepared() -> list[tuple[str, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                ['%FROM "permits_application" WHERE "permits_application"."number" = $1%'],
+            )
+            return cursor.fetchall()
+
+    for _ in range(4):
+        run_lookup()
+    assert prepared() == []  # four runs: not yet
+    for _ in range(4):
+        run_lookup()
+    statements = prepared()
+    assert len(statements) == 1, statements  # prepared once, not once per run
+    assert statements[0][1] >= 3  # and executed from the prepared statement since
 
 
 def test_a_stale_mail_attempt_bound_shorter_than_ten_mail_timeouts_stops_the_server():
