@@ -383,7 +383,9 @@ def section(results: dict) -> str:
         "",
         f"Server: gunicorn `{run['gunicorn']}` and the job worker on {run['cpus']} CPUs, "
         f"PostgreSQL {run['postgresql']}, Python {run['python']}, Django {run['django']}, "
-        f"WeasyPrint {run['weasyprint']}; production settings (DEBUG off). Load: during the "
+        f"WeasyPrint {run['weasyprint']}; production settings (DEBUG off"
+        + _prepared(run)
+        + "). Load: during the "
         f"timed run other processes kept {_cell(load.get('others_cpus'))} CPUs busy on average "
         f"(most: {tops or 'none'}), the benchmark's own (clients, gunicorn, worker, their "
         f"PostgreSQL backends) {_cell(load.get('ours_cpus'))}; the load average, which counts "
@@ -494,3 +496,13 @@ def print_budgets(results: dict) -> None:
         for name, r in scale["operations"].items():
             print(f"  {name:17} p95 {r['p95_ms']:.1f} ms, p50 {r['p50_ms']:.1f} ms")
     print(flush=True)
+
+
+def _prepared(run: dict) -> str:
+    """Whether PostgreSQL planned every query (a run from before the setting records none)."""
+    if "prepared_statements" not in run:
+        return ""
+    if run["prepared_statements"]:
+        return ", prepared statements"
+    return ", no prepared statements"
+

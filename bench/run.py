@@ -400,6 +400,9 @@ def _environment(database: dict) -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "weasyprint": weasyprint.__version__,
+        # Whether PostgreSQL planned every query again (config/settings.py,
+        # DATABASE_PREPARED_STATEMENTS): the server's processes read the same settings.
+        "prepared_statements": bool(connection.settings_dict["OPTIONS"].get("prepare_threshold")),
         "database": {
             key: database.get(key)
             for key in (
