@@ -173,7 +173,7 @@ class InspectionRequest(models.Model):
     )
     site_contact_name = models.CharField(_("site contact"), max_length=200)
     site_contact_phone = models.CharField(_("site contact's phone"), max_length=40)
-    access_notes = models.TextField(_("access notes"), max_length=1000, blank=True)
+    access_notes = BoundedTextField(_("access notes"), max_length=1000, blank=True)
     # Who is told by e-mail when the request is confirmed, moved or declined and of the
     # visit's result (the applicant's address unless the requester gives another).
     notify_email = models.EmailField(_("e-mail for confirmations"), blank=True)
@@ -191,7 +191,7 @@ class InspectionRequest(models.Model):
     confirmed_date = models.DateField(_("confirmed date"), null=True, blank=True)
     # The inspector's own order of their day (My today), lowest first.
     position = models.PositiveSmallIntegerField(default=0)
-    decline_reason = models.TextField(_("decline reason"), max_length=1000, blank=True)
+    decline_reason = BoundedTextField(_("decline reason"), max_length=1000, blank=True)
     # A request no longer needed is cancelled (never deleted): who, when and why.
     # db_default too: the previous release's code, still running during a rolling upgrade
     # (docs/deploying.md), inserts requests without this column.
@@ -268,6 +268,8 @@ class InspectionRequest(models.Model):
                 name="request_cancelled_has_reason",
             ),
             max_length_constraint("scheduling_inspectionrequest", "cancel_reason", 1000),
+            max_length_constraint("scheduling_inspectionrequest", "access_notes", 1000),
+            max_length_constraint("scheduling_inspectionrequest", "decline_reason", 1000),
         ]
         indexes = [
             models.Index(

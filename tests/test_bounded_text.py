@@ -17,6 +17,7 @@ from core.text_limits import BoundedTextField
 from inspections.models import Finding, Inspection, InspectionStatus, Order, Visit
 from occupancy.models import GrantDraft, OccupancyPermitTemplate, OccupancyPermitTemplateVersion
 from permits.models import Application
+from scheduling.models import InspectionRequest, RequestStatus
 from tests.factories import make_finding, make_inspection, make_order
 
 # What a user types, by field, and the limit it is held to (docs/architecture.md lists them).
@@ -35,8 +36,11 @@ LIMITS = {
     "occupancy.OccupancyPermitTemplate.stylesheet": 250_000,
     "occupancy.OccupancyPermitTemplateVersion.body": 250_000,
     "occupancy.OccupancyPermitTemplateVersion.stylesheet": 250_000,
+    "scheduling.InspectionRequest.access_notes": 1000,
+    "scheduling.InspectionRequest.decline_reason": 1000,
+    "scheduling.InspectionRequest.cancel_reason": 1000,
 }
-BOUNDED_APPS = ("core", "permits", "inspections", "occupancy", "exchange")
+BOUNDED_APPS = ("core", "permits", "inspections", "occupancy", "exchange", "scheduling")
 
 
 def text_fields():
@@ -92,6 +96,16 @@ def rows(application_a, occupancy_type_a, inspector, general_template):
         "order": make_order(visit, inspector),
         "draft": GrantDraft.objects.create(visit=visit),
         "template": general_template,
+        "request": InspectionRequest.objects.create(
+            municipality=application_a.municipality,
+            application=application_a,
+            inspection_type=occupancy_type_a,
+            inspection=make_inspection(application_a, occupancy_type_a),
+            requested_date=datetime.date(2026, 12, 16),
+            site_contact_name="Sam Builder",
+            site_contact_phone="905-555-0142",
+            requested_by=inspector,
+        ),
     }
 
 
@@ -108,6 +122,12 @@ def write(rows, target: str, field: str, text: str) -> None:
     values = {field: text}
     if target == "inspection":  # a reason only with a cancellation (its own constraint)
         values["status"] = InspectionStatus.CANCELLED
+    if target == "request" and field != "access_notes":  # likewise, declined or cancelled
+        reason_of = {
+            "decline_reason": RequestStatus.DECLINED,
+            "cancel_reason": RequestStatus.CANCELLED,
+        }
+        values["status"] = reason_of[field]
     type(row).objects.filter(pk=row.pk).update(**values)
 
 
@@ -124,6 +144,9 @@ WRITES = [
     ("template", OccupancyPermitTemplate, "stylesheet", 250_000),
     ("version", OccupancyPermitTemplateVersion, "body", 250_000),
     ("version", OccupancyPermitTemplateVersion, "stylesheet", 250_000),
+    ("request", InspectionRequest, "access_notes", 1000),
+    ("request", InspectionRequest, "decline_reason", 1000),
+    ("request", InspectionRequest, "cancel_reason", 1000),
 ]
 
 
@@ -190,8 +213,11 @@ def test_older_longer_texts_are_shortened_unless_a_legal_record_and_new_ones_ref
             started_by=inspector,
             status=status,
             site_conditions="s" * 2_000_000,
-            **(closed | {"closed_at": datetime.datetime(2020, 3, 4, tzinfo=datetime.UTC)}
-               if status == "closed" else {}),
+            **(
+                closed | {"closed_at": datetime.datetime(2020, 3, 4, tzinfo=datetime.UTC)}
+                if status == "closed"
+                else {}
+            ),
         )
 
     executor.loader.build_graph()
