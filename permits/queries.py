@@ -30,6 +30,13 @@ def application_search(
     return applications.order_by("-last_activity_at", "-id")
 
 
+def sees_several_municipalities(user) -> bool:
+    """Whether the application list can show another municipality's applications to the
+    user: each row then names its municipality (a shared-services inspector, a superuser)."""
+    visible = access.municipality_ids(user, perm="permits.view_application")
+    return visible is None or len(visible) > 1
+
+
 def application_history(*, application, limit: int | None = 100):
     """The audit trail of an application, newest first (`limit` None: all of it)."""
     return application.activities.select_related("actor").order_by("-at", "-id")[:limit]

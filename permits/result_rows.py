@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from permits.models import ApplicationStatus
 
@@ -50,10 +50,10 @@ def result_rows(applications) -> list[ResultRow]:
     the active language and time zone."""
     # The msgids the template's {% blocktranslate trimmed %} had, so the catalogue's
     # translations (and their word order) apply as they are; translated once a page.
-    applicant = gettext("Applicant: %(name)s")
-    owner = gettext("Owner: %(name)s")
-    roll = gettext("Roll %(roll)s")
-    latest_activity = gettext("Latest activity %(at)s")
+    applicant = _Translated(gettext_noop("Applicant: %(name)s"))
+    owner = _Translated(gettext_noop("Owner: %(name)s"))
+    roll = _Translated(gettext_noop("Roll %(roll)s"))
+    latest_activity = _Translated(gettext_noop("Latest activity %(at)s"))
     status_labels = {value: str(label) for value, label in ApplicationStatus.choices}
     url_prefixes: dict[str, tuple[str, str]] = {}
     rows = []
@@ -80,10 +80,24 @@ def result_rows(applications) -> list[ResultRow]:
     return rows
 
 
-def _fill(translated: str, **values: str) -> SafeString:
-    """`translated` with its placeholders replaced by the escaped values, as
-    {% blocktranslate %} does (its text is the template's, safe; its variables escaped)."""
-    return mark_safe(translated % {name: conditional_escape(v) for name, v in values.items()})
+class _Translated:
+    """A msgid and its translation in the active language, looked up once a page."""
+
+    def __init__(self, msgid: str):
+        self.msgid = msgid
+        self.text = gettext(msgid)
+
+
+def _fill(translated: _Translated, **values: str) -> SafeString:
+    """The translation with its placeholders replaced by the escaped values, as
+    {% blocktranslate %} does (its text is the template's, safe; its variables escaped).
+    A translation that cannot be filled (a stray %, a misspelt placeholder) gives the
+    English text, as blocktranslate falls back, instead of failing the page."""
+    escaped = {name: conditional_escape(v) for name, v in values.items()}
+    try:
+        return mark_safe(translated.text % escaped)
+    except (KeyError, ValueError, TypeError):
+        return mark_safe(translated.msgid % escaped)
 
 
 def _minute(at) -> str:

@@ -9,7 +9,12 @@ from django.views.decorators.http import require_GET, require_POST
 from core import pages
 from core.mail import DeliveryError, delivery_resend
 from permits.forms import ApplicationSearchForm
-from permits.queries import application_search, get_application, get_application_delivery
+from permits.queries import (
+    application_search,
+    get_application,
+    get_application_delivery,
+    sees_several_municipalities,
+)
 from permits.result_rows import result_rows
 from permits.search import ApplicationResults
 from permits.sections import RESEND
@@ -39,6 +44,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
             "rows": result_rows(page.object_list),
             "query": query,
             "is_filtered": bool(filters),
+            "show_municipality": sees_several_municipalities(request.user),
             "querystring_base": urlencode(filters) + "&" if filters else "",
         },
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 
+from core.models import Role
 from permits.models import Application, ApplicationStatus
 from permits.result_rows import result_rows
 from tests.conftest import client_for, make_application
@@ -136,3 +137,47 @@ def test_each_piece_of_a_row_is_what_the_template_computed(municipality_a, langu
             expected = {k: t.render({"a": application}) for k, t in pieces.items()}
             # As {{ row.piece }} writes it: escaped unless already safe (the translated ones).
             assert {k: conditional_escape(row[k]) for k in REFERENCE} == expected, application
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["Demandeur 100 % : %(name)s", "Demandeur : %(nom)s", "Demandeur : %(name)d"],
+    ids=["stray percent", "misspelt placeholder", "wrong conversion"],
+)
+def test_a_translation_that_cannot_be_filled_gives_the_english_row(
+    inspector, two_rows, monkeypatch, broken
+):
+    """As {% blocktranslate %} did: a catalogue's mistake shows the English text, the page
+    still answers (translations check does not catch a stray % in French typography)."""
+    real_gettext = translation.gettext
+
+    def catalogue_with_a_mistake(message):
+        return broken if message == "Applicant: %(name)s" else real_gettext(message)
+
+    monkeypatch.setattr("permits.result_rows.gettext", catalogue_with_a_mistake)
+    client = client_for(inspector)
+    client.cookies["django_language"] = "fr-ca"
+    response = client.get(LIST, headers={"accept-language": "fr-ca"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Applicant: O&#x27;Brien &amp; &lt;Sons&gt;" in html  # English, still escaped
+    assert "Propriétaire" in html  # the other pieces stay French
+
+
+def test_a_row_names_its_municipality_only_to_someone_who_sees_several(
+    inspector, municipality_b, application_a, application_b
+):
+    """Someone with a role in two municipalities (or a superuser) reads which one each
+    application belongs to; someone in one municipality does not need it."""
+
+    def rows_for(user):
+        return rendered_rows(client_for(user).get(LIST).content.decode())
+
+    assert not any(municipality_b.name in row for row in rows_for(inspector))
+    assert all(not row.endswith(f"· {application_a.municipality.name} </div> </div> </li>")
+               for row in rows_for(inspector))  # fmt: skip
+    inspector.memberships.create(municipality=municipality_b, role=Role.INSPECTOR)
+    rows = rows_for(inspector)
+    assert len(rows) == 2
+    names = {application_a.municipality.name, municipality_b.name}
+    assert {row.rsplit("·", 1)[1].split("<")[0].strip() for row in rows} == names
