@@ -189,6 +189,22 @@ def placeholders(text):
     return sorted(m.group(0) for m in _PLACEHOLDER.finditer(text or ""))
 
 
+# What % may start in a text filled with Python's %: a placeholder or an escaped %%.
+_PERCENT_FORMAT = re.compile(r"%%|%\(\w+\)[sdif]|%[sdif]")
+
+
+def _percent_formatted(msgid: str) -> bool:
+    """A msgid with a %-placeholder or a %% is filled with % (gettext(...) % {...}, and
+    {% blocktranslate %}, which writes a literal % as %%)."""
+    return "%%" in msgid or any(m.group(0).startswith("%") for m in _PLACEHOLDER.finditer(msgid))
+
+
+def stray_percent(text: str) -> bool:
+    """A % that is neither a placeholder nor %%: filling the text raises ("100 %" in French
+    typography), so the page shows the English or fails."""
+    return "%" in _PERCENT_FORMAT.sub("", text or "")
+
+
 def update(catalogue, messages, translations=()):
     """Adds the messages missing from the catalogue, marks those no longer in the source
     obsolete, refreshes each entry's references and takes the translations of the given
@@ -270,6 +286,11 @@ def problems(catalogue, messages):
                     not entry.msgid_plural and set(placeholders(text)) != expected
                 ):
                     found.append(f"placeholders differ: {message.msgid!r} -> {text!r} ({where})")
+                elif _percent_formatted(entry.msgid) and stray_percent(text):
+                    found.append(
+                        f"a % that is not a placeholder (write %%): {message.msgid!r} -> "
+                        f"{text!r} ({where})"
+                    )
     return found
 
 

@@ -289,3 +289,22 @@ def test_a_deployment_check_warns_of_a_catalogue_not_compiled(settings, tmp_path
     assert warning.id == "threshold.W003" and "is missing" in warning.msg
     translations.compile_catalogues()
     assert compiled_catalogues_check(None) == []
+
+
+def test_a_stray_percent_in_a_translation_filled_with_percent_is_a_problem():
+    """French writes "100 %": in a string filled with % that raises when filled, so the
+    check names it (a literal % is written %% there). A string not filled with % may hold
+    one as it is."""
+    catalogue = polib.POFile()
+    for msgid, msgstr in [
+        ("Applicant: %(name)s", "Demandeur 100 % : %(name)s"),
+        ("Saved 100%% of it", "Enregistré à 100 %%"),
+        ("Done 100% of the time", "Fait 100 % du temps"),
+        ("Roll %(roll)s", "Rôle %(roll)s"),
+    ]:
+        catalogue.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
+    messages = {("", e.msgid): translations.Message(e.msgid) for e in catalogue}
+    assert translations.problems(catalogue, messages) == [
+        "a % that is not a placeholder (write %%): 'Applicant: %(name)s' -> "
+        "'Demandeur 100 % : %(name)s' ()"
+    ]
