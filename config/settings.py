@@ -150,7 +150,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (conn_max_age) reuses it on later requests: half the database's CPU on the Work view,
     # two thirds on the inspection view (docs/performance.md, "Fifth pass"). Django turns
     # them off by default for transaction-pooling PgBouncer before 1.21; such a deployment
-    # sets DATABASE_PREPARED_STATEMENTS=0 (docs/deploying.md).
+    # sets DATABASE_PREPARED_STATEMENTS=0 (docs/deploying.md). A statement prepared before a
+    # migration changed a column it returns is refused by PostgreSQL; the connection heals
+    # itself (core.prepared_statements).
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
