@@ -9,7 +9,7 @@ each): most of the time a new database, and every test database, took to migrate
 from django.db import migrations
 
 # What an AlterLabels may hold: options and field attributes no SQL depends on
-# (tests/test_migrations.py checks each field's change against LABEL_ATTRIBUTES).
+# (tests/test_label_migrations.py checks each field's change against LABEL_ATTRIBUTES).
 LABEL_OPERATIONS = (migrations.AlterField, migrations.AlterModelOptions)
 LABEL_ATTRIBUTES = frozenset(
     {"verbose_name", "help_text", "choices", "blank", "editable", "error_messages", "validators"}
