@@ -120,7 +120,6 @@ def test_search_results_stay_newest_first(inspector, municipality_a):
     assert page == expected and len(page) == 25
 
 
-
 def test_a_search_is_planned_for_its_own_terms_on_a_kept_connection(inspector, municipality_a):
     """With prepared statements (config/settings.py), PostgreSQL may run a statement it has
     seen five times with one generic plan, which for a search walks the whole trigram index
