@@ -286,7 +286,9 @@ def problems(catalogue, messages):
                     not entry.msgid_plural and set(placeholders(text)) != expected
                 ):
                     found.append(f"placeholders differ: {message.msgid!r} -> {text!r} ({where})")
-                elif _percent_formatted(entry.msgid) and stray_percent(text):
+                elif (
+                    _percent_formatted(entry.msgid) or _percent_formatted(entry.msgid_plural)
+                ) and stray_percent(text):
                     found.append(
                         f"a % that is not a placeholder (write %%): {message.msgid!r} -> "
                         f"{text!r} ({where})"

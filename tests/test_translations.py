@@ -303,8 +303,17 @@ def test_a_stray_percent_in_a_translation_filled_with_percent_is_a_problem():
         ("Roll %(roll)s", "Rôle %(roll)s"),
     ]:
         catalogue.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
-    messages = {("", e.msgid): translations.Message(e.msgid) for e in catalogue}
+    # A plural filled with % whose singular has no placeholder ("One file") counts too.
+    catalogue.append(
+        polib.POEntry(
+            msgid="One file",
+            msgid_plural="%(n)s files",
+            msgstr_plural={0: "Un fichier", 1: "%(n)s fichiers (100 %)"},
+        )
+    )
+    messages = {("", e.msgid): translations.Message(e.msgid, e.msgid_plural) for e in catalogue}
     assert translations.problems(catalogue, messages) == [
         "a % that is not a placeholder (write %%): 'Applicant: %(name)s' -> "
-        "'Demandeur 100 % : %(name)s' ()"
+        "'Demandeur 100 % : %(name)s' ()",
+        "a % that is not a placeholder (write %%): 'One file' -> '%(n)s fichiers (100 %)' ()",
     ]
