@@ -267,19 +267,20 @@ def _this_attempt(run: ImportRun):
 
 
 def _done(run: ImportRun, report: ImportReport) -> None:
+    counts = report.counts()
     _this_attempt(run).update(
         status=ImportRunStatus.DONE,
         finished_at=timezone.now(),
-        rows_read=report.rows,
-        applications_created=report.created,
-        applications_updated=report.updated,
-        applications_unchanged=report.unchanged,
-        rows_skipped=report.skipped,
-        rows_merged=report.merged,
-        rows_rejected=len(report.rejected),
-        warned_applications=len({w.number for w in report.warnings}),
+        rows_read=counts.rows,
+        applications_created=counts.created,
+        applications_updated=counts.updated,
+        applications_unchanged=counts.unchanged,
+        rows_skipped=counts.skipped,
+        rows_merged=counts.merged,
+        rows_rejected=counts.rejected,
+        warned_applications=counts.warned_applications,
         warnings_count=len(report.warnings),
-        seconds=report.seconds,
+        seconds=counts.seconds,
         rejections=[[r.line, r.number, r.reason] for r in report.rejected[:SHOWN_ROWS]],
         warnings=[[w.line, w.number, w.what] for w in report.warnings[:SHOWN_ROWS]],
         notes=report.notes,

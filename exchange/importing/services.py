@@ -58,23 +58,25 @@ class ImportReport:
     def rows_per_second(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
 
+    def counts(self) -> "ImportCounts":
+        """The numbers its summary says, and an import run stores (exchange.importing.runs)."""
+        return ImportCounts(
+            dry_run=self.dry_run,
+            rows=self.rows,
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            skipped=self.skipped,
+            rejected=len(self.rejected),
+            merged=self.merged,
+            warned_applications=len({w.number for w in self.warnings}),
+            seconds=self.seconds,
+        )
+
     def summary(self) -> str:
         """What the import did (or would do), in the active language: the admin's run page
         and the command's output (English)."""
-        return import_summary(
-            ImportCounts(
-                dry_run=self.dry_run,
-                rows=self.rows,
-                created=self.created,
-                updated=self.updated,
-                unchanged=self.unchanged,
-                skipped=self.skipped,
-                rejected=len(self.rejected),
-                merged=self.merged,
-                warned_applications=len({w.number for w in self.warnings}),
-                seconds=self.seconds,
-            )
-        )
+        return import_summary(self.counts())
 
 
 @dataclass(frozen=True)
