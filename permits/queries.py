@@ -45,8 +45,8 @@ def application_history(*, application, limit: int | None = 100):
 def application_deliveries(*, application, limit: int = 50):
     """The e-mails sent (or being sent) about an application, newest first, with their
     outcome (core.Delivery) and whether a queued one is stranded (its Resend): one query,
-    whatever their number."""
-    return application.deliveries.with_stranded().order_by("-queued_at", "-id")[:limit]
+    whatever their number, and one more when one of them is queued."""
+    return application.deliveries.order_by("-queued_at", "-id")[:limit].list_with_stranded()
 
 
 def get_application_delivery(application, delivery_id: str) -> Delivery:

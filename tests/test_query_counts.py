@@ -15,8 +15,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from core.models import Activity, Delivery, DeliveryKind
+from core.models import Activity, Delivery, DeliveryKind, DeliveryStatus
 from demo import builders
 from inspections.models import Finding, Photo, Visit
 from occupancy.models import GrantDraft, OccupancyPermit, OccupancyPermitType
@@ -134,6 +135,38 @@ def test_work_view_query_count_does_not_grow_with_queued_deliveries(inspector, a
     assert queries(client, path) == one
     shown = {d.pk: d.is_stranded for d in response.context["deliveries"]}
     assert len(shown) == MANY + 1 and sum(shown.values()) == MANY + 1 - 15
+
+
+def test_work_view_asks_whether_mail_is_stranded_only_when_some_is_queued(inspector, application_a):
+    """Only a queued e-mail can be stranded: a History of sent mail lists it in one plain
+    query, without the stranded rule's correlated EXISTS (issue 16: building that query cost
+    about a tenth of a Work view); a queued one adds one query for the queued ones."""
+    client = client_for(inspector)
+    path = application_a.get_absolute_url()
+
+    def mail(status):
+        return Delivery.objects.create(
+            municipality=application_a.municipality,
+            application=application_a,
+            kind=DeliveryKind.CLOSE_DOCUMENTS,
+            recipient="priya@example.com",
+            subject="Documents",
+            body="Attached.",
+            status=status,
+            sent_at=timezone.now() if status == DeliveryStatus.SENT else None,
+        )
+
+    for _ in range(3):
+        mail(DeliveryStatus.SENT)
+    with CaptureQueriesContext(connection) as sent_only:
+        client.get(path)
+    jobs = DBTaskResult._meta.db_table
+    assert not any(jobs in q["sql"] for q in sent_only.captured_queries)
+    mail(DeliveryStatus.QUEUED)  # just queued: its job may run any moment, not stranded
+    with CaptureQueriesContext(connection) as one_queued:
+        response = client.get(path)
+    assert len(one_queued.captured_queries) == len(sent_only.captured_queries) + 1
+    assert [d.is_stranded for d in response.context["deliveries"]] == [False] * 4
 
 
 def test_inspection_view_without_open_visit_query_count_does_not_grow_with_history(
