@@ -80,3 +80,18 @@ def test_close_is_judged_against_the_bare_render_beside_it(results):
     assert (met["met"], met["measured"]) == (True, "390 ms = 1.30 ×")
     assert (missed["met"], missed["measured"]) == (False, "400 ms = 1.33 ×")
     assert missed["cause"].startswith("rounds (close p95 ÷ bare render p95 beside it): ")
+
+
+def test_the_machines_speed_is_reported_when_the_run_recorded_it(results):
+    """Runs on machines of different speeds are told apart: the section says how fast the
+    machine ran Python before and after the timed run (a run from before it says nothing)."""
+    changed = copy.deepcopy(results)
+    changed["run"].pop("python_loop_seconds", None)
+    assert "Python loop" not in report.section(changed)
+
+    changed["run"]["python_loop_seconds"] = [0.412, 0.398]
+
+    assert (
+        "The machine's speed: a Python loop of 3 million additions took 0.412 s before the "
+        "timed run and 0.398 s after"
+    ) in " ".join(report.section(changed).split())
