@@ -507,7 +507,7 @@ def _machine_speed(run: dict) -> str:
     before, after = run["python_loop_seconds"]
     return (
         f" The machine's speed: a Python loop of 3 million additions took {before} s before "
-        f"the timed run and {after} s after (0.18 s on the fastest machine seen, 0.51 s on the "
+        f"the timed run and {after} s after (0.18 s on the fastest machine seen, 0.58 s on the "
         "slowest: the figures scale with it)."
     )
 
