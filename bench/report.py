@@ -499,16 +499,22 @@ def print_budgets(results: dict) -> None:
     print(flush=True)
 
 
+# The fastest and the slowest that loop (bench.run.python_loop_seconds) was seen to take on
+# the shared machines, in seconds (issue 16, 7 December 2026).
+LOOP_SECONDS_SEEN = (0.18, 0.58)
+
+
 def _machine_speed(run: dict) -> str:
     """The machine's speed when the run began and ended (a run from before it was recorded
     says nothing)."""
     if "python_loop_seconds" not in run:
         return ""
     before, after = run["python_loop_seconds"]
+    fastest, slowest = LOOP_SECONDS_SEEN
     return (
         f" The machine's speed: a Python loop of 3 million additions took {before} s before "
-        f"the timed run and {after} s after (0.18 s on the fastest machine seen, 0.58 s on the "
-        "slowest: the figures scale with it)."
+        f"the timed run and {after} s after ({fastest} s on the fastest machine seen, "
+        f"{slowest} s on the slowest: the figures move with it, not all in proportion)."
     )
 
 

@@ -393,11 +393,16 @@ class DeliveryQuerySet(models.QuerySet):
         For a page that lists deliveries (the Work view's History): most applications have
         none queued, and building and compiling the rule's annotation (a correlated EXISTS on
         the job table with JSON casts) cost more Python than the rest of the list (issue 16:
-        about a tenth of a Work view's CPU). Only a queued delivery can be stranded."""
+        about a fifth of a Work view's CPU). Only a queued delivery can be stranded."""
         deliveries = list(self)
         queued = [delivery.pk for delivery in deliveries if delivery.is_queued]
         stranded = (
-            set(self.model.objects.filter(pk__in=queued).stranded().values_list("pk", flat=True))
+            set(
+                self.model.objects.using(self.db)
+                .filter(pk__in=queued)
+                .stranded()
+                .values_list("pk", flat=True)
+            )
             if queued
             else set()
         )
@@ -516,8 +521,8 @@ class Delivery(models.Model):
     @cached_property
     def is_stranded(self) -> bool:
         """Queued, and no live job will send it (DeliveryQuerySet.stranded): its attempt was
-        cut off, or its job was lost. Read from with_stranded() when the query asked for it,
-        else from the database for a queued delivery."""
+        cut off, or its job was lost. Read from with_stranded() or list_with_stranded() when
+        the list asked for it, else from the database for a queued delivery."""
         if not self.is_queued:
             return False
         if hasattr(self, "stranded_now"):
