@@ -213,8 +213,13 @@ def visit_start(*, inspection: Inspection, actor) -> Visit:
     )
     if inspection.status in (InspectionStatus.CLOSED, InspectionStatus.CANCELLED):
         raise VisitError(gettext("This inspection is closed: no new visit can be started."))
-    open_visit = inspection.visits.filter(status=VisitStatus.OPEN).select_related("started_by")
-    if (existing := open_visit.first()) is not None:
+    # One at most (visit_one_open_per_inspection): get(), without first()'s ordering (see
+    # inspections.queries.open_visit).
+    try:
+        existing = inspection.visits.select_related("started_by").get(status=VisitStatus.OPEN)
+    except Visit.DoesNotExist:
+        existing = None
+    if existing is not None:
         who = person_name(existing.started_by)
         raise VisitError(
             gettext("Visit %(sequence)s is already open (started by %(who)s); continue it below.")

@@ -61,12 +61,13 @@ def get_application_delivery(application, delivery_id: str) -> Delivery:
 
 
 def get_application(user, municipality_slug: str, number: str, *, perm: str | None = None):
-    application = (
-        Application.objects.select_related("municipality")
-        .filter(municipality__slug=municipality_slug, number=number)
-        .first()
-    )
-    if application is None:
-        raise Http404(gettext("No such application."))
+    # get(): a number is unique in its municipality, and first() would sort by the model's
+    # default ordering for nothing (issue 16: compiling it cost about a millisecond a page).
+    try:
+        application = Application.objects.select_related("municipality").get(
+            municipality__slug=municipality_slug, number=number
+        )
+    except Application.DoesNotExist:
+        raise Http404(gettext("No such application.")) from None
     access.check(user, application.municipality_id, perm)
     return application
