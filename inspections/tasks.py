@@ -70,7 +70,16 @@ def visit_report_render(visit_id: int, permit_number: str = "", attempt: int = 1
         return False
     with FilesWrittenGuard() as files, transaction.atomic():
         # Under the visit's lock: of two runs at once, the second finds the report stored.
-        locked = Visit.objects.select_for_update().filter(pk=visit_id, report_pdf="").first()
+        # The visit's row only, unordered: first() sorted by Visit's default ordering, which
+        # joins the inspection, its application and its type, and FOR UPDATE locked their
+        # rows too, so the job waited for any change to the application (another close) and
+        # every report of the type waited for each other (issue 16).
+        locked = (
+            Visit.objects.select_for_update(of=("self",))
+            .filter(pk=visit_id, report_pdf="")
+            .order_by()
+            .first()
+        )
         if locked is None:
             return False
         files.save(visit.report_pdf, report_file_name(visit), pdf)

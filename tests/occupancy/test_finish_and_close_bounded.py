@@ -15,10 +15,11 @@ from django.utils import timezone
 
 import core.pdf
 from demo import builders
-from inspections.models import Visit, VisitStatus
+from inspections.models import InspectionType, Visit, VisitStatus
 from inspections.sections import REPORT_BEING_PREPARED, REPORT_REFRESH_HINT
 from inspections.tasks import visit_report_render
 from occupancy.models import OccupancyPermit, PermitNumberSequence
+from permits.models import Application
 from tests.conftest import client_for
 from tests.db_rows import media_files, rows
 from tests.occupancy.conftest import pdf_text
@@ -166,6 +167,55 @@ def test_a_report_pending_too_long_is_reported_and_queued_again(
 
 
 # PostgreSQL: the lock timeout
+
+
+def hold_the_application_and_its_type(
+    application_pk, type_pk, held: threading.Event, release: threading.Event
+):
+    """Another close of the application, as far as the database sees it: the application's
+    row (and its inspection type's) locked as an UPDATE of them locks them (FOR NO KEY
+    UPDATE: a close changes the application's status and last activity), in their own
+    connection until `release`."""
+    try:
+        with transaction.atomic():
+            Application.objects.select_for_update(no_key=True).get(pk=application_pk)
+            InspectionType.objects.select_for_update(no_key=True).get(pk=type_pk)
+            held.set()
+            release.wait(timeout=60)
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and lock_timeout")
+@pytest.mark.django_db(transaction=True)
+def test_the_report_job_locks_its_visit_only(inspector, occupancy):
+    """The job stores the report under its visit's row lock alone: it locked the inspection,
+    the application and the inspection type too (the joins of Visit's default ordering), so
+    it waited for any other close of the application, and reports of one type for each
+    other."""
+    closed = builders.visit(inspection=occupancy, inspector=inspector, result="granted_full")
+    held, release = threading.Event(), threading.Event()
+    other = threading.Thread(
+        target=hold_the_application_and_its_type,
+        args=(occupancy.application_id, occupancy.inspection_type_id, held, release),
+    )
+    other.start()
+    try:
+        assert held.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail, not hang
+        try:
+            stored = visit_report_render.call(closed.pk, "")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        assert other.is_alive()  # stored while the other transaction held its rows
+    finally:
+        release.set()
+        other.join(timeout=30)
+    assert stored is True
+    assert Visit.objects.get(pk=closed.pk).report_sha256
 
 
 def hold_the_number_lock(sequence_pk, held: threading.Event, release: threading.Event):
