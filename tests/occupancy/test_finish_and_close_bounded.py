@@ -169,21 +169,26 @@ def test_a_report_pending_too_long_is_reported_and_queued_again(
 # PostgreSQL: the lock timeout
 
 
-def hold_the_application_and_its_type(
-    application_pk, type_pk, held: threading.Event, release: threading.Event
-):
-    """Another close of the application, as far as the database sees it: the application's
-    row (and its inspection type's) locked as an UPDATE of them locks them (FOR NO KEY
-    UPDATE: a close changes the application's status and last activity), in their own
-    connection until `release`."""
+def hold_rows(lock, held: threading.Event, release: threading.Event):
+    """Another transaction, as far as the database sees it: `lock()` run in a connection of
+    its own, whose row locks are held until `release`."""
     try:
         with transaction.atomic():
-            Application.objects.select_for_update(no_key=True).get(pk=application_pk)
-            InspectionType.objects.select_for_update(no_key=True).get(pk=type_pk)
+            lock()
             held.set()
             release.wait(timeout=60)
     finally:
         connections.close_all()
+
+
+def the_application_and_its_type(application_pk, type_pk):
+    """Another close of the application: its row (and its inspection type's) locked as an
+    UPDATE of them locks them (FOR NO KEY UPDATE: a close changes the application's status
+    and last activity)."""
+    return lambda: (
+        Application.objects.select_for_update(no_key=True).get(pk=application_pk),
+        InspectionType.objects.select_for_update(no_key=True).get(pk=type_pk),
+    )
 
 
 @pytest.mark.postgres
@@ -196,10 +201,8 @@ def test_the_report_job_locks_its_visit_only(inspector, occupancy):
     other."""
     closed = builders.visit(inspection=occupancy, inspector=inspector, result="granted_full")
     held, release = threading.Event(), threading.Event()
-    other = threading.Thread(
-        target=hold_the_application_and_its_type,
-        args=(occupancy.application_id, occupancy.inspection_type_id, held, release),
-    )
+    lock = the_application_and_its_type(occupancy.application_id, occupancy.inspection_type_id)
+    other = threading.Thread(target=hold_rows, args=(lock, held, release))
     other.start()
     try:
         assert held.wait(timeout=30)
@@ -218,16 +221,9 @@ def test_the_report_job_locks_its_visit_only(inspector, occupancy):
     assert Visit.objects.get(pk=closed.pk).report_sha256
 
 
-def hold_the_number_lock(sequence_pk, held: threading.Event, release: threading.Event):
-    """Another close of the municipality, as far as the database sees it: the permit-number
-    row locked in its own connection until `release`."""
-    try:
-        with transaction.atomic():
-            PermitNumberSequence.objects.select_for_update().get(pk=sequence_pk)
-            held.set()
-            release.wait(timeout=60)
-    finally:
-        connections.close_all()
+def the_number_lock(sequence_pk):
+    """Another close of the municipality: the permit-number row locked."""
+    return lambda: PermitNumberSequence.objects.select_for_update().get(pk=sequence_pk)
 
 
 @pytest.mark.postgres
@@ -248,7 +244,7 @@ def test_a_close_behind_another_gets_the_clear_message_and_changes_nothing(
     before = rows(Visit, OccupancyPermit, PermitNumberSequence), media_files()
     held, release = threading.Event(), threading.Event()
     other_close = threading.Thread(
-        target=hold_the_number_lock, args=(sequence.pk, held, release)
+        target=hold_rows, args=(the_number_lock(sequence.pk), held, release)
     )
     other_close.start()
     try:
