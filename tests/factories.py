@@ -6,6 +6,7 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from core.models import Delivery, DeliveryKind
 from demo import builders
 from inspections.models import Finding, Inspection, Order, Visit
 
@@ -28,6 +29,21 @@ def make_finding(
 
 def make_order(visit, user, **fields) -> Order:
     return builders.order(visit=visit, created_by=user, **fields)
+
+
+def make_delivery(application, **fields) -> Delivery:
+    """An e-mail about `application` as its row stands (no job enqueued): queued, the close's
+    documents to the applicant, unless `fields` say otherwise."""
+    values = {
+        "kind": DeliveryKind.CLOSE_DOCUMENTS,
+        "recipient": "priya@example.com",
+        "subject": "Documents",
+        "body": "Attached.",
+        **fields,
+    }
+    return Delivery.objects.create(
+        municipality=application.municipality, application=application, **values
+    )
 
 
 def jpeg_upload(name="site.jpg", size=(640, 480), color=(200, 120, 40)) -> SimpleUploadedFile:

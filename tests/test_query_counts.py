@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from core.models import Activity, Delivery, DeliveryKind, DeliveryStatus
+from core.models import Activity, Delivery, DeliveryStatus
 from demo import builders
 from inspections.models import Finding, Photo, Visit
 from occupancy.models import GrantDraft, OccupancyPermit, OccupancyPermitType
@@ -25,6 +25,7 @@ from tests.conftest import client_for, make_application
 from tests.factories import (
     jpeg_upload,
     make_closed_visit,
+    make_delivery,
     make_finding,
     make_inspection,
     make_order,
@@ -109,19 +110,6 @@ def test_work_view_query_count_does_not_grow_with_permits_and_history(
     assert queries(client, path) == one
 
 
-def mail_about(application, **fields) -> Delivery:
-    """An e-mail about `application` (queued unless `fields` say otherwise)."""
-    return Delivery.objects.create(
-        municipality=application.municipality,
-        application=application,
-        kind=DeliveryKind.CLOSE_DOCUMENTS,
-        recipient="priya@example.com",
-        subject="Documents",
-        body="Attached.",
-        **fields,
-    )
-
-
 def test_work_view_query_count_does_not_grow_with_queued_deliveries(inspector, application_a):
     """Each queued e-mail is shown with whether no job will send it (Resend offered): from
     one query for all the queued ones, not one query per e-mail."""
@@ -129,7 +117,7 @@ def test_work_view_query_count_does_not_grow_with_queued_deliveries(inspector, a
     path = application_a.get_absolute_url()
 
     def queued(minutes_ago):
-        delivery = mail_about(application_a)
+        delivery = make_delivery(application_a)
         moment = timezone.now() - datetime.timedelta(minutes=minutes_ago)
         Delivery.objects.filter(pk=delivery.pk).update(queued_at=moment, last_queued_at=moment)
 
@@ -151,13 +139,13 @@ def test_work_view_asks_whether_mail_is_stranded_only_when_some_is_queued(inspec
     path = application_a.get_absolute_url()
 
     for _ in range(3):
-        mail_about(application_a, status=DeliveryStatus.SENT, sent_at=timezone.now())
+        make_delivery(application_a, status=DeliveryStatus.SENT, sent_at=timezone.now())
     with CaptureQueriesContext(connection) as sent_only:
         client.get(path)
     jobs = DBTaskResult._meta.db_table
     assert not any(jobs in q["sql"] for q in sent_only.captured_queries)
     for _ in range(2):
-        mail_about(application_a)  # just queued: its job may run any moment, not stranded
+        make_delivery(application_a)  # just queued: its job may run any moment, not stranded
     with CaptureQueriesContext(connection) as two_queued:
         response = client.get(path)
     assert len(two_queued.captured_queries) == len(sent_only.captured_queries) + 1

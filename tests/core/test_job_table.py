@@ -14,7 +14,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from core.models import DELIVERY_SEND_TASK, Delivery, DeliveryKind
+from core.models import DELIVERY_SEND_TASK, Delivery
+from tests.factories import make_delivery
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 LIVE_JOB_INDEX = "core_dbtaskresult_live_task_path_idx"
@@ -44,15 +45,8 @@ def job(status, *, days_ago=0, delivery=None, queue="default", task_path=DELIVER
 
 def queued_mail(application, *, queued_ago):
     when = timezone.now() - queued_ago
-    return Delivery.objects.create(
-        municipality=application.municipality,
-        application=application,
-        kind=DeliveryKind.CLOSE_DOCUMENTS,
-        recipient="owner@example.com",
-        subject="Documents",
-        body="Attached.",
-        queued_at=when,
-        last_queued_at=when,
+    return make_delivery(
+        application, recipient="owner@example.com", queued_at=when, last_queued_at=when
     )
 
 

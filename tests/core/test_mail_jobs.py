@@ -29,6 +29,7 @@ from core.mail import Attachment, delivery_queue, delivery_resend
 from core.models import Activity, Delivery, DeliveryKind, DeliveryStatus
 from core.tasks import delivery_send
 from tests.conftest import client_for, make_application
+from tests.factories import make_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -262,14 +263,8 @@ def test_a_silent_smtp_server_times_out_in_the_worker_which_schedules_a_retry(
 
 def stored_delivery(application, **fields) -> Delivery:
     """A delivery row as a job left it (no job enqueued): `fields` say how."""
-    return Delivery.objects.create(
-        municipality=application.municipality,
-        application=application,
-        kind=DeliveryKind.CLOSE_DOCUMENTS,
-        recipient="priya@example.com",
-        subject=SUBJECT,
-        body="The documents are attached.",
-        **fields,
+    return make_delivery(
+        application, subject=SUBJECT, body="The documents are attached.", **fields
     )
 
 
