@@ -36,6 +36,7 @@ from inspections.models import (
     VisitStatus,
     VisitType,
 )
+from inspections.queries import open_visit
 from permits.models import Application, ApplicationStatus
 from permits.services import application_record_activity, application_set_status
 
@@ -213,13 +214,7 @@ def visit_start(*, inspection: Inspection, actor) -> Visit:
     )
     if inspection.status in (InspectionStatus.CLOSED, InspectionStatus.CANCELLED):
         raise VisitError(gettext("This inspection is closed: no new visit can be started."))
-    # One at most (visit_one_open_per_inspection): get(), without first()'s ordering (see
-    # inspections.queries.open_visit).
-    try:
-        existing = inspection.visits.select_related("started_by").get(status=VisitStatus.OPEN)
-    except Visit.DoesNotExist:
-        existing = None
-    if existing is not None:
+    if (existing := open_visit(inspection=inspection)) is not None:
         who = person_name(existing.started_by)
         raise VisitError(
             gettext("Visit %(sequence)s is already open (started by %(who)s); continue it below.")
