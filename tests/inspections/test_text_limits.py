@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inspections.forms import InspectionCancelForm, VisitDraftForm
 from inspections.models import Finding, Order, Photo, Visit
@@ -82,7 +83,10 @@ def test_a_description_over_the_limit_is_refused_at_its_field_and_nothing_is_sav
 ):
     response = client_for(inspector).post(
         reverse("inspections:finding_add", args=[open_visit.inspection.code]),
-        {"discovery_date": open_visit.started_at.date().isoformat(), "description": "x" * 5001},
+        {
+            "discovery_date": timezone.localdate(open_visit.started_at).isoformat(),
+            "description": "x" * 5001,
+        },
     )
     assert response.status_code == 400
     assert not Finding.objects.exists()

@@ -40,7 +40,7 @@ def test_request_cancel_writes_the_reason_who_and_when_and_the_history(confirmed
         confirmed.status,
         confirmed.cancel_reason,
         confirmed.cancelled_by,
-        confirmed.cancelled_at.date(),
+        timezone.localdate(confirmed.cancelled_at),
     ) == (RequestStatus.CANCELLED, REASON, clerk, timezone.localdate())
     assert Activity.objects.filter(
         application=confirmed.application,
