@@ -15,7 +15,7 @@ from inspections.forms import (
     OrderForm,
     PhotoUploadForm,
 )
-from inspections.models import VisitStatus
+from inspections.models import Visit, VisitStatus
 from inspections.queries import get_finding, get_inspection, get_order, get_photo
 from inspections.services import VisitError
 from permits import queries as permits_queries
@@ -370,9 +370,12 @@ def photo_thumbnail(request: HttpRequest, code: str) -> FileResponse:
 @require_GET
 def visit_report(request: HttpRequest, code: str, sequence: int) -> HttpResponse:
     inspection = get_inspection(request.user, code, perm="inspections.view_visit")
-    visit = inspection.visits.filter(sequence=sequence, status=VisitStatus.CLOSED).first()
-    if visit is None:
-        raise Http404(gettext("This visit has no inspection report."))
+    try:
+        # get(), not first(): (inspection, sequence) is unique, and first() would sort by
+        # Visit's default ordering, joining the inspection, application and type to do it.
+        visit = inspection.visits.get(sequence=sequence, status=VisitStatus.CLOSED)
+    except Visit.DoesNotExist:
+        raise Http404(gettext("This visit has no inspection report.")) from None
     if not visit.report_pdf:
         # Closed moments ago: a job is rendering the report (inspections.tasks).
         messages.info(

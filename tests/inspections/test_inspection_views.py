@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Activity
+from demo import builders
 from inspections.models import Inspection, InspectionStatus, Visit
 from tests.conftest import client_for
 from tests.factories import make_closed_visit, make_inspection
@@ -264,3 +265,25 @@ def test_no_note_on_a_closed_inspection(clerk, inspector, framing):
     Inspection.objects.filter(pk=framing.pk).update(status=InspectionStatus.CLOSED)
     html = client_for(clerk).get(framing.get_absolute_url()).content.decode()
     assert 'id="role-note"' not in html
+
+
+# The inspection report of a visit
+
+
+def test_only_a_closed_visit_has_a_report_to_download(inspector, framing):
+    """An open visit (sequence 2) and a visit that does not exist (3) answer the site's 404
+    page; a closed visit whose report a job is still rendering (1) sends the inspector back
+    to All visits with a note, not to a 404."""
+    client = client_for(inspector)
+    make_closed_visit(framing, inspector, sequence=1)
+    builders.visit(inspection=framing, inspector=inspector, sequence=2)
+    for sequence in (2, 3):
+        response = client.get(url("visit_report", framing.code, sequence))
+        assert response.status_code == 404
+        assert "Back to the applications" in response.content.decode()
+    pending = client.get(url("visit_report", framing.code, 1), follow=True)
+    assert pending.redirect_chain == [(framing.get_absolute_url() + "#visits", 302)]
+    assert messages_of(pending) == [
+        "The inspection report of visit 1 is being prepared. Refresh the page in a moment to "
+        "download it."
+    ]
