@@ -47,13 +47,15 @@ def profile_operations(
     """Per operation: its SQL queries, and the time one request takes in this process (no
     HTTP, no concurrency), with the part spent waiting for PostgreSQL.
 
-    A read runs the same request (its first target) once to warm up, then `repeats` times
-    (medians), so its queries are those of one request repeated; then one request to each
-    of up to ten other targets gives the range of its query count over the data (a Work
-    view of an application with permits issued on its visits makes one query more than one
-    without: a count that depends on what a record holds, not on the size of the data).
-    Consuming operations use the targets reserved for this (one warm-up, one measured, and
-    one for the profile). The measured Finish and Close also times its service
+    A read runs the same request (its first target) once to warm up, is timed as a worker
+    serves it once its connection is warm (`_steady_times`), then runs `repeats` times more
+    with its queries captured (their count and SQL time, medians), so its queries are those
+    of one request repeated; then one request to each of up to ten other targets gives the range
+    of its query count over the data (a Work view of an application with permits issued on
+    its visits makes one query more than one without: a count that depends on what a
+    record holds, not on the size of the data). Consuming operations use the targets
+    reserved for this (one warm-up, one measured under the capture, and one for the
+    profile). The measured Finish and Close also times its service
     (occupancy.services.visit_finish_and_close, the second request's transaction) and,
     within it, its PDF renders. Operations named in `profiled` are then run under cProfile
     (`top_of_profile`): what a missed budget's cause is read from."""
@@ -74,6 +76,8 @@ def profile_operations(
             calls = spare = [{}] * (repeats + 1)
         if problem := action(session, 0, **calls[0]):
             raise RuntimeError(f"{name} failed in-process: {problem}")
+        if name not in reserved:
+            steady = _steady_times(action, session, calls[0], repeats)
         counts, totals, sqls, cpus, slowest = [], [], [], [], []
         permit_ms, report_ms, service_ms = [], [], []
         for kwargs in calls[1:]:
@@ -92,6 +96,8 @@ def profile_operations(
             counts.append(len(context.captured_queries))
             sqls.append(sum(float(q["time"]) for q in context.captured_queries) * 1000)
             slowest += context.captured_queries
+        if name not in reserved:
+            totals, cpus = steady  # the captured requests above gave the queries
         over_targets = list(counts)
         for target in (targets or [])[1:11]:
             with CaptureQueriesContext(connection) as context:
@@ -120,6 +126,32 @@ def profile_operations(
                 report_pdf_ms=round(sum(report_ms), 1),
             )
     return profiles
+
+
+# Requests made on the benchmark's connection before a read is timed: more than psycopg's
+# prepare_threshold (5, config.settings), so that its statements are prepared.
+STEADY_WARM_UP = 10
+
+
+def _steady_times(action, session, kwargs: dict, repeats: int) -> tuple[list, list]:
+    """A read's wall and CPU times (ms) as a production worker serves it: on a connection
+    that has served it before (persistent connections, CONN_MAX_AGE), so its statements are
+    prepared, and without the query capture (Django's debug cursor, which formats and
+    records every query). The first requests of a fresh connection, under the capture, took
+    a fifth (Work view) to three quarters (a long inspection view) longer
+    (docs/performance.md, "What is measured, and how")."""
+    for _ in range(STEADY_WARM_UP):
+        if problem := action(session, 0, **kwargs):
+            raise RuntimeError(f"warm-up request failed in-process: {problem}")
+    totals, cpus = [], []
+    for _ in range(repeats):
+        began, began_cpu = time.perf_counter(), time.process_time()
+        problem = action(session, 0, **kwargs)
+        totals.append((time.perf_counter() - began) * 1000)
+        cpus.append((time.process_time() - began_cpu) * 1000)
+        if problem:
+            raise RuntimeError(f"timed request failed in-process: {problem}")
+    return totals, cpus
 
 
 def top_of_profile(action, session, calls: list[dict], rows: int = 8) -> dict:
