@@ -47,15 +47,18 @@ def profile_operations(
     """Per operation: its SQL queries, and the time one request takes in this process (no
     HTTP, no concurrency), with the part spent waiting for PostgreSQL.
 
-    A read runs the same request (its first target) once to warm up, is timed as a worker
-    serves it once its connection is warm (`_steady_times`), then runs `repeats` times more
-    with its queries captured (their count and SQL time, medians), so its queries are those
-    of one request repeated; then one request to each of up to ten other targets gives the range
-    of its query count over the data (a Work view of an application with permits issued on
-    its visits makes one query more than one without: a count that depends on what a
-    record holds, not on the size of the data). Consuming operations use the targets
-    reserved for this (one warm-up, one measured under the capture, and one for the
-    profile). The measured Finish and Close also times its service
+    A read (an action with targets: the searches, the pages, the PDF download) runs the
+    same request (its first target) once to warm up, is timed as a worker serves it once
+    its connection is warm (`_steady_times`), then runs `repeats` times more with its
+    queries captured (the most queries of one, the median SQL time), so its queries are
+    those of one request repeated; then one request to each of up to ten other targets
+    gives the range of its query count over the data (a Work view of an application with
+    permits issued on its visits makes one query more than one without: a count that
+    depends on what a record holds, not on the size of the data). Consuming operations use
+    the targets reserved for this (one warm-up, one measured under the capture, and one
+    for the profile); a write without targets (Add finding, Upload photos) and a baseline
+    run once to warm up, then `repeats` times under the capture, which times them too.
+    The measured Finish and Close also times its service
     (occupancy.services.visit_finish_and_close, the second request's transaction) and,
     within it, its PDF renders. Operations named in `profiled` are then run under cProfile
     (`top_of_profile`): what a missed budget's cause is read from."""
@@ -76,8 +79,10 @@ def profile_operations(
             calls = spare = [{}] * (repeats + 1)
         if problem := action(session, 0, **calls[0]):
             raise RuntimeError(f"{name} failed in-process: {problem}")
-        if name not in reserved:
-            steady = _steady_times(action, session, calls[0], repeats)
+        # A read (the searches, the pages, the PDF download: the actions with targets) is
+        # timed warm; a write (Add finding, Upload photos) would add a row each time.
+        read = targets is not None and name not in reserved
+        steady = _steady_times(action, session, calls[0], repeats) if read else None
         counts, totals, sqls, cpus, slowest = [], [], [], [], []
         permit_ms, report_ms, service_ms = [], [], []
         for kwargs in calls[1:]:
@@ -96,7 +101,7 @@ def profile_operations(
             counts.append(len(context.captured_queries))
             sqls.append(sum(float(q["time"]) for q in context.captured_queries) * 1000)
             slowest += context.captured_queries
-        if name not in reserved:
+        if steady is not None:
             totals, cpus = steady  # the captured requests above gave the queries
         over_targets = list(counts)
         for target in (targets or [])[1:11]:
@@ -137,9 +142,9 @@ def _steady_times(action, session, kwargs: dict, repeats: int) -> tuple[list, li
     """A read's wall and CPU times (ms) as a production worker serves it: on a connection
     that has served it before (persistent connections, CONN_MAX_AGE), so its statements are
     prepared, and without the query capture (Django's debug cursor, which formats and
-    records every query). The first requests of a fresh connection, under the capture, took
-    a fifth (Work view) to three quarters (a long inspection view) longer
-    (docs/performance.md, "What is measured, and how")."""
+    records every query). Timed as before, the second to sixth requests of the page under
+    the capture, they took a fifth (Work view) to three quarters (a long inspection view)
+    longer (docs/performance.md, "What is measured, and how")."""
     for _ in range(STEADY_WARM_UP):
         if problem := action(session, 0, **kwargs):
             raise RuntimeError(f"warm-up request failed in-process: {problem}")

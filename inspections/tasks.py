@@ -32,11 +32,14 @@ def report_file_name(visit: Visit) -> str:
 
 
 def _closed_visit_without_report(visit_id: int) -> Visit | None:
-    return (
-        Visit.objects.select_related("inspection__application__municipality", "closed_by")
-        .filter(pk=visit_id, status=VisitStatus.CLOSED, report_pdf="")
-        .first()
-    )
+    # get(), not first(): one row by its key, without Visit's default ordering (which
+    # joins the inspection, the application and the inspection type to sort it).
+    try:
+        return Visit.objects.select_related(
+            "inspection__application__municipality", "closed_by"
+        ).get(pk=visit_id, status=VisitStatus.CLOSED, report_pdf="")
+    except Visit.DoesNotExist:
+        return None
 
 
 @task()
