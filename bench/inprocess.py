@@ -92,10 +92,9 @@ def profile_operations(
                 _timed(occupancy.views, "visit_finish_and_close", service_ms),
                 CaptureQueriesContext(connection) as context,
             ):
-                began, began_cpu = time.perf_counter(), time.process_time()
-                problem = action(session, 0, **kwargs)
-                totals.append((time.perf_counter() - began) * 1000)
-                cpus.append((time.process_time() - began_cpu) * 1000)
+                problem, wall_ms, cpu_ms = _timed_request(action, session, kwargs)
+            totals.append(wall_ms)
+            cpus.append(cpu_ms)
             if problem:
                 raise RuntimeError(f"{name} failed in-process: {problem}")
             counts.append(len(context.captured_queries))
@@ -150,13 +149,23 @@ def _steady_times(action, session, kwargs: dict, repeats: int) -> tuple[list, li
             raise RuntimeError(f"warm-up request failed in-process: {problem}")
     totals, cpus = [], []
     for _ in range(repeats):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        problem = action(session, 0, **kwargs)
-        totals.append((time.perf_counter() - began) * 1000)
-        cpus.append((time.process_time() - began_cpu) * 1000)
+        problem, wall_ms, cpu_ms = _timed_request(action, session, kwargs)
+        totals.append(wall_ms)
+        cpus.append(cpu_ms)
         if problem:
             raise RuntimeError(f"timed request failed in-process: {problem}")
     return totals, cpus
+
+
+def _timed_request(action, session, kwargs: dict) -> tuple[str | None, float, float]:
+    """One request of `action`: what went wrong (None if nothing), its wall and CPU ms."""
+    began, began_cpu = time.perf_counter(), time.process_time()
+    problem = action(session, 0, **kwargs)
+    return (
+        problem,
+        (time.perf_counter() - began) * 1000,
+        (time.process_time() - began_cpu) * 1000,
+    )
 
 
 def top_of_profile(action, session, calls: list[dict], rows: int = 8) -> dict:
